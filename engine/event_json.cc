@@ -1,0 +1,306 @@
+#include "engine/event_json.h"
+
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/event_chain.h"
+#include "engine/limits.h"
+#include "flatbuffers/idl.h"
+#include "schemas/envelope_generated.h"
+#include "schemas/schema_text.h"
+
+namespace tillroll {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kAssignedFields[] = {"global_seq", "stream_version", "recorded_at_ns",
+                                           "prev_hash", "hash"};
+
+std::unique_ptr<flatbuffers::Parser> NewSchemaParser() {
+  flatbuffers::IDLOptions options;
+  options.strict_json = true;
+  options.indent_step = -1;  // one line per event
+  options.natural_utf8 = true;
+  auto parser = std::make_unique<flatbuffers::Parser>(options);
+  TR_ASSERT(parser->Parse(schemas::kEventSchemaText));
+  TR_ASSERT(parser->root_struct_def_ != nullptr);
+  return parser;
+}
+
+std::string JsonTypeName(const Json& j) {
+  if (j.is_number_integer()) return "an integer";
+  if (j.is_number_float()) return "a fraction";
+  if (j.is_string()) return "a string";
+  if (j.is_boolean()) return "a boolean";
+  if (j.is_null()) return "null";
+  if (j.is_array()) return "an array";
+  return "an object";
+}
+
+// Nesting depth of a JSON text, counted before parsing so that a deep document cannot
+// exhaust the stack.
+std::size_t NestingDepth(std::string_view text) {
+  std::size_t depth = 0;
+  std::size_t deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == '}' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+struct IntegerRange {
+  std::int64_t min;
+  std::uint64_t max;
+  const char* name;
+};
+
+bool IntegerRangeOf(flatbuffers::BaseType type, IntegerRange* out) {
+  switch (type) {
+    case flatbuffers::BASE_TYPE_UTYPE:
+    case flatbuffers::BASE_TYPE_UCHAR: *out = {0, 255, "ubyte"}; return true;
+    case flatbuffers::BASE_TYPE_CHAR: *out = {-128, 127, "byte"}; return true;
+    case flatbuffers::BASE_TYPE_SHORT: *out = {-32768, 32767, "short"}; return true;
+    case flatbuffers::BASE_TYPE_USHORT: *out = {0, 65535, "ushort"}; return true;
+    case flatbuffers::BASE_TYPE_INT:
+      *out = {std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max(),
+              "int"};
+      return true;
+    case flatbuffers::BASE_TYPE_UINT:
+      *out = {0, std::numeric_limits<std::uint32_t>::max(), "uint"};
+      return true;
+    case flatbuffers::BASE_TYPE_LONG:
+      *out = {std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
+              "long"};
+      return true;
+    case flatbuffers::BASE_TYPE_ULONG:
+      *out = {0, std::numeric_limits<std::uint64_t>::max(), "ulong"};
+      return true;
+    default: return false;
+  }
+}
+
+// Walks a JSON document against the schema and records every problem with its path.
+class SchemaChecker {
+ public:
+  explicit SchemaChecker(std::vector<FieldProblem>* problems) : problems_(problems) {}
+
+  void Table(const Json& j, const flatbuffers::StructDef& def, const std::string& path) {
+    if (!j.is_object()) return Problem(path, "expected an object, got " + JsonTypeName(j));
+    for (const auto& [name, value] : j.items()) {
+      const std::string field_path = Join(path, name);
+      const flatbuffers::FieldDef* field = def.fields.Lookup(name);
+      if (field == nullptr || field->deprecated) {
+        Problem(field_path, "unknown field of " + def.name);
+        continue;
+      }
+      if (field->value.type.base_type == flatbuffers::BASE_TYPE_UNION) {
+        Union(j, *field, path);
+      } else if (field->value.type.base_type != flatbuffers::BASE_TYPE_UTYPE) {
+        Value(value, field->value.type, field_path);
+      }
+    }
+    for (const flatbuffers::FieldDef* field : def.fields.vec) {
+      if (field->deprecated) continue;
+      const bool present = j.contains(field->name);
+      if (def.fixed && !present) Problem(Join(path, field->name), "missing (a struct needs all)");
+      if (field->IsRequired() && !present) Problem(Join(path, field->name), "required, missing");
+    }
+  }
+
+ private:
+  // A union is two JSON fields: NAME_type (the member's name) and NAME (the member's table).
+  void Union(const Json& table, const flatbuffers::FieldDef& field, const std::string& path) {
+    const std::string type_name = field.name + flatbuffers::UnionTypeFieldSuffix();
+    const auto type_it = table.find(type_name);
+    if (type_it == table.end()) {
+      return Problem(Join(path, type_name), "missing: it names the type of " + field.name);
+    }
+    if (!type_it->is_string()) {
+      return Problem(Join(path, type_name), "expected a type name, got " + JsonTypeName(*type_it));
+    }
+    const flatbuffers::EnumVal* member = field.value.type.enum_def->Lookup(*type_it);
+    if (member == nullptr || member->IsZero()) {
+      return Problem(Join(path, type_name), "unknown type '" + type_it->get<std::string>() +
+                                                "'; one of: " + Names(*field.value.type.enum_def));
+    }
+    Table(table.at(field.name), *member->union_type.struct_def, Join(path, field.name));
+  }
+
+  void Value(const Json& j, const flatbuffers::Type& type, const std::string& path) {
+    switch (type.base_type) {
+      case flatbuffers::BASE_TYPE_BOOL:
+        if (!j.is_boolean()) Problem(path, "expected true or false, got " + JsonTypeName(j));
+        return;
+      case flatbuffers::BASE_TYPE_FLOAT:
+      case flatbuffers::BASE_TYPE_DOUBLE:
+        if (!j.is_number()) Problem(path, "expected a number, got " + JsonTypeName(j));
+        return;
+      case flatbuffers::BASE_TYPE_STRING:
+        if (!j.is_string()) Problem(path, "expected a string, got " + JsonTypeName(j));
+        return;
+      case flatbuffers::BASE_TYPE_STRUCT:
+        if (depth_ >= limits::kJsonDepthMax) return Problem(path, "nested too deeply");
+        ++depth_;
+        Table(j, *type.struct_def, path);
+        --depth_;
+        return;
+      case flatbuffers::BASE_TYPE_VECTOR:
+      case flatbuffers::BASE_TYPE_ARRAY: return Vector(j, type, path);
+      default: return Scalar(j, type, path);
+    }
+  }
+
+  void Vector(const Json& j, const flatbuffers::Type& type, const std::string& path) {
+    if (!j.is_array()) return Problem(path, "expected an array, got " + JsonTypeName(j));
+    if (j.size() > limits::kJsonArrayElementsMax) {
+      return Problem(path, "more than " + std::to_string(limits::kJsonArrayElementsMax) +
+                               " elements");
+    }
+    if (type.base_type == flatbuffers::BASE_TYPE_ARRAY && j.size() != type.fixed_length) {
+      return Problem(path, "expected exactly " + std::to_string(type.fixed_length) + " elements");
+    }
+    const flatbuffers::Type element = type.VectorType();
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      Value(j[i], element, path + "[" + std::to_string(i) + "]");
+    }
+  }
+
+  void Scalar(const Json& j, const flatbuffers::Type& type, const std::string& path) {
+    const flatbuffers::EnumDef* enum_def = type.enum_def;
+    if (enum_def != nullptr && j.is_string()) {
+      if (enum_def->Lookup(j.get<std::string>()) == nullptr) {
+        Problem(path, "unknown value '" + j.get<std::string>() + "'; one of: " + Names(*enum_def));
+      }
+      return;
+    }
+    IntegerRange range{};
+    TR_ASSERT(IntegerRangeOf(type.base_type, &range));
+    if (!j.is_number_integer()) {
+      return Problem(path, std::string("expected ") +
+                               (enum_def != nullptr ? "one of: " + Names(*enum_def)
+                                                    : std::string("an integer (") + range.name +
+                                                          ")") +
+                               ", got " + JsonTypeName(j));
+    }
+    const bool in_range = j.is_number_unsigned() ? j.get<std::uint64_t>() <= range.max
+                                                 : j.get<std::int64_t>() >= range.min;
+    if (!in_range) return Problem(path, std::string("out of range for ") + range.name);
+    if (enum_def != nullptr &&
+        enum_def->ReverseLookup(j.get<std::int64_t>(), false) == nullptr) {
+      Problem(path, "not a value of " + enum_def->name + "; one of: " + Names(*enum_def));
+    }
+  }
+
+  static std::string Names(const flatbuffers::EnumDef& def) {
+    std::string out;
+    for (const flatbuffers::EnumVal* v : def.Vals()) {
+      if (def.is_union && v->IsZero()) continue;
+      if (!out.empty()) out += ", ";
+      out += v->name;
+    }
+    return out;
+  }
+
+  static std::string Join(const std::string& path, const std::string& name) {
+    return path.empty() ? name : path + "." + name;
+  }
+
+  void Problem(const std::string& path, std::string reason) {
+    problems_->push_back({path, std::move(reason)});
+  }
+
+  std::vector<FieldProblem>* problems_;
+  std::size_t depth_ = 0;
+};
+
+}  // namespace
+
+struct EventJson::Impl {
+  std::unique_ptr<flatbuffers::Parser> parser = NewSchemaParser();
+};
+
+EventJson::EventJson() : impl_(std::make_unique<Impl>()) {}
+EventJson::~EventJson() = default;
+
+EventJson::Parsed EventJson::ParseUnsealed(std::string_view text) {
+  Parsed out;
+  if (text.size() > limits::kJsonLineBytesMax) {
+    out.problems.push_back({"", "longer than " + std::to_string(limits::kJsonLineBytesMax) +
+                                    " bytes"});
+    return out;
+  }
+  if (NestingDepth(text) > limits::kJsonDepthMax) {
+    out.problems.push_back({"", "nested deeper than " + std::to_string(limits::kJsonDepthMax) +
+                                    " levels"});
+    return out;
+  }
+  Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) {
+    out.problems.push_back({"", "not valid JSON"});
+    return out;
+  }
+  const flatbuffers::StructDef& root = *impl_->parser->root_struct_def_;
+  if (doc.is_object()) {
+    for (const char* assigned : kAssignedFields) {
+      if (doc.contains(assigned)) {
+        out.problems.push_back({assigned, "assigned by the log; leave it out"});
+        doc.erase(assigned);
+      }
+    }
+  }
+  SchemaChecker(&out.problems).Table(doc, root, "");
+  if (!out.ok()) return out;
+
+  doc["global_seq"] = kUnsealedPlaceholder;
+  doc["stream_version"] = kUnsealedPlaceholder;
+  doc["recorded_at_ns"] = kUnsealedPlaceholder;
+  doc["prev_hash"] = std::string(Digest::kHexChars, '0');
+  doc["hash"] = std::string(Digest::kHexChars, '0');
+  const std::string normalized = doc.dump();
+  impl_->parser->builder_.Clear();
+  if (!impl_->parser->Parse(normalized.c_str())) {
+    out.problems.push_back({"", impl_->parser->error_});
+    impl_->parser = NewSchemaParser();  // a failed parse may leave state behind
+    return out;
+  }
+  out.bytes.assign(reinterpret_cast<const char*>(impl_->parser->builder_.GetBufferPointer()),
+                   impl_->parser->builder_.GetSize());
+  if (Status s = CheckUnsealedEvent(out.bytes); !s.ok()) {
+    out.problems.push_back({"", s.message()});
+  }
+  return out;
+}
+
+Result<std::string> EventJson::ToJson(std::string_view bytes) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                 bytes.size(), limits::kVerifierDepthMax,
+                                 limits::kVerifierTablesMax);
+  if (bytes.size() < 8 || !events::EventBufferHasIdentifier(bytes.data()) ||
+      !events::VerifyEventBuffer(verifier)) {
+    return Status::Corruption("not a well-formed tillroll Event buffer");
+  }
+  std::string text;
+  if (!flatbuffers::GenerateText(*impl_->parser, bytes.data(), &text)) {
+    return Status::Internal("the event could not be turned into JSON");
+  }
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace tillroll

@@ -1,0 +1,54 @@
+#ifndef TILLROLL_ENGINE_EVENT_JSON_H_
+#define TILLROLL_ENGINE_EVENT_JSON_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/status.h"
+
+namespace tillroll {
+
+// One thing wrong with a JSON input, at a field path like "payload.lines[2].qty".
+struct FieldProblem {
+  std::string path;  // empty for the document as a whole
+  std::string reason;
+};
+
+// Converts between events and their JSON form, which is the FlatBuffers JSON mapping of
+// schemas/envelope.fbs (so the .fbs files stay the single contract). Input is checked field
+// by field first, so that every problem is reported with its path and the expected type;
+// FlatBuffers' own parser then builds the bytes.
+//
+// Not thread-safe (it owns a flatbuffers::Parser): use one per thread.
+class EventJson {
+ public:
+  EventJson();
+  ~EventJson();
+  EventJson(const EventJson&) = delete;
+  EventJson& operator=(const EventJson&) = delete;
+
+  struct Parsed {
+    std::string bytes;                  // an unsealed event, when problems is empty
+    std::vector<FieldProblem> problems;
+    bool ok() const { return problems.empty(); }
+  };
+
+  // Parses one JSON object: an Event without the fields the log assigns (global_seq,
+  // stream_version, recorded_at_ns, prev_hash, hash). Unknown fields, wrong types, unknown
+  // enum or union names, missing required fields and values over the limits are problems.
+  Parsed ParseUnsealed(std::string_view json);
+
+  // One line of strict JSON for an event's bytes. The bytes are verified first:
+  // Corruption if they are not a well-formed Event.
+  Result<std::string> ToJson(std::string_view bytes);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tillroll
+
+#endif  // TILLROLL_ENGINE_EVENT_JSON_H_

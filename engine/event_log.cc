@@ -1,0 +1,335 @@
+#include "engine/event_log.h"
+
+#include <condition_variable>
+#include <mutex>
+
+#include <rocksdb/iterator.h>
+
+#include "engine/event_chain.h"
+#include "engine/limits.h"
+#include "engine/log_format.h"
+#include "engine/log_store.h"
+#include "engine/log_writer.h"
+#include "schemas/envelope_generated.h"
+
+namespace tillroll {
+
+struct EventLog::Impl {
+  std::unique_ptr<LogStore> store;
+  SystemClock system_clock;
+  mutable std::mutex head_mu;
+  mutable std::condition_variable head_cv;
+  log_format::HeadRecord committed;  // guarded by head_mu
+  std::unique_ptr<LogWriter> writer;  // destroyed first (declared last)
+
+  void Publish(const log_format::HeadRecord& head) {
+    {
+      std::lock_guard lock(head_mu);
+      committed = head;
+    }
+    head_cv.notify_all();
+  }
+};
+
+namespace {
+
+Result<log_format::HeadRecord> LoadHead(LogStore& store) {
+  std::string value;
+  rocksdb::Status s = store.db->Get(rocksdb::ReadOptions(), store.meta, log_format::kFormatKey,
+                                    &value);
+  std::unique_ptr<rocksdb::Iterator> last(
+      store.db->NewIterator(rocksdb::ReadOptions(), store.events));
+  last->SeekToLast();
+  if (!last->status().ok()) return FromRocks(last->status(), "reading the last event");
+  if (s.IsNotFound()) {
+    if (last->Valid()) return Status::Corruption("the ledger holds events but no format mark");
+    Status put = FromRocks(store.db->Put(rocksdb::WriteOptions(), store.meta,
+                                         log_format::kFormatKey, log_format::kFormatValue),
+                           "marking the ledger's format");
+    if (!put.ok()) return put;
+    return log_format::HeadRecord{};
+  }
+  if (!s.ok()) return FromRocks(s, "reading the ledger's format");
+  if (value != log_format::kFormatValue) {
+    return Status::Corruption("the folder holds format '" + value + "', expected '" +
+                              log_format::kFormatValue + "'");
+  }
+  s = store.db->Get(rocksdb::ReadOptions(), store.meta, log_format::kHeadKey, &value);
+  log_format::HeadRecord head;
+  if (s.ok()) {
+    std::optional<log_format::HeadRecord> decoded = log_format::DecodeHead(value);
+    if (!decoded) return Status::Corruption("the stored head record is malformed");
+    head = *decoded;
+  } else if (!s.IsNotFound()) {
+    return FromRocks(s, "reading the head");
+  }
+  const Sequence last_seq =
+      last->Valid() ? log_format::GetBigEndian64(last->key().ToStringView()) : 0;
+  if (last_seq != head.head.seq) {
+    return Status::Corruption("the stored head says event " + std::to_string(head.head.seq) +
+                              " but the last stored event is " + std::to_string(last_seq));
+  }
+  return head;
+}
+
+}  // namespace
+
+EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+EventLog::~EventLog() {
+  impl_->writer.reset();  // drain queued appends before the store closes
+}
+
+Result<std::unique_ptr<EventLog>> EventLog::Open(const std::filesystem::path& dir,
+                                                 LogOptions options) {
+  auto impl = std::make_unique<Impl>();
+  Result<std::unique_ptr<LogStore>> store = LogStore::Open(dir);
+  if (!store.ok()) return store.status();
+  impl->store = std::move(*store);
+  Result<log_format::HeadRecord> head = LoadHead(*impl->store);
+  if (!head.ok()) return head.status();
+  impl->committed = *head;
+  Clock* clock = options.clock != nullptr ? options.clock : &impl->system_clock;
+  Impl* raw = impl.get();
+  impl->writer = std::make_unique<LogWriter>(
+      impl->store.get(), clock, options.sync, *head,
+      [raw](const log_format::HeadRecord& h) { raw->Publish(h); });
+  return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
+}
+
+Result<std::vector<AppendOutcome>> EventLog::Append(std::vector<std::string> events) {
+  if (events.empty()) return Status::InvalidArgument("an append needs at least one event");
+  if (events.size() > limits::kBatchEventsMax) {
+    return Status::InvalidArgument("a batch holds at most " +
+                                   std::to_string(limits::kBatchEventsMax) + " events, got " +
+                                   std::to_string(events.size()));
+  }
+  std::size_t bytes = 0;
+  std::vector<std::optional<Digest>> digests(events.size());
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    Status s = CheckUnsealedEvent(events[i]);
+    if (!s.ok()) {
+      return Status::InvalidArgument("event " + std::to_string(i + 1) + " of the batch: " +
+                                     s.message());
+    }
+    bytes += events[i].size();
+    if (events::GetEvent(events[i].data())->idempotency_key() != nullptr) {
+      digests[i] = IdempotencyDigest(events[i]);
+    }
+  }
+  if (bytes > limits::kBatchBytesMax) {
+    return Status::InvalidArgument("a batch holds at most " +
+                                   std::to_string(limits::kBatchBytesMax) + " bytes, got " +
+                                   std::to_string(bytes));
+  }
+  return impl_->writer->Append(std::move(events), std::move(digests));
+}
+
+LogHead EventLog::Head() const {
+  std::lock_guard lock(impl_->head_mu);
+  return impl_->committed.head;
+}
+
+bool EventLog::WaitForHead(Sequence seq, std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(impl_->head_mu);
+  return impl_->head_cv.wait_for(lock, timeout,
+                                 [&] { return impl_->committed.head.seq >= seq; });
+}
+
+Status EventLog::Scan(Sequence from, Sequence to_exclusive,
+                      const std::function<bool(Sequence, std::string_view)>& visit) const {
+  if (from == 0) from = 1;
+  if (to_exclusive <= from) return Status::Ok();
+  const std::string upper = log_format::EventKey(to_exclusive);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  options.fill_cache = false;
+  options.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->store->db->NewIterator(options,
+                                                                      impl_->store->events));
+  for (it->Seek(log_format::EventKey(from)); it->Valid(); it->Next()) {
+    if (it->key().size() != 8) return Status::Corruption("an event key is not 8 bytes");
+    const Sequence seq = log_format::GetBigEndian64(it->key().ToStringView());
+    if (!visit(seq, it->value().ToStringView())) return Status::Ok();
+  }
+  return FromRocks(it->status(), "reading events");
+}
+
+Result<std::vector<EventRecord>> EventLog::Read(Sequence from, std::size_t max) const {
+  max = std::min(max, limits::kReadEventsMax);
+  if (from == 0) from = 1;
+  std::vector<EventRecord> out;
+  Status error;
+  Status scanned = Scan(from, from + max, [&](Sequence seq, std::string_view bytes) {
+    Result<Digest> checked = CheckSealedEvent(bytes, seq);
+    if (!checked.ok()) {
+      error = checked.status();
+      return false;
+    }
+    out.push_back({seq, std::string(bytes)});
+    return true;
+  });
+  if (!scanned.ok()) return scanned;
+  if (!error.ok()) return error;
+  return out;
+}
+
+Result<std::vector<EventRecord>> EventLog::ReadStream(std::string_view stream,
+                                                      std::uint64_t from_version,
+                                                      std::size_t max) const {
+  max = std::min(max, limits::kReadEventsMax);
+  const std::string prefix = log_format::StreamPrefix(stream);
+  rocksdb::ReadOptions options;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->store->db->NewIterator(options,
+                                                                      impl_->store->streams));
+  std::vector<EventRecord> out;
+  for (it->Seek(log_format::StreamKey(stream, from_version));
+       it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Next()) {
+    if (it->value().size() != 8) return Status::Corruption("a stream index entry is malformed");
+    const Sequence seq = log_format::GetBigEndian64(it->value().ToStringView());
+    std::string bytes;
+    rocksdb::Status s = impl_->store->db->Get(options, impl_->store->events,
+                                              log_format::EventKey(seq), &bytes);
+    if (s.IsNotFound()) {
+      return Status::Corruption("stream " + std::string(stream) + " names event " +
+                                std::to_string(seq) + ", which is missing");
+    }
+    if (!s.ok()) return FromRocks(s, "reading an event");
+    Result<Digest> checked = CheckSealedEvent(bytes, seq);
+    if (!checked.ok()) return checked.status();
+    out.push_back({seq, std::move(bytes)});
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
+  return out;
+}
+
+Result<std::uint64_t> EventLog::StreamVersion(std::string_view stream) const {
+  const std::string prefix = log_format::StreamPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->store->db->NewIterator(rocksdb::ReadOptions(), impl_->store->streams));
+  it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
+    return std::uint64_t{0};
+  }
+  return log_format::GetBigEndian64(it->key().ToStringView().substr(prefix.size()));
+}
+
+Result<Sequence> EventLog::FirstRecordedAtOrAfter(std::int64_t recorded_at_ns) const {
+  const LogHead head = Head();
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->store->db->NewIterator(rocksdb::ReadOptions(), impl_->store->record_time));
+  it->Seek(log_format::RecordTimeKey(std::max<std::int64_t>(recorded_at_ns, 0), 0));
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the record-time index");
+  if (!it->Valid()) return head.seq + 1;
+  if (it->key().size() != 16) return Status::Corruption("a record-time key is malformed");
+  const Sequence seq = log_format::GetBigEndian64(it->key().ToStringView().substr(8));
+  // An append that became durable after Head() was read is not reported yet.
+  return std::min(seq, head.seq + 1);
+}
+
+std::unique_ptr<Subscription> EventLog::Subscribe(Sequence after) const {
+  return std::make_unique<Subscription>(this, after);
+}
+
+Result<LogStats> EventLog::Stats() const {
+  LogStats stats;
+  {
+    std::lock_guard lock(impl_->head_mu);
+    stats.head = impl_->committed.head;
+    stats.stream_count = impl_->committed.stream_count;
+    stats.event_bytes = impl_->committed.event_bytes;
+  }
+  std::uint64_t sst_bytes = 0;
+  for (rocksdb::ColumnFamilyHandle* family : impl_->store->handles) {
+    std::uint64_t family_bytes = 0;
+    if (impl_->store->db->GetIntProperty(family, "rocksdb.total-sst-files-size",
+                                         &family_bytes)) {
+      sst_bytes += family_bytes;
+    }
+  }
+  std::uint64_t wal_bytes = 0;
+  rocksdb::VectorLogPtr wal_files;
+  if (impl_->store->db->GetSortedWalFiles(wal_files).ok()) {
+    for (const auto& file : wal_files) wal_bytes += file->SizeFileBytes();
+  }
+  stats.disk_bytes = sst_bytes + wal_bytes;
+  return stats;
+}
+
+VerifyReport EventLog::Verify() const {
+  VerifyReport report;
+  LogStore& store = *impl_->store;
+  report.status = FromRocks(store.db->VerifyChecksum(), "RocksDB block checksums");
+  if (!report.status.ok()) return report;
+  log_format::HeadRecord stored_head;
+  {
+    std::lock_guard lock(impl_->head_mu);
+    stored_head = impl_->committed;
+  }
+  ChainChecker chain;
+  std::unordered_map<std::string, std::uint64_t> stream_versions;
+  std::int64_t last_recorded_at_ns = 0;
+  std::string index_value;
+  Status failure;
+  Status scanned = Scan(1, UINT64_MAX, [&](Sequence seq, std::string_view bytes) {
+    failure = chain.Add(seq, bytes);
+    if (!failure.ok()) {
+      report.first_bad_seq = std::min(seq, chain.last() + 1);
+      return false;
+    }
+    const events::Event* e = events::GetEvent(bytes.data());
+    const std::string at = "event " + std::to_string(seq) + ": ";
+    std::uint64_t& version = stream_versions[e->stream()->str()];
+    if (e->stream_version() != version + 1) {
+      failure = Status::Corruption(at + "stream version " + std::to_string(e->stream_version()) +
+                                   " does not follow " + std::to_string(version));
+    } else if (e->recorded_at_ns() < last_recorded_at_ns) {
+      failure = Status::Corruption(at + "recorded before the event ahead of it");
+    } else {
+      rocksdb::Status s =
+          store.db->Get(rocksdb::ReadOptions(), store.streams,
+                        log_format::StreamKey(e->stream()->string_view(), e->stream_version()),
+                        &index_value);
+      if (!s.ok() || index_value.size() != 8 || log_format::GetBigEndian64(index_value) != seq) {
+        failure = Status::Corruption(at + "the stream index does not point at it");
+      }
+    }
+    if (!failure.ok()) {
+      report.first_bad_seq = seq;
+      return false;
+    }
+    version = e->stream_version();
+    last_recorded_at_ns = e->recorded_at_ns();
+    ++report.event_count;
+    return true;
+  });
+  report.head = {chain.last(), chain.last_hash(), last_recorded_at_ns};
+  if (!scanned.ok()) {
+    report.status = scanned;
+  } else if (!failure.ok()) {
+    report.status = failure;
+  } else if (stored_head.head.seq != chain.last() || stored_head.head.hash != chain.last_hash()) {
+    report.first_bad_seq = std::min(stored_head.head.seq, chain.last()) + 1;
+    report.status = Status::Corruption(
+        "the stored head is event " + std::to_string(stored_head.head.seq) + " (" +
+        stored_head.head.hash.ToHex() + ") but the chain ends at event " +
+        std::to_string(chain.last()) + " (" + chain.last_hash().ToHex() + ")");
+  }
+  return report;
+}
+
+Result<std::vector<EventRecord>> Subscription::Next(std::size_t max,
+                                                    std::chrono::milliseconds wait) {
+  if (log_->Head().seq <= position_ && !log_->WaitForHead(position_ + 1, wait)) {
+    return std::vector<EventRecord>();
+  }
+  const Sequence head = log_->Head().seq;
+  Result<std::vector<EventRecord>> events =
+      log_->Read(position_ + 1, std::min<Sequence>(max, head - position_));
+  if (events.ok() && !events->empty()) position_ = events->back().seq;
+  return events;
+}
+
+}  // namespace tillroll

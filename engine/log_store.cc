@@ -1,0 +1,82 @@
+#include "engine/log_store.h"
+
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+
+#include "engine/log_format.h"
+
+namespace tillroll {
+
+LogStore::~LogStore() {
+  if (db == nullptr) return;
+  for (rocksdb::ColumnFamilyHandle* h : handles) {
+    // Closing cannot usefully fail here; a failure would only leak the handle.
+    (void)db->DestroyColumnFamilyHandle(h);
+  }
+  (void)db->Close();
+}
+
+rocksdb::DBOptions LogDbOptions() {
+  rocksdb::DBOptions o;
+  o.create_if_missing = true;
+  o.create_missing_column_families = true;
+  o.paranoid_checks = true;
+  // A torn last record (a crash mid-write of an unacknowledged batch) is dropped; any other
+  // damage stops the open instead of silently losing acknowledged events.
+  o.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+  o.max_background_jobs = 2;
+  o.bytes_per_sync = 1 << 20;
+  return o;
+}
+
+rocksdb::ColumnFamilyOptions LogFamilyOptions() {
+  rocksdb::ColumnFamilyOptions o;
+  rocksdb::BlockBasedTableOptions table;
+  table.checksum = rocksdb::kXXH3;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  o.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  o.write_buffer_size = 64 << 20;
+  return o;
+}
+
+Status FromRocks(const rocksdb::Status& s, const char* what) {
+  if (s.ok()) return Status::Ok();
+  std::string m = std::string(what) + ": " + s.ToString();
+  if (s.IsCorruption()) return Status::Corruption(std::move(m));
+  if (s.IsInvalidArgument()) return Status::InvalidArgument(std::move(m));
+  if (s.IsNotFound()) return Status::NotFound(std::move(m));
+  return Status::Unavailable(std::move(m));
+}
+
+Result<std::unique_ptr<LogStore>> LogStore::Open(const std::filesystem::path& dir) {
+  const rocksdb::ColumnFamilyOptions family = LogFamilyOptions();
+  rocksdb::ColumnFamilyOptions idempotency = family;
+  // Most idempotency lookups are for new keys: a memtable bloom answers them without a search.
+  idempotency.memtable_prefix_bloom_size_ratio = 0.05;
+  idempotency.memtable_whole_key_filtering = true;
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, family},
+      {log_format::kEventsFamily, family},
+      {log_format::kStreamsFamily, family},
+      {log_format::kIdempotencyFamily, idempotency},
+      {log_format::kRecordTimeFamily, family},
+      {log_format::kMetaFamily, family},
+  };
+  rocksdb::Options options(LogDbOptions(), family);
+  auto store = std::make_unique<LogStore>();
+  rocksdb::DB* raw = nullptr;
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Unavailable("cannot create " + dir.string() + ": " + ec.message());
+  rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), families, &store->handles, &raw);
+  if (!s.ok()) return FromRocks(s, ("opening the ledger in " + dir.string()).c_str());
+  store->db.reset(raw);
+  store->events = store->handles[1];
+  store->streams = store->handles[2];
+  store->idempotency = store->handles[3];
+  store->record_time = store->handles[4];
+  store->meta = store->handles[5];
+  return store;
+}
+
+}  // namespace tillroll

@@ -1,0 +1,45 @@
+#ifndef TILLROLL_ENGINE_LOG_STORE_H_
+#define TILLROLL_ENGINE_LOG_STORE_H_
+
+// The RocksDB database behind the event log and its column families (layout in
+// log_format.h). Private to the engine; bench/ uses the options for its raw baseline.
+
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
+#include "engine/status.h"
+
+namespace tillroll {
+
+struct LogStore {
+  std::unique_ptr<rocksdb::DB> db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed before `db`
+  rocksdb::ColumnFamilyHandle* events = nullptr;
+  rocksdb::ColumnFamilyHandle* streams = nullptr;
+  rocksdb::ColumnFamilyHandle* idempotency = nullptr;
+  rocksdb::ColumnFamilyHandle* record_time = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+
+  LogStore() = default;
+  LogStore(const LogStore&) = delete;
+  LogStore& operator=(const LogStore&) = delete;
+  ~LogStore();
+
+  static Result<std::unique_ptr<LogStore>> Open(const std::filesystem::path& dir);
+};
+
+// Durability and integrity settings shared by the log and the benchmark's raw baseline:
+// paranoid checks, WAL recovery that tolerates only a torn tail record.
+rocksdb::DBOptions LogDbOptions();
+rocksdb::ColumnFamilyOptions LogFamilyOptions();
+
+// Maps a RocksDB status to ours, prefixing `what`.
+Status FromRocks(const rocksdb::Status& s, const char* what);
+
+}  // namespace tillroll
+
+#endif  // TILLROLL_ENGINE_LOG_STORE_H_
