@@ -1,0 +1,51 @@
+#ifndef TILLROLL_TESTS_SUPPORT_TEST_SUPPORT_H_
+#define TILLROLL_TESTS_SUPPORT_TEST_SUPPORT_H_
+
+// Shared by the tests: temporary folders, seeds and small events.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "engine/event_builder.h"
+
+namespace tillroll::testing {
+
+// A fresh folder under the system temp dir, removed when the object goes.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// TILLROLL_SEED if set, otherwise a random seed; printed so that a failure can be replayed.
+std::uint64_t TestSeed(std::string_view test_name);
+
+struct PriceSpec {
+  std::string_view sku = "4711";
+  std::int64_t amount_minor = 1299;
+  std::int64_t expected_version = -1;
+  std::string_view idempotency_key;
+  std::string_view store;  // empty: global scope
+};
+
+// An unsealed PriceSet event on stream "price/<sku>".
+std::string PriceEvent(const PriceSpec& spec);
+
+// The directory of the running test binary (helper programs are built next to it).
+std::filesystem::path BinaryDir();
+
+// A sample event of the frozen corpus: schemas/samples/v1/<name>.json.
+std::string ReadSample(std::string_view name);
+std::filesystem::path SamplesDir();
+
+}  // namespace tillroll::testing
+
+#endif  // TILLROLL_TESTS_SUPPORT_TEST_SUPPORT_H_

@@ -1,0 +1,316 @@
+// Proves the log's append promises on a real RocksDB in a temp folder: atomic batches,
+// expected versions, idempotency, record-time order, reads by stream and time, subscriptions,
+// group commit under concurrency, and that all of it survives a reopen.
+
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <thread>
+
+#include "engine/event_chain.h"
+#include "engine/event_log.h"
+#include "engine/limits.h"
+#include "schemas/envelope_generated.h"
+#include "tests/support/test_support.h"
+
+namespace tillroll {
+namespace {
+
+using testing::PriceEvent;
+using testing::PriceSpec;
+using testing::TempDir;
+
+constexpr std::int64_t kMarch3 = 1'772'532'000'000'000'000;  // 2026-03-03T10:00:00Z
+
+std::unique_ptr<EventLog> OpenLog(const TempDir& dir, Clock* clock = nullptr) {
+  LogOptions options;
+  options.clock = clock;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir.path(), options);
+  REQUIRE(log.ok());
+  return std::move(*log);
+}
+
+const events::Event* Decode(const EventRecord& record) {
+  return events::GetEvent(record.bytes.data());
+}
+
+TEST_CASE("EventLog: a batch is appended atomically with dense sequences", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  auto outcomes = log->Append({PriceEvent({.sku = "1"}), PriceEvent({.sku = "2"}),
+                               PriceEvent({.sku = "1"})});
+  REQUIRE(outcomes.ok());
+  REQUIRE(outcomes->size() == 3);
+  CHECK((*outcomes)[0].seq == 1);
+  CHECK((*outcomes)[1].seq == 2);
+  CHECK((*outcomes)[2].seq == 3);
+  CHECK((*outcomes)[2].stream_version == 2);
+  CHECK(log->Head().seq == 3);
+
+  auto events = log->Read(1, 10);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 3);
+  CHECK(Decode((*events)[1])->stream()->str() == "price/2");
+  CHECK(Decode((*events)[2])->stream_version() == 2);
+  CHECK(Decode((*events)[2])->payload_as_PriceSet()->sku()->str() == "1");
+}
+
+TEST_CASE("EventLog: one bad event rejects the whole batch and writes nothing", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  REQUIRE(log->Append({PriceEvent({.sku = "1"})}).ok());
+
+  SECTION("a stale expected version") {
+    auto result = log->Append({PriceEvent({.sku = "2"}),
+                               PriceEvent({.sku = "1", .expected_version = 0})});
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.status().code() == StatusCode::kConflict);
+    CHECK_THAT(result.status().message(), Catch::Contains("event 2 of the batch") &&
+                                              Catch::Contains("price/1") &&
+                                              Catch::Contains("at version 1"));
+  }
+  SECTION("a malformed buffer") {
+    auto result = log->Append({PriceEvent({.sku = "2"}), std::string("not an event")});
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(result.status().message(), Catch::Contains("event 2 of the batch"));
+  }
+  SECTION("a stream name over the limit") {
+    const std::string long_sku(300, 'x');
+    auto result = log->Append({PriceEvent({.sku = "2"}), PriceEvent({.sku = long_sku})});
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(result.status().message(), Catch::Contains("stream"));
+  }
+  SECTION("an event that was already sealed") {
+    auto first = log->Read(1, 1);
+    REQUIRE(first.ok());
+    auto result = log->Append({PriceEvent({.sku = "2"}), (*first)[0].bytes});
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.status().code() == StatusCode::kInvalidArgument);
+  }
+  CHECK(log->Head().seq == 1);
+  auto version = log->StreamVersion("price/2");
+  REQUIRE(version.ok());
+  CHECK(*version == 0);
+  CHECK(log->Verify().status.ok());
+}
+
+TEST_CASE("EventLog: expected versions are checked per stream", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  CHECK(log->Append({PriceEvent({.sku = "1", .expected_version = 0})}).ok());
+  CHECK(log->Append({PriceEvent({.sku = "1", .expected_version = 1}),
+                     PriceEvent({.sku = "1", .expected_version = 2})})
+            .ok());
+  auto stale = log->Append({PriceEvent({.sku = "1", .expected_version = 2})});
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.status().code() == StatusCode::kConflict);
+  auto fresh_stream = log->Append({PriceEvent({.sku = "9", .expected_version = 3})});
+  CHECK(fresh_stream.status().code() == StatusCode::kConflict);
+  auto version = log->StreamVersion("price/1");
+  REQUIRE(version.ok());
+  CHECK(*version == 3);
+}
+
+TEST_CASE("EventLog: a repeated idempotency key returns the original and writes nothing",
+          "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  auto first = log->Append({PriceEvent({.sku = "1", .idempotency_key = "run-1:1"})});
+  REQUIRE(first.ok());
+  REQUIRE(log->Append({PriceEvent({.sku = "2"})}).ok());
+
+  auto again = log->Append({PriceEvent({.sku = "1", .idempotency_key = "run-1:1"})});
+  REQUIRE(again.ok());
+  CHECK((*again)[0].duplicate);
+  CHECK((*again)[0].seq == (*first)[0].seq);
+  CHECK((*again)[0].stream_version == 1);
+  CHECK(log->Head().seq == 2);
+
+  SECTION("the same key with another payload is a conflict") {
+    auto other = log->Append({PriceEvent({.sku = "1", .amount_minor = 999,
+                                          .idempotency_key = "run-1:1"})});
+    REQUIRE_FALSE(other.ok());
+    CHECK(other.status().code() == StatusCode::kConflict);
+    CHECK_THAT(other.status().message(), Catch::Contains("run-1:1") && Catch::Contains("event 1"));
+  }
+  SECTION("the same key twice in one batch is written once") {
+    auto batch = log->Append({PriceEvent({.sku = "3", .idempotency_key = "k3"}),
+                              PriceEvent({.sku = "3", .idempotency_key = "k3"})});
+    REQUIRE(batch.ok());
+    CHECK((*batch)[0].seq == 3);
+    CHECK_FALSE((*batch)[0].duplicate);
+    CHECK((*batch)[1].seq == 3);
+    CHECK((*batch)[1].duplicate);
+  }
+  SECTION("the key survives a reopen") {
+    log.reset();
+    log = OpenLog(dir);
+    auto after = log->Append({PriceEvent({.sku = "1", .idempotency_key = "run-1:1"})});
+    REQUIRE(after.ok());
+    CHECK((*after)[0].duplicate);
+    CHECK((*after)[0].seq == 1);
+  }
+  CHECK(log->Verify().status.ok());
+}
+
+TEST_CASE("EventLog: record time comes from the clock and never decreases", "[log]") {
+  TempDir dir;
+  ManualClock clock(kMarch3);
+  auto log = OpenLog(dir, &clock);
+  REQUIRE(log->Append({PriceEvent({.sku = "1"})}).ok());
+  clock.Set(kMarch3 - 5'000'000'000);  // the clock jumps back five seconds
+  REQUIRE(log->Append({PriceEvent({.sku = "2"})}).ok());
+  clock.Set(kMarch3 + 60'000'000'000);
+  REQUIRE(log->Append({PriceEvent({.sku = "3"})}).ok());
+
+  auto events = log->Read(1, 10);
+  REQUIRE(events.ok());
+  CHECK(Decode((*events)[0])->recorded_at_ns() == kMarch3);
+  CHECK(Decode((*events)[1])->recorded_at_ns() == kMarch3);
+  CHECK(Decode((*events)[2])->recorded_at_ns() == kMarch3 + 60'000'000'000);
+
+  auto at = log->FirstRecordedAtOrAfter(kMarch3 + 1);
+  REQUIRE(at.ok());
+  CHECK(*at == 3);
+  auto before_all = log->FirstRecordedAtOrAfter(0);
+  REQUIRE(before_all.ok());
+  CHECK(*before_all == 1);
+  auto after_all = log->FirstRecordedAtOrAfter(kMarch3 + 61'000'000'000);
+  REQUIRE(after_all.ok());
+  CHECK(*after_all == 4);
+}
+
+TEST_CASE("EventLog: a stream reads back in version order", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  for (int i = 0; i < 5; ++i) {
+    REQUIRE(log->Append({PriceEvent({.sku = "A", .amount_minor = 100 + i}),
+                         PriceEvent({.sku = "B", .amount_minor = 200 + i})})
+                .ok());
+  }
+  auto a = log->ReadStream("price/A", 2, 10);
+  REQUIRE(a.ok());
+  REQUIRE(a->size() == 4);
+  CHECK(Decode(a->front())->stream_version() == 2);
+  CHECK(Decode(a->front())->payload_as_PriceSet()->amount_minor() == 101);
+  CHECK(a->back().seq == 9);
+  auto none = log->ReadStream("price/C", 1, 10);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  // "price/A" must not see a stream whose name merely starts the same way.
+  REQUIRE(log->Append({PriceEvent({.sku = "AB"})}).ok());
+  auto only_a = log->ReadStream("price/A", 1, 100);
+  REQUIRE(only_a.ok());
+  CHECK(only_a->size() == 5);
+}
+
+TEST_CASE("EventLog: a subscription catches up, then follows live appends", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  for (int i = 0; i < 10; ++i) REQUIRE(log->Append({PriceEvent({.sku = "S"})}).ok());
+
+  auto subscription = log->Subscribe(3);
+  auto caught_up = subscription->Next(100, std::chrono::milliseconds(0));
+  REQUIRE(caught_up.ok());
+  REQUIRE(caught_up->size() == 7);
+  CHECK(caught_up->front().seq == 4);
+  CHECK(subscription->position() == 10);
+
+  auto nothing = subscription->Next(100, std::chrono::milliseconds(20));
+  REQUIRE(nothing.ok());
+  CHECK(nothing->empty());
+
+  std::thread writer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    REQUIRE(log->Append({PriceEvent({.sku = "S"}), PriceEvent({.sku = "T"})}).ok());
+  });
+  std::vector<EventRecord> live;
+  while (live.size() < 2) {
+    auto next = subscription->Next(100, std::chrono::seconds(5));
+    REQUIRE(next.ok());
+    REQUIRE_FALSE(next->empty());
+    live.insert(live.end(), next->begin(), next->end());
+  }
+  writer.join();
+  CHECK(live[0].seq == 11);
+  CHECK(live[1].seq == 12);
+}
+
+TEST_CASE("EventLog: concurrent appends are group-committed into one dense chain", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  constexpr int kThreads = 8;
+  constexpr int kAppendsPerThread = 50;
+  std::vector<std::vector<Sequence>> acked(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string sku = "T" + std::to_string(t);
+      for (int i = 0; i < kAppendsPerThread; ++i) {
+        auto r = log->Append({PriceEvent({.sku = sku, .expected_version = i})});
+        if (r.ok()) acked[static_cast<std::size_t>(t)].push_back((*r)[0].seq);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::set<Sequence> all;
+  for (const auto& per_thread : acked) {
+    CHECK(per_thread.size() == kAppendsPerThread);
+    all.insert(per_thread.begin(), per_thread.end());
+  }
+  CHECK(all.size() == kThreads * kAppendsPerThread);
+  CHECK(*all.rbegin() == kThreads * kAppendsPerThread);
+  VerifyReport report = log->Verify();
+  CHECK(report.status.ok());
+  CHECK(report.event_count == kThreads * kAppendsPerThread);
+}
+
+TEST_CASE("EventLog: head, versions and stats survive a reopen", "[log]") {
+  TempDir dir;
+  LogHead head_before;
+  {
+    auto log = OpenLog(dir);
+    REQUIRE(log->Append({PriceEvent({.sku = "1"}), PriceEvent({.sku = "2"})}).ok());
+    REQUIRE(log->Append({PriceEvent({.sku = "1"})}).ok());
+    head_before = log->Head();
+  }
+  auto log = OpenLog(dir);
+  CHECK(log->Head().seq == head_before.seq);
+  CHECK(log->Head().hash == head_before.hash);
+  auto stale = log->Append({PriceEvent({.sku = "1", .expected_version = 1})});
+  CHECK(stale.status().code() == StatusCode::kConflict);
+  auto next = log->Append({PriceEvent({.sku = "1", .expected_version = 2})});
+  REQUIRE(next.ok());
+  CHECK((*next)[0].seq == 4);
+  auto stats = log->Stats();
+  REQUIRE(stats.ok());
+  CHECK(stats->head.seq == 4);
+  CHECK(stats->stream_count == 2);
+  CHECK(stats->event_bytes > 0);
+  CHECK(stats->disk_bytes > 0);
+  CHECK(log->Verify().status.ok());
+}
+
+TEST_CASE("EventLog: batches over the limits are rejected, not truncated", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  CHECK(log->Append({}).status().code() == StatusCode::kInvalidArgument);
+  std::vector<std::string> too_many(limits::kBatchEventsMax + 1, PriceEvent({.sku = "1"}));
+  auto result = log->Append(std::move(too_many));
+  CHECK(result.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(result.status().message(), Catch::Contains("at most"));
+  CHECK(log->Head().seq == 0);
+}
+
+TEST_CASE("EventLog: a second process cannot open a folder in use", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  Result<std::unique_ptr<EventLog>> second = EventLog::Open(dir.path());
+  REQUIRE_FALSE(second.ok());
+  CHECK(second.status().code() == StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace tillroll

@@ -1,0 +1,108 @@
+// Proves that old events stay readable: the frozen corpus (schemas/samples/v1/frozen, one
+// sealed event per payload type, chained) must decode with today's schema to exactly the
+// JSON it had when it was frozen, and every input sample must still parse. A schema change
+// that renumbers, retypes or removes a field fails here.
+//
+// To freeze a new schema version's corpus: unit_tests "[.freeze]" (writes into the source tree).
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/event_chain.h"
+#include "engine/event_json.h"
+#include "schemas/envelope_generated.h"
+#include "tests/support/test_support.h"
+
+namespace tillroll {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::SamplesDir;
+
+constexpr std::int64_t kFrozenAt = 1'772'532'000'000'000'000;  // 2026-03-03T10:00:00Z
+
+std::vector<std::string> SampleNames() {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(SamplesDir())) {
+    if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+nlohmann::json WithoutAssignedFields(const std::string& text) {
+  nlohmann::json j = nlohmann::json::parse(text);
+  for (const char* f : {"global_seq", "stream_version", "recorded_at_ns", "prev_hash", "hash"}) {
+    j.erase(f);
+  }
+  return j;
+}
+
+TEST_CASE("Samples: there is one sample per payload type", "[samples]") {
+  const std::vector<std::string> names = SampleNames();
+  std::vector<std::string> payloads;
+  for (auto type : events::EnumValuesPayload()) {
+    if (type != events::Payload::NONE) payloads.push_back(events::EnumNamePayload(type));
+  }
+  std::sort(payloads.begin(), payloads.end());
+  CHECK(names == payloads);
+}
+
+TEST_CASE("Samples: the frozen v1 corpus decodes to the JSON it was frozen with", "[samples]") {
+  EventJson json;
+  ChainChecker chain;
+  const std::vector<std::string> names = SampleNames();
+  REQUIRE_FALSE(names.empty());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    INFO("sample " << names[i]);
+    const fs::path frozen = SamplesDir() / "frozen" / names[i];
+    const std::string bytes = ReadFile(frozen.string() + ".event");
+    REQUIRE_FALSE(bytes.empty());
+    REQUIRE(chain.Add(i + 1, bytes).ok());
+    const events::Event* e = events::GetEvent(bytes.data());
+    CHECK(events::EnumNamePayload(e->payload_type()) == names[i]);
+    Result<std::string> text = json.ToJson(bytes);
+    REQUIRE(text.ok());
+    std::string expected = ReadFile(frozen.string() + ".event.json");
+    while (!expected.empty() && expected.back() == '\n') expected.pop_back();
+    CHECK(*text == expected);
+
+    // The input sample still means the same event.
+    EventJson::Parsed parsed = json.ParseUnsealed(testing::ReadSample(names[i]));
+    REQUIRE(parsed.ok());
+    Result<std::string> parsed_text = json.ToJson(parsed.bytes);
+    REQUIRE(parsed_text.ok());
+    CHECK(WithoutAssignedFields(*parsed_text) == WithoutAssignedFields(*text));
+  }
+}
+
+TEST_CASE("Samples: freeze the corpus of this schema version", "[.freeze]") {
+  EventJson json;
+  const fs::path dir = SamplesDir() / "frozen";
+  fs::create_directories(dir);
+  Digest prev;
+  Sequence seq = 0;
+  for (const std::string& name : SampleNames()) {
+    EventJson::Parsed parsed = json.ParseUnsealed(testing::ReadSample(name));
+    REQUIRE(parsed.ok());
+    ++seq;
+    prev = SealEvent(parsed.bytes, {seq, 1, kFrozenAt + static_cast<std::int64_t>(seq), prev});
+    std::ofstream(dir / (name + ".event"), std::ios::binary) << parsed.bytes;
+    std::ofstream(dir / (name + ".event.json")) << *json.ToJson(parsed.bytes) << "\n";
+  }
+}
+
+}  // namespace
+}  // namespace tillroll
