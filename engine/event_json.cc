@@ -111,7 +111,9 @@ class SchemaChecker {
       }
       if (field->value.type.base_type == flatbuffers::BASE_TYPE_UNION) {
         Union(j, *field, path);
-      } else if (field->value.type.base_type != flatbuffers::BASE_TYPE_UTYPE) {
+      } else if (field->value.type.base_type == flatbuffers::BASE_TYPE_UTYPE) {
+        UnionTypeWithoutValue(j, *field, value, field_path);
+      } else {
         Value(value, field->value.type, field_path);
       }
     }
@@ -140,6 +142,20 @@ class SchemaChecker {
                                                 "'; one of: " + Names(*field.value.type.enum_def));
     }
     Table(table.at(field.name), *member->union_type.struct_def, Join(path, field.name));
+  }
+
+  // A NAME_type without its NAME: the union itself reports a present pair, so only the
+  // type's name is checked here.
+  void UnionTypeWithoutValue(const Json& table, const flatbuffers::FieldDef& type_field,
+                             const Json& value, const std::string& path) {
+    const std::string suffix = flatbuffers::UnionTypeFieldSuffix();
+    const std::string union_name =
+        type_field.name.substr(0, type_field.name.size() - suffix.size());
+    if (table.contains(union_name)) return;
+    const flatbuffers::EnumDef& members = *type_field.value.type.enum_def;
+    if (!value.is_string() || members.Lookup(value.get<std::string>()) == nullptr) {
+      Problem(path, "unknown type; one of: " + Names(members));
+    }
   }
 
   void Value(const Json& j, const flatbuffers::Type& type, const std::string& path) {

@@ -82,6 +82,10 @@ EventLog::~EventLog() {
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::filesystem::path& dir,
                                                  LogOptions options) {
+  std::error_code ec;
+  if (!options.create_if_missing && !std::filesystem::exists(dir / "CURRENT", ec)) {
+    return Status::NotFound("no ledger in " + dir.string());
+  }
   auto impl = std::make_unique<Impl>();
   Result<std::unique_ptr<LogStore>> store = LogStore::Open(dir);
   if (!store.ok()) return store.status();

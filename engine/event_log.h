@@ -22,6 +22,8 @@ struct LogOptions {
   // Sync the write-ahead log before acknowledging an append. Only tests that do not test
   // durability turn this off.
   bool sync = true;
+  // Create a ledger when the folder holds none. Read-only tools say "not found" instead.
+  bool create_if_missing = true;
 };
 
 // What one event of an append became.
@@ -57,7 +59,8 @@ class Subscription;
 // never block it. Only one process may open a log folder at a time.
 class EventLog {
  public:
-  // Opens the log in `dir`, creating it when the folder is empty or missing. Unavailable if
+  // Opens the log in `dir`, creating it when the folder is empty or missing (NotFound instead
+  // when options.create_if_missing is false). Unavailable if
   // the folder is locked by another process or cannot be read; Corruption if the stored head
   // does not match the stored events.
   static Result<std::unique_ptr<EventLog>> Open(const std::filesystem::path& dir,
