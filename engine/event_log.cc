@@ -8,6 +8,7 @@
 #include "engine/event_chain.h"
 #include "engine/limits.h"
 #include "engine/log_format.h"
+#include "engine/log_indexer.h"
 #include "engine/log_store.h"
 #include "engine/log_writer.h"
 #include "schemas/envelope_generated.h"
@@ -20,7 +21,22 @@ struct EventLog::Impl {
   mutable std::mutex head_mu;
   mutable std::condition_variable head_cv;
   log_format::HeadRecord committed;  // guarded by head_mu
-  std::unique_ptr<LogWriter> writer;  // destroyed first (declared last)
+  std::unique_ptr<LogIndexer> indexer;
+  std::unique_ptr<LogWriter> writer;  // destroyed first (declared last), then the indexer
+
+  // Readers of the stream and idempotency indexes call this first: everything durable when
+  // the read began is then indexed (read your writes).
+  Status WaitIndexed() const {
+    Sequence head;
+    {
+      std::lock_guard lock(head_mu);
+      head = committed.head.seq;
+    }
+    while (!indexer->WaitIndexed(head, std::chrono::seconds(1))) {
+      if (Status s = indexer->error(); !s.ok()) return Status::Unavailable(s.message());
+    }
+    return Status::Ok();
+  }
 
   void Publish(const log_format::HeadRecord& head) {
     {
@@ -77,7 +93,8 @@ Result<log_format::HeadRecord> LoadHead(LogStore& store) {
 EventLog::EventLog(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 EventLog::~EventLog() {
-  impl_->writer.reset();  // drain queued appends before the store closes
+  impl_->writer.reset();   // drain queued appends,
+  impl_->indexer.reset();  // index them, then let the store close
 }
 
 Result<std::unique_ptr<EventLog>> EventLog::Open(const std::filesystem::path& dir,
@@ -93,10 +110,19 @@ Result<std::unique_ptr<EventLog>> EventLog::Open(const std::filesystem::path& di
   Result<log_format::HeadRecord> head = LoadHead(*impl->store);
   if (!head.ok()) return head.status();
   impl->committed = *head;
+  Result<Sequence> checkpoint = LogIndexer::StoredCheckpoint(*impl->store);
+  if (!checkpoint.ok()) return checkpoint.status();
+  Result<Sequence> indexed = LogIndexer::CatchUp(*impl->store, *checkpoint);
+  if (!indexed.ok()) return indexed.status();
+  if (*indexed != head->head.seq) {
+    return Status::Corruption("indexed up to event " + std::to_string(*indexed) +
+                              " but the head is event " + std::to_string(head->head.seq));
+  }
+  impl->indexer = std::make_unique<LogIndexer>(impl->store.get(), *indexed);
   Clock* clock = options.clock != nullptr ? options.clock : &impl->system_clock;
   Impl* raw = impl.get();
   impl->writer = std::make_unique<LogWriter>(
-      impl->store.get(), clock, options.sync, *head,
+      impl->store.get(), impl->indexer.get(), clock, options.sync, *head,
       [raw](const log_format::HeadRecord& h) { raw->Publish(h); });
   return std::unique_ptr<EventLog>(new EventLog(std::move(impl)));
 }
@@ -183,6 +209,7 @@ Result<std::vector<EventRecord>> EventLog::ReadStream(std::string_view stream,
                                                       std::uint64_t from_version,
                                                       std::size_t max) const {
   max = std::min(max, limits::kReadEventsMax);
+  if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
   const std::string prefix = log_format::StreamPrefix(stream);
   rocksdb::ReadOptions options;
   std::unique_ptr<rocksdb::Iterator> it(impl_->store->db->NewIterator(options,
@@ -209,6 +236,7 @@ Result<std::vector<EventRecord>> EventLog::ReadStream(std::string_view stream,
 }
 
 Result<std::uint64_t> EventLog::StreamVersion(std::string_view stream) const {
+  if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
   const std::string prefix = log_format::StreamPrefix(stream);
   std::unique_ptr<rocksdb::Iterator> it(
       impl_->store->db->NewIterator(rocksdb::ReadOptions(), impl_->store->streams));
@@ -265,6 +293,8 @@ Result<LogStats> EventLog::Stats() const {
 VerifyReport EventLog::Verify() const {
   VerifyReport report;
   LogStore& store = *impl_->store;
+  report.status = impl_->WaitIndexed();
+  if (!report.status.ok()) return report;
   report.status = FromRocks(store.db->VerifyChecksum(), "RocksDB block checksums");
   if (!report.status.ok()) return report;
   log_format::HeadRecord stored_head;

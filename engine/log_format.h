@@ -9,9 +9,13 @@
 //   streams         stream bytes, 0x00, stream_version:u64      seq:u64
 //   idempotency     idempotency key bytes                       seq:u64, stream_version:u64,
 //                                                               IdempotencyDigest:32
-//   record_time     recorded_at_ns:u64, seq:u64                 (empty)
+//   record_time     recorded_at_ns:u64, first seq:u64           (empty); one entry per group
+//                   commit: all events of a group share its record time
 //   meta            "head"                                      HeadRecord (below)
 //                   "format"                                    "tillroll-log-1"
+//                   "indexed"                                   seq:u64, the last event whose
+//                                                               streams and idempotency entries
+//                                                               are written (LogIndexer)
 //
 // HeadRecord: seq:u64, hash:32, recorded_at_ns:u64, stream_count:u64, event_bytes:u64.
 // It is written in the same WriteBatch as the events it describes.
@@ -33,6 +37,7 @@ inline constexpr char kRecordTimeFamily[] = "record_time";
 inline constexpr char kMetaFamily[] = "meta";
 
 inline constexpr char kHeadKey[] = "head";
+inline constexpr char kIndexedKey[] = "indexed";
 inline constexpr char kFormatKey[] = "format";
 inline constexpr char kFormatValue[] = "tillroll-log-1";
 

@@ -15,12 +15,19 @@ struct LogWriter::GroupState {
   std::int64_t recorded_at_ns = 0;
   std::unordered_map<std::string, std::uint64_t> versions;
   std::unordered_map<std::string, log_format::IdempotencyEntry> keys;
+  std::vector<LogIndexer::Entry> index;
 };
 
-LogWriter::LogWriter(LogStore* store, Clock* clock, bool sync, log_format::HeadRecord head,
+LogWriter::LogWriter(LogStore* store, LogIndexer* indexer, Clock* clock, bool sync,
+                     log_format::HeadRecord head,
                      std::function<void(const log_format::HeadRecord&)> on_commit)
-    : store_(store), clock_(clock), sync_(sync), on_commit_(std::move(on_commit)), head_(head) {
-  TR_ASSERT(store_ != nullptr && clock_ != nullptr);
+    : store_(store),
+      indexer_(indexer),
+      clock_(clock),
+      sync_(sync),
+      on_commit_(std::move(on_commit)),
+      head_(head) {
+  TR_ASSERT(store_ != nullptr && indexer_ != nullptr && clock_ != nullptr);
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -38,8 +45,9 @@ LogWriter::~LogWriter() {
 Result<std::vector<AppendOutcome>> LogWriter::Append(std::vector<std::string> events,
                                                      std::vector<std::optional<Digest>> digests) {
   TR_ASSERT(events.size() == digests.size());
-  Request request{std::move(events), std::move(digests), {}};
-  auto done = request.done.get_future();
+  Request request;
+  request.events = std::move(events);
+  request.digests = std::move(digests);
   {
     std::unique_lock lock(mu_);
     space_cv_.wait(lock, [&] {
@@ -49,7 +57,8 @@ Result<std::vector<AppendOutcome>> LogWriter::Append(std::vector<std::string> ev
     queue_.push_back(&request);
   }
   work_cv_.notify_one();
-  return done.get();
+  request.done.wait(false, std::memory_order_acquire);
+  return std::move(request.result);
 }
 
 void LogWriter::Run() {
@@ -82,81 +91,106 @@ void LogWriter::Run() {
 }
 
 void LogWriter::CommitGroup(std::vector<Request*>& group) {
-  GroupState state;
-  state.head = head_;
-  // Record time never decreases, whatever the clock does, and is never the placeholder.
-  state.recorded_at_ns = std::max({clock_->NowNs(), head_.head.recorded_at_ns,
-                                   kUnsealedPlaceholder + 1});
-  rocksdb::WriteBatch batch;
   std::vector<Result<std::vector<AppendOutcome>>> results;
   results.reserve(group.size());
-  for (Request* request : group) {
-    batch.SetSavePoint();
-    GroupState before = state;
-    Result<std::vector<AppendOutcome>> decided = Decide(*request, state, batch);
-    if (decided.ok()) {
-      TR_ASSERT(batch.PopSavePoint().ok());
-    } else {
-      TR_ASSERT(batch.RollbackToSavePoint().ok());
-      state = std::move(before);
+  if (Status indexing = indexer_->error(); !indexing.ok()) {
+    for (std::size_t i = 0; i < group.size(); ++i) {
+      results.push_back(Status::Unavailable("the ledger stopped indexing (" +
+                                            indexing.message() + "); reopen it"));
     }
-    results.push_back(std::move(decided));
-  }
+  } else {
+    ForgetIndexedKeys();
+    GroupState state;
+    state.head = head_;
+    // Record time never decreases, whatever the clock does, and is never the placeholder.
+    state.recorded_at_ns = std::max({clock_->NowNs(), head_.head.recorded_at_ns,
+                                     kUnsealedPlaceholder + 1});
+    rocksdb::WriteBatch batch;
+    for (Request* request : group) results.push_back(Decide(*request, state, batch));
 
-  if (state.head.head.seq != head_.head.seq) {
-    TR_ASSERT(batch.Put(store_->meta, log_format::kHeadKey, log_format::EncodeHead(state.head))
-                  .ok());
-    rocksdb::WriteOptions options;
-    options.sync = sync_;
-    const Status written = FromRocks(store_->db->Write(options, &batch), "writing events");
-    if (!written.ok()) {
-      // Nothing of this group is acknowledged. Forget cached versions: storage decides again.
-      stream_versions_.clear();
-      for (auto& r : results) {
-        if (r.ok()) r = written;
+    if (state.head.head.seq != head_.head.seq) {
+      // Every event of a group shares one record time: one index entry per group finds them.
+      TR_ASSERT(batch.Put(store_->record_time,
+                          log_format::RecordTimeKey(state.recorded_at_ns, head_.head.seq + 1),
+                          "")
+                    .ok());
+      TR_ASSERT(batch.Put(store_->meta, log_format::kHeadKey,
+                          log_format::EncodeHead(state.head))
+                    .ok());
+      rocksdb::WriteOptions options;
+      options.sync = sync_;
+      const Status written = FromRocks(store_->db->Write(options, &batch), "writing events");
+      if (!written.ok()) {
+        // Nothing of this group is acknowledged, and the in-memory view did not take it in.
+        for (auto& r : results) {
+          if (r.ok()) r = written;
+        }
+      } else {
+        TR_ASSERT(state.head.head.seq > head_.head.seq);
+        const Sequence before_group = head_.head.seq;
+        head_ = state.head;
+        if (stream_versions_.size() + state.versions.size() >
+            limits::kStreamVersionCacheEntriesMax) {
+          // Streams not cached are read from the stream index, so it must be complete first.
+          while (!indexer_->WaitIndexed(before_group, std::chrono::seconds(1)) &&
+                 indexer_->error().ok()) {
+          }
+          stream_versions_.clear();
+        }
+        for (auto& [stream, version] : state.versions) stream_versions_[stream] = version;
+        for (auto& [key, entry] : state.keys) {
+          recent_key_order_.emplace_back(entry.seq, key);
+          recent_keys_[key] = entry;
+        }
+        indexer_->Enqueue(std::move(state.index), head_.head.seq);
+        on_commit_(head_);
       }
-    } else {
-      TR_ASSERT(state.head.head.seq > head_.head.seq);
-      head_ = state.head;
-      if (stream_versions_.size() + state.versions.size() >
-          limits::kStreamVersionCacheEntriesMax) {
-        stream_versions_.clear();
-      }
-      for (auto& [stream, version] : state.versions) stream_versions_[stream] = version;
-      on_commit_(head_);
     }
   }
-  for (std::size_t i = 0; i < group.size(); ++i) group[i]->done.set_value(std::move(results[i]));
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    group[i]->result = std::move(results[i]);
+    group[i]->done.store(true, std::memory_order_release);
+    group[i]->done.notify_one();
+  }
 }
 
-Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupState& state,
+Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupState& group,
                                                      rocksdb::WriteBatch& batch) {
+  Result<std::vector<std::optional<log_format::IdempotencyEntry>>> known =
+      KnownKeys(request, group);
+  if (!known.ok()) return known.status();
+  // The request's own view on top of the group's; merged into it only when accepted.
+  std::unordered_map<std::string, std::uint64_t> versions;
+  std::unordered_map<std::string, log_format::IdempotencyEntry> keys;
+  std::vector<LogIndexer::Entry> index;
+  log_format::HeadRecord head = group.head;
   std::vector<AppendOutcome> outcomes;
   outcomes.reserve(request.events.size());
+  batch.SetSavePoint();
+  auto reject = [&](Status status) {
+    TR_ASSERT(batch.RollbackToSavePoint().ok());
+    return status;
+  };
+
   for (std::size_t i = 0; i < request.events.size(); ++i) {
     std::string& bytes = request.events[i];
     const events::Event* event = events::GetEvent(bytes.data());
-    const std::string stream = event->stream()->str();
-    const std::string where =
-        "event " + std::to_string(i + 1) + " of the batch (stream " + stream + "): ";
+    std::string stream = event->stream()->str();
+    auto where = [&] {
+      return "event " + std::to_string(i + 1) + " of the batch (stream " + stream + "): ";
+    };
 
     std::string key;
     if (event->idempotency_key() != nullptr) {
       key = event->idempotency_key()->str();
       TR_ASSERT(request.digests[i].has_value());
-      std::optional<log_format::IdempotencyEntry> seen;
-      if (auto it = state.keys.find(key); it != state.keys.end()) {
-        seen = it->second;
-      } else {
-        Result<std::optional<log_format::IdempotencyEntry>> stored = StoredKey(key);
-        if (!stored.ok()) return stored.status();
-        seen = *stored;
-      }
+      std::optional<log_format::IdempotencyEntry> seen = (*known)[i];
+      if (auto it = keys.find(key); it != keys.end()) seen = it->second;
       if (seen.has_value()) {
         if (seen->digest != *request.digests[i]) {
-          return Status::Conflict(where + "idempotency key '" + key +
-                                  "' was already used for event " + std::to_string(seen->seq) +
-                                  " with other content");
+          return reject(Status::Conflict(where() + "idempotency key '" + key +
+                                         "' was already used for event " +
+                                         std::to_string(seen->seq) + " with other content"));
         }
         outcomes.push_back({seen->seq, seen->stream_version, true});
         continue;
@@ -164,54 +198,57 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
     }
 
     std::uint64_t current = 0;
-    if (auto it = state.versions.find(stream); it != state.versions.end()) {
+    if (auto it = versions.find(stream); it != versions.end()) {
       current = it->second;
-    } else if (auto cached = stream_versions_.find(stream); cached != stream_versions_.end()) {
-      current = cached->second;
     } else {
-      Result<std::uint64_t> stored = StoredStreamVersion(stream);
-      if (!stored.ok()) return stored.status();
-      current = *stored;
+      Result<std::uint64_t> version = StreamVersion(stream, group);
+      if (!version.ok()) return reject(version.status());
+      current = *version;
     }
     const std::int64_t expected = event->expected_version();
     if (expected >= 0 && static_cast<std::uint64_t>(expected) != current) {
-      return Status::Conflict(where + "expected stream version " + std::to_string(expected) +
-                              ", but the stream is at version " + std::to_string(current));
+      return reject(Status::Conflict(where() + "expected stream version " +
+                                     std::to_string(expected) +
+                                     ", but the stream is at version " +
+                                     std::to_string(current)));
     }
 
-    const SealFields seal{state.head.head.seq + 1, current + 1, state.recorded_at_ns,
-                          state.head.head.hash};
+    const SealFields seal{head.head.seq + 1, current + 1, group.recorded_at_ns, head.head.hash};
     const Digest hash = SealEvent(bytes, seal);
-    std::string seq_value;
-    log_format::PutBigEndian64(&seq_value, seal.seq);
-    bool ok = batch.Put(store_->events, log_format::EventKey(seal.seq), bytes).ok();
-    ok = ok && batch.Put(store_->streams, log_format::StreamKey(stream, seal.stream_version),
-                         seq_value).ok();
-    ok = ok && batch.Put(store_->record_time,
-                         log_format::RecordTimeKey(seal.recorded_at_ns, seal.seq), "").ok();
-    if (!key.empty()) {
-      const log_format::IdempotencyEntry entry{seal.seq, seal.stream_version,
-                                               *request.digests[i]};
-      ok = ok && batch.Put(store_->idempotency, key, log_format::EncodeIdempotency(entry)).ok();
-      state.keys[key] = entry;
+    if (!batch.Put(store_->events, log_format::EventKey(seal.seq), bytes).ok()) {
+      return reject(Status::Internal(where() + "could not be added to the write batch"));
     }
-    if (!ok) return Status::Internal(where + "could not be added to the write batch");
-
-    state.versions[stream] = seal.stream_version;
-    if (seal.stream_version == 1) ++state.head.stream_count;
-    state.head.event_bytes += bytes.size();
-    state.head.head = {seal.seq, hash, seal.recorded_at_ns};
+    if (!key.empty()) keys[key] = {seal.seq, seal.stream_version, *request.digests[i]};
+    versions[stream] = seal.stream_version;
+    if (seal.stream_version == 1) ++head.stream_count;
+    head.event_bytes += bytes.size();
+    head.head = {seal.seq, hash, seal.recorded_at_ns};
+    index.push_back({std::move(stream), seal.stream_version, seal.seq, std::move(key),
+                     request.digests[i].value_or(Digest{})});
     outcomes.push_back({seal.seq, seal.stream_version, false});
   }
+
+  TR_ASSERT(batch.PopSavePoint().ok());
+  group.head = head;
+  for (auto& [stream, version] : versions) group.versions[stream] = version;
+  for (auto& [key, entry] : keys) group.keys[key] = entry;
+  std::move(index.begin(), index.end(), std::back_inserter(group.index));
   return outcomes;
+}
+
+Result<std::uint64_t> LogWriter::StreamVersion(const std::string& stream,
+                                               const GroupState& group) {
+  if (auto it = group.versions.find(stream); it != group.versions.end()) return it->second;
+  if (auto it = stream_versions_.find(stream); it != stream_versions_.end()) return it->second;
+  // Not written since open (or since the cache was emptied): the stream index is complete.
+  return StoredStreamVersion(stream);
 }
 
 Result<std::uint64_t> LogWriter::StoredStreamVersion(const std::string& stream) {
   const std::string prefix = log_format::StreamPrefix(stream);
-  const std::string last = log_format::StreamKey(stream, UINT64_MAX);
-  rocksdb::ReadOptions options;
-  std::unique_ptr<rocksdb::Iterator> it(store_->db->NewIterator(options, store_->streams));
-  it->SeekForPrev(last);
+  std::unique_ptr<rocksdb::Iterator> it(
+      store_->db->NewIterator(rocksdb::ReadOptions(), store_->streams));
+  it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
   if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
   if (!it->Valid() || !it->key().starts_with(prefix) ||
       it->key().size() != prefix.size() + 8) {
@@ -220,16 +257,52 @@ Result<std::uint64_t> LogWriter::StoredStreamVersion(const std::string& stream) 
   return log_format::GetBigEndian64(it->key().ToStringView().substr(prefix.size()));
 }
 
-Result<std::optional<log_format::IdempotencyEntry>> LogWriter::StoredKey(const std::string& key) {
-  std::string value;
-  rocksdb::Status s = store_->db->Get(rocksdb::ReadOptions(), store_->idempotency, key, &value);
-  if (s.IsNotFound()) return std::optional<log_format::IdempotencyEntry>();
-  if (!s.ok()) return FromRocks(s, "reading idempotency keys");
-  std::optional<log_format::IdempotencyEntry> entry = log_format::DecodeIdempotency(value);
-  if (!entry.has_value()) {
-    return Status::Corruption("idempotency key '" + key + "' has a malformed entry");
+Result<std::vector<std::optional<log_format::IdempotencyEntry>>> LogWriter::KnownKeys(
+    const Request& request, const GroupState& group) {
+  std::vector<std::optional<log_format::IdempotencyEntry>> out(request.events.size());
+  std::vector<std::size_t> indexes;
+  std::vector<rocksdb::Slice> keys;
+  for (std::size_t i = 0; i < request.events.size(); ++i) {
+    const flatbuffers::String* key = events::GetEvent(request.events[i].data())->idempotency_key();
+    if (key == nullptr) continue;
+    const std::string k = key->str();
+    if (auto it = group.keys.find(k); it != group.keys.end()) {
+      out[i] = it->second;
+    } else if (auto recent = recent_keys_.find(k); recent != recent_keys_.end()) {
+      out[i] = recent->second;
+    } else {
+      indexes.push_back(i);
+      keys.emplace_back(key->c_str(), key->size());
+    }
   }
-  return entry;
+  if (keys.empty()) return out;
+  // Everything not written recently is in the idempotency index. One MultiGet for the batch:
+  // most keys are new, and the bloom filters answer those without a search.
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  store_->db->MultiGet(rocksdb::ReadOptions(), store_->idempotency, keys.size(), keys.data(),
+                       values.data(), statuses.data());
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (statuses[k].IsNotFound()) continue;
+    if (!statuses[k].ok()) return FromRocks(statuses[k], "reading idempotency keys");
+    std::optional<log_format::IdempotencyEntry> entry =
+        log_format::DecodeIdempotency(values[k].ToStringView());
+    if (!entry.has_value()) {
+      return Status::Corruption("idempotency key '" + keys[k].ToString() +
+                                "' has a malformed entry");
+    }
+    out[indexes[k]] = entry;
+  }
+  return out;
+}
+
+void LogWriter::ForgetIndexedKeys() {
+  const Sequence indexed = indexer_->indexed();
+  while (!recent_key_order_.empty() && recent_key_order_.front().first <= indexed) {
+    auto it = recent_keys_.find(recent_key_order_.front().second);
+    if (it != recent_keys_.end() && it->second.seq <= indexed) recent_keys_.erase(it);
+    recent_key_order_.pop_front();
+  }
 }
 
 }  // namespace tillroll

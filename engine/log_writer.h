@@ -1,10 +1,10 @@
 #ifndef TILLROLL_ENGINE_LOG_WRITER_H_
 #define TILLROLL_ENGINE_LOG_WRITER_H_
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
-#include <future>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -15,6 +15,7 @@
 #include "engine/clock.h"
 #include "engine/event_log.h"
 #include "engine/log_format.h"
+#include "engine/log_indexer.h"
 #include "engine/log_store.h"
 
 namespace tillroll {
@@ -23,14 +24,17 @@ namespace tillroll {
 // every batch waiting in the queue (up to the group limits), decides each one against the
 // stream versions and idempotency keys (including those of earlier batches in the same
 // group), seals the accepted events into the hash chain and writes the whole group as one
-// synced WriteBatch. A batch that fails is rolled back to a save point and does not affect
-// the others in its group.
+// synced WriteBatch: events, the group's record-time entry and the head. A batch that fails
+// is rolled back to a save point and does not affect the others in its group. The stream and
+// idempotency indexes are then written by the LogIndexer; until they are, the writer decides
+// on its in-memory view of the events it wrote (stream versions and recent keys).
 //
 // Thread-safety: Append may be called from any thread; everything else runs on the writer
 // thread. `on_commit` runs on the writer thread after each durable group.
 class LogWriter {
  public:
-  LogWriter(LogStore* store, Clock* clock, bool sync, log_format::HeadRecord head,
+  LogWriter(LogStore* store, LogIndexer* indexer, Clock* clock, bool sync,
+            log_format::HeadRecord head,
             std::function<void(const log_format::HeadRecord&)> on_commit);
   // Drains the queue, then stops the thread.
   ~LogWriter();
@@ -45,19 +49,26 @@ class LogWriter {
   struct Request {
     std::vector<std::string> events;
     std::vector<std::optional<Digest>> digests;
-    std::promise<Result<std::vector<AppendOutcome>>> done;
+    Result<std::vector<AppendOutcome>> result = Status::Unavailable("not decided");
+    std::atomic<bool> done{false};
   };
-  // The writer's view of streams and keys while it decides one group.
   struct GroupState;
 
   void Run();
   void CommitGroup(std::vector<Request*>& group);
+  // Decides one request on top of `group` and, when it is accepted, adds its events to
+  // `group` and `batch`. A rejected request leaves both as they were.
   Result<std::vector<AppendOutcome>> Decide(Request& request, GroupState& group,
                                             rocksdb::WriteBatch& batch);
+  Result<std::uint64_t> StreamVersion(const std::string& stream, const GroupState& group);
   Result<std::uint64_t> StoredStreamVersion(const std::string& stream);
-  Result<std::optional<log_format::IdempotencyEntry>> StoredKey(const std::string& key);
+  // What is known of each event's idempotency key outside the group (nullopt: new or none).
+  Result<std::vector<std::optional<log_format::IdempotencyEntry>>> KnownKeys(
+      const Request& request, const GroupState& group);
+  void ForgetIndexedKeys();
 
   LogStore* const store_;
+  LogIndexer* const indexer_;
   Clock* const clock_;
   const bool sync_;
   const std::function<void(const log_format::HeadRecord&)> on_commit_;
@@ -70,7 +81,12 @@ class LogWriter {
 
   // Writer thread only.
   log_format::HeadRecord head_;
+  // Every stream written since open (or since the cache was last emptied, which happens only
+  // when the indexer has caught up): its current version.
   std::unordered_map<std::string, std::uint64_t> stream_versions_;
+  // Keys written but perhaps not indexed yet, and their order to forget them once indexed.
+  std::unordered_map<std::string, log_format::IdempotencyEntry> recent_keys_;
+  std::deque<std::pair<Sequence, std::string>> recent_key_order_;
   std::thread thread_;
 };
 

@@ -1,0 +1,34 @@
+// tillroll-bench: benchmarks that print one JSON object per case (DESIGN.md, "Benchmark
+// output") with the ratio against a baseline measured in the same run. Never a pass/fail.
+
+#include <CLI/CLI.hpp>
+
+#include "bench/bench_support.h"
+
+int main(int argc, char** argv) {
+  using namespace tillroll::bench;
+  CLI::App app{"tillroll-bench - append and replay benchmarks with same-run baselines"};
+  app.require_subcommand(1);
+  BenchOptions options;
+  options.dir = std::filesystem::temp_directory_path();
+  auto add_common = [&](CLI::App* suite) {
+    suite->add_option("--dir", options.dir, "where to create the scratch ledgers");
+    suite->add_option("--case", options.only_case, "run only this case");
+    suite->add_option("--events", options.events, "events per case (default: the suite's)");
+  };
+  CLI::App* append = app.add_subcommand(
+      "append", "batch_durable (1000-event durable batches) and concurrent_durable "
+                "(64 producers of single durable events)");
+  add_common(append);
+  append->add_option("--seconds", options.seconds, "duration of concurrent_durable (default 5)");
+  CLI::App* replay =
+      app.add_subcommand("replay", "scan + decode + chain verification of 2M events");
+  add_common(replay);
+  CLI::App* all = app.add_subcommand("all", "every suite");
+  add_common(all);
+  CLI11_PARSE(app, argc, argv);
+  int rc = 0;
+  if (*append || *all) rc |= RunAppendSuite(options);
+  if (*replay || *all) rc |= RunReplaySuite(options);
+  return rc;
+}

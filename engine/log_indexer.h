@@ -1,0 +1,85 @@
+#ifndef TILLROLL_ENGINE_LOG_INDEXER_H_
+#define TILLROLL_ENGINE_LOG_INDEXER_H_
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/event.h"
+#include "engine/log_store.h"
+#include "engine/status.h"
+
+namespace tillroll {
+
+// Writes the stream index and the idempotency index of events that are already durable, on
+// its own thread, behind the writer. The events column family is the truth; these indexes are
+// derived from it, so the writer does not wait for them before acknowledging an append. The
+// meta key "indexed" (the last indexed sequence) goes into the same WriteBatch as the entries,
+// and on open CatchUp indexes whatever a crash left behind, before the writer starts.
+//
+// Until an event is indexed the writer decides on its own in-memory view of it (stream
+// versions, recent idempotency keys); readers of the indexes wait for WaitIndexed(head).
+//
+// Thread-safety: Enqueue from the writer thread; the rest from any thread.
+class LogIndexer {
+ public:
+  struct Entry {
+    std::string stream;
+    std::uint64_t stream_version = 0;
+    Sequence seq = 0;
+    std::string idempotency_key;  // empty: the event has none
+    Digest digest;
+  };
+
+  // Indexes the events after `indexed` up to the last stored one. Returns the new checkpoint.
+  static Result<Sequence> CatchUp(LogStore& store, Sequence indexed);
+  // The checkpoint stored in meta (0 for a new ledger).
+  static Result<Sequence> StoredCheckpoint(LogStore& store);
+
+  LogIndexer(LogStore* store, Sequence indexed);
+  // Indexes everything enqueued, then stops.
+  ~LogIndexer();
+  LogIndexer(const LogIndexer&) = delete;
+  LogIndexer& operator=(const LogIndexer&) = delete;
+
+  // The entries of one durable group, ending at `last_seq`. Waits while the queue is full.
+  void Enqueue(std::vector<Entry> entries, Sequence last_seq);
+
+  Sequence indexed() const { return indexed_.load(std::memory_order_acquire); }
+  // True once everything up to `seq` is indexed; false on timeout or after an index failure.
+  bool WaitIndexed(Sequence seq, std::chrono::milliseconds timeout) const;
+  // Ok, or why indexing stopped (the writer then refuses appends until a reopen).
+  Status error() const;
+
+ private:
+  struct Group {
+    std::vector<Entry> entries;
+    Sequence last_seq = 0;
+  };
+
+  void Run();
+  Status Write(const std::vector<Group>& groups);
+
+  LogStore* const store_;
+  std::atomic<Sequence> indexed_;
+  mutable std::mutex mu_;
+  mutable std::condition_variable work_cv_;
+  mutable std::condition_variable done_cv_;  // indexed_ moved, queue has room, or error
+  std::deque<Group> queue_;                  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  Status error_;                             // guarded by mu_
+  std::thread thread_;
+};
+
+// Index entries to write for one stored event.
+void AppendIndexEntries(const LogIndexer::Entry& entry, rocksdb::WriteBatch& batch,
+                        LogStore& store);
+
+}  // namespace tillroll
+
+#endif  // TILLROLL_ENGINE_LOG_INDEXER_H_
