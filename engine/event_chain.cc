@@ -89,13 +89,9 @@ int HexValue(char c) {
   return -1;
 }
 
-bool IsHexString(const flatbuffers::String* s, bool must_be_zero) {
-  if (s == nullptr || s->size() != Digest::kHexChars) return false;
-  if (must_be_zero) return std::memcmp(s->c_str(), kZeroHex, Digest::kHexChars) == 0;
-  for (char c : s->string_view()) {
-    if (HexValue(c) < 0) return false;
-  }
-  return true;
+bool IsZeroHex(const flatbuffers::String* s) {
+  return s != nullptr && s->size() == Digest::kHexChars &&
+         std::memcmp(s->c_str(), kZeroHex, Digest::kHexChars) == 0;
 }
 
 Status CheckOptionalString(const flatbuffers::String* s, std::size_t max, const char* field) {
@@ -213,8 +209,7 @@ Status CheckUnsealedEvent(std::string_view bytes) {
     return Status::InvalidArgument("payload: missing");
   }
   if (e->global_seq() != kUnsealedPlaceholder || e->stream_version() != kUnsealedPlaceholder ||
-      e->recorded_at_ns() != kUnsealedPlaceholder || !IsHexString(e->prev_hash(), true) ||
-      !IsHexString(e->hash(), true)) {
+      e->recorded_at_ns() != kUnsealedPlaceholder || !IsZeroHex(e->prev_hash()) || !IsZeroHex(e->hash())) {
     return Status::InvalidArgument(
         "the fields the log assigns (global_seq, stream_version, recorded_at_ns, prev_hash, "
         "hash) must hold placeholders");
@@ -237,27 +232,34 @@ Digest SealEvent(std::string& bytes, const SealFields& fields) {
 }
 
 Result<Digest> CheckSealedEvent(std::string_view bytes, Sequence seq) {
-  const std::string at = "event " + std::to_string(seq) + ": ";
+  // Built only on failure: this runs for every event of a replay.
+  auto at = [seq] { return "event " + std::to_string(seq) + ": "; };
   if (bytes.size() < 8 || !events::EventBufferHasIdentifier(bytes.data()) || !Verify(bytes)) {
-    return Status::Corruption(at + "bytes are not a well-formed Event (truncated or altered)");
+    return Status::Corruption(at() + "bytes are not a well-formed Event (truncated or altered)");
   }
   const events::Event* e = Root(bytes);
   if (e->global_seq() != seq) {
-    return Status::Corruption(at + "stored under sequence " + std::to_string(seq) +
+    return Status::Corruption(at() + "stored under sequence " + std::to_string(seq) +
                               " but says it is " + std::to_string(e->global_seq()) +
                               " (events moved or swapped)");
   }
-  if (!IsHexString(e->hash(), false) || !IsHexString(e->prev_hash(), false)) {
-    return Status::Corruption(at + "hash or prev_hash is not 64 hex digits");
+  // Their characters need no check of their own: the hash is compared with the one computed
+  // below, and prev_hash is covered by it (and compared by ChainChecker).
+  if (e->hash() == nullptr || e->hash()->size() != Digest::kHexChars ||
+      e->prev_hash() == nullptr || e->prev_hash()->size() != Digest::kHexChars) {
+    return Status::Corruption(at() + "hash or prev_hash is not 64 characters");
   }
   const Digest computed = HashWithZeroedHashField(bytes, OffsetOf(bytes, e->hash()));
   char computed_hex[Digest::kHexChars];
   WriteHex(computed, computed_hex);
   if (std::memcmp(computed_hex, e->hash()->c_str(), Digest::kHexChars) != 0) {
-    return Status::Corruption(at + "hash does not match its bytes (content altered)");
+    return Status::Corruption(at() + "hash does not match its bytes (content altered)");
   }
   return computed;
 }
+
+ChainChecker::ChainChecker(Sequence after, Digest after_hash)
+    : last_(after), last_hash_(after_hash), last_hash_hex_(after_hash.ToHex()) {}
 
 Status ChainChecker::Add(Sequence seq, std::string_view bytes) {
   if (seq != last_ + 1) {
@@ -266,15 +268,16 @@ Status ChainChecker::Add(Sequence seq, std::string_view bytes) {
   }
   Result<Digest> hash = CheckSealedEvent(bytes, seq);
   if (!hash.ok()) return hash.status();
-  char expected_hex[Digest::kHexChars];
-  WriteHex(last_hash_, expected_hex);
-  if (std::memcmp(Root(bytes)->prev_hash()->c_str(), expected_hex, Digest::kHexChars) != 0) {
+  const events::Event* e = Root(bytes);
+  if (std::memcmp(e->prev_hash()->c_str(), last_hash_hex_.data(), Digest::kHexChars) != 0) {
     return Status::Corruption("event " + std::to_string(seq) + ": prev_hash does not match the " +
                               "hash of event " + std::to_string(last_) +
                               " (an event was removed, reordered or altered)");
   }
   last_ = seq;
   last_hash_ = *hash;
+  // CheckSealedEvent found the stored hash equal to the computed one.
+  last_hash_hex_.assign(e->hash()->c_str(), Digest::kHexChars);
   return Status::Ok();
 }
 

@@ -54,8 +54,7 @@ Digest Sha256(std::string_view bytes);
 class ChainChecker {
  public:
   // Starts after event `after` whose hash is `after_hash` (0 and the zero digest: the start).
-  explicit ChainChecker(Sequence after = 0, Digest after_hash = {})
-      : last_(after), last_hash_(after_hash) {}
+  explicit ChainChecker(Sequence after = 0, Digest after_hash = {});
 
   // Corruption naming `seq` and the broken rule.
   Status Add(Sequence seq, std::string_view bytes);
@@ -66,6 +65,7 @@ class ChainChecker {
  private:
   Sequence last_;
   Digest last_hash_;
+  std::string last_hash_hex_;  // what the next event's prev_hash must say
 };
 
 }  // namespace tillroll
