@@ -53,27 +53,25 @@ double RawScanEventsPerS(const std::filesystem::path& dir, std::uint64_t* bytes_
   return rate;
 }
 
-// Ours: scan, decode every envelope and payload, and follow the hash chain.
+// Ours: EventLog::Replay checks every event (Verifier, SHA-256) and the chain; the visitor
+// decodes the envelope and the payload.
 double VerifiedReplayEventsPerS(const std::filesystem::path& dir, std::uint64_t* amount_out) {
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(dir);
   if (!log.ok()) std::exit(1);
-  ChainChecker chain;
-  Status failure;
+  std::uint64_t count = 0;
   std::int64_t amount_sum = 0;
   const auto start = Clock::now();
-  Status scanned = (*log)->Scan(1, UINT64_MAX, [&](Sequence seq, std::string_view bytes) {
-    failure = chain.Add(seq, bytes);
-    if (!failure.ok()) return false;
+  Status replayed = (*log)->Replay(1, UINT64_MAX, [&](Sequence, std::string_view bytes) {
     const events::Event* e = events::GetEvent(bytes.data());
     if (const events::PriceSet* price = e->payload_as_PriceSet(); price != nullptr) {
       amount_sum += price->amount_minor() + static_cast<std::int64_t>(e->stream()->size());
     }
+    ++count;
     return true;
   });
-  const double rate = static_cast<double>(chain.last()) / SecondsSince(start);
-  if (!scanned.ok() || !failure.ok()) {
-    std::fprintf(stderr, "replay failed: %s %s\n", scanned.ToString().c_str(),
-                 failure.ToString().c_str());
+  const double rate = static_cast<double>(count) / SecondsSince(start);
+  if (!replayed.ok()) {
+    std::fprintf(stderr, "replay failed: %s\n", replayed.ToString().c_str());
     std::exit(1);
   }
   *amount_out = static_cast<std::uint64_t>(amount_sum);
@@ -100,7 +98,8 @@ int RunReplaySuite(const BenchOptions& options) {
   }
   result.events = events;
   result.value_bytes = BenchPriceEvent(0, 100'000, "replay").size();
-  result.note = "verifier + SHA-256 chain + payload decode per event; goal ratio >= 0.5";
+  result.note = "verifier + SHA-256 chain + payload decode per event (hashing on a second "
+                "thread); goal ratio >= 0.5";
   Report(result);
   return sink == 0xFFFFFFFFFFFFFFFFULL ? 1 : 0;  // keeps the scans' work observable
 }

@@ -268,6 +268,14 @@ Status ChainChecker::Add(Sequence seq, std::string_view bytes) {
   }
   Result<Digest> hash = CheckSealedEvent(bytes, seq);
   if (!hash.ok()) return hash.status();
+  return Link(seq, bytes, *hash);
+}
+
+Status ChainChecker::Link(Sequence seq, std::string_view bytes, const Digest& hash) {
+  if (seq != last_ + 1) {
+    return Status::Corruption("event " + std::to_string(last_ + 1) + ": missing (the next " +
+                              "stored event is " + std::to_string(seq) + ")");
+  }
   const events::Event* e = Root(bytes);
   if (std::memcmp(e->prev_hash()->c_str(), last_hash_hex_.data(), Digest::kHexChars) != 0) {
     return Status::Corruption("event " + std::to_string(seq) + ": prev_hash does not match the " +
@@ -275,7 +283,7 @@ Status ChainChecker::Add(Sequence seq, std::string_view bytes) {
                               " (an event was removed, reordered or altered)");
   }
   last_ = seq;
-  last_hash_ = *hash;
+  last_hash_ = hash;
   // CheckSealedEvent found the stored hash equal to the computed one.
   last_hash_hex_.assign(e->hash()->c_str(), Digest::kHexChars);
   return Status::Ok();

@@ -58,6 +58,9 @@ class ChainChecker {
 
   // Corruption naming `seq` and the broken rule.
   Status Add(Sequence seq, std::string_view bytes);
+  // The same for an event that already passed CheckSealedEvent with `hash`: checks only its
+  // place in the chain (sequence and prev_hash). Lets the hashing run elsewhere.
+  Status Link(Sequence seq, std::string_view bytes, const Digest& hash);
 
   Sequence last() const { return last_; }
   const Digest& last_hash() const { return last_hash_; }

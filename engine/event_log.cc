@@ -1,6 +1,7 @@
 #include "engine/event_log.h"
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 
 #include <rocksdb/iterator.h>
@@ -186,6 +187,98 @@ Status EventLog::Scan(Sequence from, Sequence to_exclusive,
   return FromRocks(it->status(), "reading events");
 }
 
+namespace {
+
+constexpr std::size_t kReplayChunkEvents = 2048;
+
+// Consecutive stored events copied out of the iterator, so that another thread can check them
+// while the next chunk is read.
+class ReplayChunk {
+ public:
+  bool empty() const { return seqs_.empty(); }
+  std::size_t size() const { return seqs_.size(); }
+  Sequence seq(std::size_t i) const { return seqs_[i]; }
+  std::string_view event(std::size_t i) const {
+    const std::size_t begin = i == 0 ? 0 : ends_[i - 1];
+    return std::string_view(arena_).substr(begin, ends_[i] - begin);
+  }
+  const Result<Digest>& checked(std::size_t i) const { return checked_[i]; }
+
+  // Fills the chunk from `it` onwards; false when the iterator failed.
+  bool Fill(rocksdb::Iterator& it) {
+    arena_.clear();
+    seqs_.clear();
+    ends_.clear();
+    for (; it.Valid() && seqs_.size() < kReplayChunkEvents; it.Next()) {
+      if (it.key().size() != 8) {
+        seqs_.push_back(0);  // CheckSealedEvent will name it
+      } else {
+        seqs_.push_back(log_format::GetBigEndian64(it.key().ToStringView()));
+      }
+      arena_.append(it.value().data(), it.value().size());
+      ends_.push_back(arena_.size());
+    }
+    return it.status().ok();
+  }
+
+  void Check() {
+    checked_.clear();
+    checked_.reserve(seqs_.size());
+    for (std::size_t i = 0; i < seqs_.size(); ++i) {
+      checked_.push_back(CheckSealedEvent(event(i), seqs_[i]));
+    }
+  }
+
+ private:
+  std::string arena_;
+  std::vector<Sequence> seqs_;
+  std::vector<std::size_t> ends_;
+  std::vector<Result<Digest>> checked_;
+};
+
+}  // namespace
+
+Status EventLog::Replay(Sequence from, Sequence to_exclusive,
+                        const std::function<bool(Sequence, std::string_view)>& visit) const {
+  if (from == 0) from = 1;
+  if (to_exclusive <= from) return Status::Ok();
+  Digest before;
+  if (from > 1) {
+    Result<std::vector<EventRecord>> previous = Read(from - 1, 1);
+    if (!previous.ok()) return previous.status();
+    if (previous->empty()) return Status::NotFound("no event " + std::to_string(from - 1));
+    before = *CheckSealedEvent(previous->front().bytes, from - 1);
+  }
+  ChainChecker chain(from - 1, before);
+  const std::string upper = log_format::EventKey(to_exclusive);
+  rocksdb::Slice upper_slice(upper);
+  rocksdb::ReadOptions options;
+  options.iterate_upper_bound = &upper_slice;
+  options.fill_cache = false;
+  options.readahead_size = 2 << 20;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->store->db->NewIterator(options,
+                                                                      impl_->store->events));
+  it->Seek(log_format::EventKey(from));
+  ReplayChunk current;
+  ReplayChunk next;
+  bool read_ok = current.Fill(*it);
+  while (!current.empty()) {
+    std::future<void> checking = std::async(std::launch::async, [&current] { current.Check(); });
+    const bool next_ok = read_ok && next.Fill(*it);
+    checking.get();
+    for (std::size_t i = 0; i < current.size(); ++i) {
+      if (!current.checked(i).ok()) return current.checked(i).status();
+      Status linked = chain.Link(current.seq(i), current.event(i), *current.checked(i));
+      if (!linked.ok()) return linked;
+      if (!visit(current.seq(i), current.event(i))) return Status::Ok();
+    }
+    read_ok = next_ok;
+    std::swap(current, next);
+    if (!read_ok) break;
+  }
+  return FromRocks(it->status(), "reading events");
+}
+
 Result<std::vector<EventRecord>> EventLog::Read(Sequence from, std::size_t max) const {
   max = std::min(max, limits::kReadEventsMax);
   if (from == 0) from = 1;
@@ -302,54 +395,51 @@ VerifyReport EventLog::Verify() const {
     std::lock_guard lock(impl_->head_mu);
     stored_head = impl_->committed;
   }
-  ChainChecker chain;
   std::unordered_map<std::string, std::uint64_t> stream_versions;
   std::int64_t last_recorded_at_ns = 0;
+  Sequence last_seq = 0;
+  Digest last_hash;
   std::string index_value;
   Status failure;
-  Status scanned = Scan(1, UINT64_MAX, [&](Sequence seq, std::string_view bytes) {
-    failure = chain.Add(seq, bytes);
-    if (!failure.ok()) {
-      report.first_bad_seq = std::min(seq, chain.last() + 1);
-      return false;
-    }
+  // Replay checks each event and the chain; what is left here is what spans events.
+  Status replayed = Replay(1, UINT64_MAX, [&](Sequence seq, std::string_view bytes) {
     const events::Event* e = events::GetEvent(bytes.data());
-    const std::string at = "event " + std::to_string(seq) + ": ";
+    auto at = [seq] { return "event " + std::to_string(seq) + ": "; };
     std::uint64_t& version = stream_versions[e->stream()->str()];
     if (e->stream_version() != version + 1) {
-      failure = Status::Corruption(at + "stream version " + std::to_string(e->stream_version()) +
-                                   " does not follow " + std::to_string(version));
+      failure = Status::Corruption(at() + "stream version " +
+                                   std::to_string(e->stream_version()) + " does not follow " +
+                                   std::to_string(version));
     } else if (e->recorded_at_ns() < last_recorded_at_ns) {
-      failure = Status::Corruption(at + "recorded before the event ahead of it");
+      failure = Status::Corruption(at() + "recorded before the event ahead of it");
     } else {
       rocksdb::Status s =
           store.db->Get(rocksdb::ReadOptions(), store.streams,
                         log_format::StreamKey(e->stream()->string_view(), e->stream_version()),
                         &index_value);
       if (!s.ok() || index_value.size() != 8 || log_format::GetBigEndian64(index_value) != seq) {
-        failure = Status::Corruption(at + "the stream index does not point at it");
+        failure = Status::Corruption(at() + "the stream index does not point at it");
       }
     }
-    if (!failure.ok()) {
-      report.first_bad_seq = seq;
-      return false;
-    }
+    if (!failure.ok()) return false;
     version = e->stream_version();
     last_recorded_at_ns = e->recorded_at_ns();
+    last_seq = seq;
+    last_hash = *Digest::FromHex(e->hash()->string_view());
     ++report.event_count;
     return true;
   });
-  report.head = {chain.last(), chain.last_hash(), last_recorded_at_ns};
-  if (!scanned.ok()) {
-    report.status = scanned;
-  } else if (!failure.ok()) {
-    report.status = failure;
-  } else if (stored_head.head.seq != chain.last() || stored_head.head.hash != chain.last_hash()) {
-    report.first_bad_seq = std::min(stored_head.head.seq, chain.last()) + 1;
+  report.head = {last_seq, last_hash, last_recorded_at_ns};
+  if (!replayed.ok() || !failure.ok()) {
+    // Every event before the bad one was visited and found good.
+    report.first_bad_seq = last_seq + 1;
+    report.status = replayed.ok() ? failure : replayed;
+  } else if (stored_head.head.seq != last_seq || stored_head.head.hash != last_hash) {
+    report.first_bad_seq = std::min(stored_head.head.seq, last_seq) + 1;
     report.status = Status::Corruption(
         "the stored head is event " + std::to_string(stored_head.head.seq) + " (" +
         stored_head.head.hash.ToHex() + ") but the chain ends at event " +
-        std::to_string(chain.last()) + " (" + chain.last_hash().ToHex() + ")");
+        std::to_string(last_seq) + " (" + last_hash.ToHex() + ")");
   }
   return report;
 }

@@ -87,11 +87,17 @@ class EventLog {
   // Up to `max` events from `from` (inclusive) in sequence order; fewer at the head.
   Result<std::vector<EventRecord>> Read(Sequence from, std::size_t max) const;
 
-  // Calls `visit(seq, bytes)` for every event in [from, to_exclusive) in order until it
-  // returns false. `bytes` is valid only during the call. Each event passes the FlatBuffers
-  // Verifier first; a bad one stops the scan with Corruption.
+  // Calls `visit(seq, bytes)` for every stored event in [from, to_exclusive) in order until
+  // it returns false. `bytes` is valid only during the call and NOT checked: for callers that
+  // check events themselves (CheckSealedEvent, ChainChecker). Most want Replay.
   Status Scan(Sequence from, Sequence to_exclusive,
               const std::function<bool(Sequence, std::string_view)>& visit) const;
+
+  // Like Scan, but every event is checked (FlatBuffers Verifier, its hash) and linked to the
+  // one before it (dense sequence, prev_hash) before `visit` sees it; the first bad event stops
+  // the replay with Corruption naming it. Hashing runs on a second thread, ahead of `visit`.
+  Status Replay(Sequence from, Sequence to_exclusive,
+                const std::function<bool(Sequence, std::string_view)>& visit) const;
 
   // Up to `max` events of one stream from version `from_version` (inclusive).
   Result<std::vector<EventRecord>> ReadStream(std::string_view stream,
