@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 
+#include "engine/event_layout.h"
 #include "engine/limits.h"
 #include "flatbuffers/minireflect.h"
 #include "schemas/envelope_generated.h"
@@ -177,6 +178,9 @@ Status CheckUnsealedEvent(std::string_view bytes) {
   if (bytes.size() < 8 || !events::EventBufferHasIdentifier(bytes.data()) || !Verify(bytes)) {
     return Status::InvalidArgument("not a well-formed tillroll Event buffer");
   }
+  if (Status layout = CheckEventLayout(bytes, LayoutCheck::kSealable); !layout.ok()) {
+    return layout;
+  }
   const events::Event* e = Root(bytes);
   const auto* stream = e->stream();
   if (stream->size() == 0 || stream->size() > limits::kStreamNameBytesMax) {
@@ -238,6 +242,13 @@ Result<Digest> CheckSealedEvent(std::string_view bytes, Sequence seq) {
     return Status::Corruption(at() + "bytes are not a well-formed Event (truncated or altered)");
   }
   const events::Event* e = Root(bytes);
+  if (e->payload_type() == events::Payload::NONE || e->payload_type() > events::Payload::MAX ||
+      e->payload() == nullptr) {
+    return Status::Corruption(at() + "the payload or its type is missing or unknown");
+  }
+  if (Status layout = CheckEventLayout(bytes, LayoutCheck::kPrintable); !layout.ok()) {
+    return Status::Corruption(at() + layout.message());
+  }
   if (e->global_seq() != seq) {
     return Status::Corruption(at() + "stored under sequence " + std::to_string(seq) +
                               " but says it is " + std::to_string(e->global_seq()) +

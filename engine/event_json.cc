@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/event_chain.h"
+#include "engine/event_layout.h"
 #include "engine/limits.h"
 #include "flatbuffers/idl.h"
 #include "schemas/envelope_generated.h"
@@ -22,7 +23,8 @@ std::unique_ptr<flatbuffers::Parser> NewSchemaParser() {
   flatbuffers::IDLOptions options;
   options.strict_json = true;
   options.indent_step = -1;  // one line per event
-  options.natural_utf8 = true;
+  // Not natural_utf8: FlatBuffers would then print control characters raw, which is not JSON.
+  options.natural_utf8 = false;
   auto parser = std::make_unique<flatbuffers::Parser>(options);
   TR_ASSERT(parser->Parse(schemas::kEventSchemaText));
   TR_ASSERT(parser->root_struct_def_ != nullptr);
@@ -310,6 +312,10 @@ Result<std::string> EventJson::ToJson(std::string_view bytes) {
   if (bytes.size() < 8 || !events::EventBufferHasIdentifier(bytes.data()) ||
       !events::VerifyEventBuffer(verifier)) {
     return Status::Corruption("not a well-formed tillroll Event buffer");
+  }
+  // FlatBuffers' printer trusts unions and strings further than the Verifier checks them.
+  if (Status layout = CheckEventLayout(bytes, LayoutCheck::kPrintable); !layout.ok()) {
+    return Status::Corruption(layout.message());
   }
   std::string text;
   if (!flatbuffers::GenerateText(*impl_->parser, bytes.data(), &text)) {

@@ -21,7 +21,8 @@ namespace {
 
 void Require(bool condition, const char* promise, const Status& status = Status::Ok()) {
   if (condition) return;
-  std::fprintf(stderr, "broken promise: %s (%s)\n", promise, status.ToString().c_str());
+  std::fprintf(stderr, "broken promise: %s%s%s\n", promise, status.ok() ? "" : ": ",
+               status.ok() ? "" : status.ToString().c_str());
   std::abort();
 }
 

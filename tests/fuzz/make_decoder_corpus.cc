@@ -67,8 +67,7 @@ int Run(const fs::path& samples_dir, const fs::path& out_dir) {
     seal.recorded_at_ns += kRecordedAtStepNs;
     seal.prev_hash = SealEvent(sealed, seal);
     char seq_text[8];
-    std::snprintf(seq_text, sizeof(seq_text), "%02llu",
-                  static_cast<unsigned long long>(seal.seq));
+    std::snprintf(seq_text, sizeof(seq_text), "%02llu", static_cast<unsigned long long>(seal.seq));
     if (!WriteFile(out_dir / ("unsealed_" + name + ".bin"), parsed.bytes) ||
         !WriteFile(out_dir / ("sealed_" + std::string(seq_text) + "_" + name + ".bin"), sealed)) {
       std::fprintf(stderr, "cannot write into %s\n", out_dir.c_str());
