@@ -170,6 +170,8 @@ bool EventLog::WaitForHead(Sequence seq, std::chrono::milliseconds timeout) cons
 Status EventLog::Scan(Sequence from, Sequence to_exclusive,
                       const std::function<bool(Sequence, std::string_view)>& visit) const {
   if (from == 0) from = 1;
+  // Events past the published head are written but not yet durable: never shown.
+  to_exclusive = std::min(to_exclusive, Head().seq + 1);
   if (to_exclusive <= from) return Status::Ok();
   const std::string upper = log_format::EventKey(to_exclusive);
   rocksdb::Slice upper_slice(upper);
@@ -241,6 +243,7 @@ class ReplayChunk {
 Status EventLog::Replay(Sequence from, Sequence to_exclusive,
                         const std::function<bool(Sequence, std::string_view)>& visit) const {
   if (from == 0) from = 1;
+  to_exclusive = std::min(to_exclusive, Head().seq + 1);  // see Scan
   if (to_exclusive <= from) return Status::Ok();
   Digest before;
   if (from > 1) {

@@ -81,7 +81,8 @@ class EventLog {
   // written again: its outcome is the original's, marked duplicate.
   Result<std::vector<AppendOutcome>> Append(std::vector<std::string> events);
 
-  // The last durable event. Never moves backwards.
+  // The last durable event. Never moves backwards. Every read stops here: an event that is
+  // written but not yet synced is never shown.
   LogHead Head() const;
 
   // Up to `max` events from `from` (inclusive) in sequence order; fewer at the head.

@@ -22,6 +22,8 @@ inline constexpr std::size_t kAppendQueueRequestsMax = 4096;
 // One group commit: the writer stops collecting requests past either bound.
 inline constexpr std::size_t kGroupEventsMax = 200'000;
 inline constexpr std::size_t kGroupBytesMax = 128 * 1024 * 1024;
+// Written groups waiting for the syncer; the writer waits when this many are queued.
+inline constexpr std::size_t kSyncQueueGroupsMax = 64;
 // Durable groups waiting for the indexer; the writer waits when this many are queued.
 inline constexpr std::size_t kIndexQueueGroupsMax = 64;
 // Stream versions the writer keeps in memory before it starts over from storage.

@@ -28,6 +28,7 @@ LogWriter::LogWriter(LogStore* store, LogIndexer* indexer, Clock* clock, bool sy
       on_commit_(std::move(on_commit)),
       head_(head) {
   TR_ASSERT(store_ != nullptr && indexer_ != nullptr && clock_ != nullptr);
+  syncer_ = std::thread([this] { RunSyncer(); });
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -40,6 +41,13 @@ LogWriter::~LogWriter() {
   space_cv_.notify_all();
   thread_.join();
   TR_ASSERT(queue_.empty());
+  {
+    std::lock_guard lock(sync_mu_);
+    sync_stopping_ = true;
+  }
+  sync_work_cv_.notify_all();
+  syncer_.join();
+  TR_ASSERT(written_.empty());
 }
 
 Result<std::vector<AppendOutcome>> LogWriter::Append(std::vector<std::string> events,
@@ -85,73 +93,133 @@ void LogWriter::Run() {
       }
     }
     space_cv_.notify_all();
-    CommitGroup(group);
+    HandToSyncer(CommitGroup(std::move(group)));
     group.clear();
   }
 }
 
-void LogWriter::CommitGroup(std::vector<Request*>& group) {
-  std::vector<Result<std::vector<AppendOutcome>>> results;
-  results.reserve(group.size());
-  if (Status indexing = indexer_->error(); !indexing.ok()) {
-    for (std::size_t i = 0; i < group.size(); ++i) {
-      results.push_back(Status::Unavailable("the ledger stopped indexing (" +
-                                            indexing.message() + "); reopen it"));
-    }
-  } else {
-    ForgetIndexedKeys();
-    GroupState state;
-    state.head = head_;
-    // Record time never decreases, whatever the clock does, and is never the placeholder.
-    state.recorded_at_ns = std::max({clock_->NowNs(), head_.head.recorded_at_ns,
-                                     kUnsealedPlaceholder + 1});
-    rocksdb::WriteBatch batch;
-    for (Request* request : group) results.push_back(Decide(*request, state, batch));
+void LogWriter::HandToSyncer(WrittenGroup written) {
+  {
+    std::unique_lock lock(sync_mu_);
+    sync_space_cv_.wait(lock, [&] { return written_.size() < limits::kSyncQueueGroupsMax; });
+    written_.push_back(std::move(written));
+  }
+  sync_work_cv_.notify_one();
+}
 
-    if (state.head.head.seq != head_.head.seq) {
-      // Every event of a group shares one record time: one index entry per group finds them.
-      TR_ASSERT(batch.Put(store_->record_time,
-                          log_format::RecordTimeKey(state.recorded_at_ns, head_.head.seq + 1),
-                          "")
-                    .ok());
-      TR_ASSERT(batch.Put(store_->meta, log_format::kHeadKey,
-                          log_format::EncodeHead(state.head))
-                    .ok());
-      rocksdb::WriteOptions options;
-      options.sync = sync_;
-      const Status written = FromRocks(store_->db->Write(options, &batch), "writing events");
-      if (!written.ok()) {
-        // Nothing of this group is acknowledged, and the in-memory view did not take it in.
-        for (auto& r : results) {
-          if (r.ok()) r = written;
-        }
-      } else {
-        TR_ASSERT(state.head.head.seq > head_.head.seq);
-        const Sequence before_group = head_.head.seq;
-        head_ = state.head;
-        if (stream_versions_.size() + state.versions.size() >
-            limits::kStreamVersionCacheEntriesMax) {
-          // Streams not cached are read from the stream index, so it must be complete first.
-          while (!indexer_->WaitIndexed(before_group, std::chrono::seconds(1)) &&
-                 indexer_->error().ok()) {
-          }
-          stream_versions_.clear();
-        }
-        for (auto& [stream, version] : state.versions) stream_versions_[stream] = version;
-        for (auto& [key, entry] : state.keys) {
-          recent_key_order_.emplace_back(entry.seq, key);
-          recent_keys_[key] = entry;
-        }
-        indexer_->Enqueue(std::move(state.index), head_.head.seq);
-        on_commit_(head_);
+void LogWriter::RunSyncer() {
+  for (;;) {
+    std::deque<WrittenGroup> groups;
+    Status failure;
+    {
+      std::unique_lock lock(sync_mu_);
+      sync_work_cv_.wait(lock, [&] { return sync_stopping_ || !written_.empty(); });
+      if (written_.empty()) return;
+      groups.swap(written_);
+      failure = failure_;
+    }
+    sync_space_cv_.notify_all();
+    // Every group taken was written before this sync starts, so one sync covers them all.
+    const bool wrote = std::any_of(groups.begin(), groups.end(),
+                                   [](const WrittenGroup& g) { return g.wrote; });
+    if (failure.ok() && wrote && sync_) {
+      failure = FromRocks(store_->db->SyncWAL(), "syncing the write-ahead log");
+      if (!failure.ok()) {
+        std::lock_guard lock(sync_mu_);
+        failure_ = failure;
       }
     }
+    for (WrittenGroup& group : groups) {
+      if (!failure.ok()) {
+        for (auto& r : group.results) {
+          if (r.ok()) r = Status::Unavailable(failure.message() + "; reopen the ledger");
+        }
+      } else if (group.wrote) {
+        indexer_->Enqueue(std::move(group.index), group.head.head.seq);
+        on_commit_(group.head);
+      }
+      Acknowledge(group);
+    }
   }
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    group[i]->result = std::move(results[i]);
-    group[i]->done.store(true, std::memory_order_release);
-    group[i]->done.notify_one();
+}
+
+void LogWriter::Acknowledge(WrittenGroup& written) {
+  for (std::size_t i = 0; i < written.requests.size(); ++i) {
+    Request* request = written.requests[i];
+    request->result = std::move(written.results[i]);
+    request->done.store(true, std::memory_order_release);
+    request->done.notify_one();
   }
+}
+
+LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<Request*> group) {
+  WrittenGroup written;
+  written.requests = std::move(group);
+  written.results.reserve(written.requests.size());
+  Status refused;
+  {
+    std::lock_guard lock(sync_mu_);
+    refused = failure_;
+  }
+  if (refused.ok()) refused = indexer_->error();
+  if (!refused.ok()) {
+    for (std::size_t i = 0; i < written.requests.size(); ++i) {
+      written.results.push_back(Status::Unavailable(refused.message() + "; reopen the ledger"));
+    }
+    return written;
+  }
+  ForgetIndexedKeys();
+  GroupState state;
+  state.head = head_;
+  // Record time never decreases, whatever the clock does, and is never the placeholder.
+  state.recorded_at_ns = std::max({clock_->NowNs(), head_.head.recorded_at_ns,
+                                   kUnsealedPlaceholder + 1});
+  rocksdb::WriteBatch batch;
+  for (Request* request : written.requests) {
+    written.results.push_back(Decide(*request, state, batch));
+  }
+  if (state.head.head.seq == head_.head.seq) return written;  // all rejected or duplicates
+
+  // Every event of a group shares one record time: one index entry per group finds them.
+  TR_ASSERT(batch.Put(store_->record_time,
+                      log_format::RecordTimeKey(state.recorded_at_ns, head_.head.seq + 1), "")
+                .ok());
+  TR_ASSERT(batch.Put(store_->meta, log_format::kHeadKey, log_format::EncodeHead(state.head))
+                .ok());
+  // Not synced here: the syncer syncs the WAL for this group and those around it.
+  const Status status = FromRocks(store_->db->Write(rocksdb::WriteOptions(), &batch),
+                                  "writing events");
+  if (!status.ok()) {
+    // The in-memory view did not take this group in, but what RocksDB kept is unknown:
+    // refuse everything from now on, as after a failed sync.
+    {
+      std::lock_guard lock(sync_mu_);
+      failure_ = status;
+    }
+    for (auto& r : written.results) {
+      if (r.ok()) r = Status::Unavailable(status.message() + "; reopen the ledger");
+    }
+    return written;
+  }
+  TR_ASSERT(state.head.head.seq > head_.head.seq);
+  const Sequence before_group = head_.head.seq;
+  head_ = state.head;
+  if (stream_versions_.size() + state.versions.size() > limits::kStreamVersionCacheEntriesMax) {
+    // Streams not cached are read from the stream index, so it must be complete first.
+    while (!indexer_->WaitIndexed(before_group, std::chrono::seconds(1)) &&
+           indexer_->error().ok()) {
+    }
+    stream_versions_.clear();
+  }
+  for (auto& [stream, version] : state.versions) stream_versions_[stream] = version;
+  for (auto& [key, entry] : state.keys) {
+    recent_key_order_.emplace_back(entry.seq, key);
+    recent_keys_[key] = entry;
+  }
+  written.wrote = true;
+  written.head = head_;
+  written.index = std::move(state.index);
+  return written;
 }
 
 Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupState& group,

@@ -24,13 +24,19 @@ namespace tillroll {
 // every batch waiting in the queue (up to the group limits), decides each one against the
 // stream versions and idempotency keys (including those of earlier batches in the same
 // group), seals the accepted events into the hash chain and writes the whole group as one
-// synced WriteBatch: events, the group's record-time entry and the head. A batch that fails
-// is rolled back to a save point and does not affect the others in its group. The stream and
-// idempotency indexes are then written by the LogIndexer; until they are, the writer decides
-// on its in-memory view of the events it wrote (stream versions and recent keys).
+// WriteBatch: events, the group's record-time entry and the head. A batch that fails is
+// rolled back to a save point and does not affect the others in its group.
 //
-// Thread-safety: Append may be called from any thread; everything else runs on the writer
-// thread. `on_commit` runs on the writer thread after each durable group.
+// Durability is pipelined: a second thread, the syncer, syncs the write-ahead log for every
+// group written so far while the writer decides and writes the next one. Only then are the
+// group's appends acknowledged, its head published (readers never look past it) and its
+// stream and idempotency entries handed to the LogIndexer; until they are indexed the writer
+// decides on its in-memory view of the events it wrote (stream versions and recent keys). A
+// failed write or sync fails every unacknowledged append and every later one: the ledger
+// must be reopened, and recovery keeps exactly what reached the disk.
+//
+// Thread-safety: Append may be called from any thread; everything else runs on the writer or
+// syncer thread. `on_commit` runs on the syncer thread after each durable group.
 class LogWriter {
  public:
   LogWriter(LogStore* store, LogIndexer* indexer, Clock* clock, bool sync,
@@ -53,9 +59,20 @@ class LogWriter {
     std::atomic<bool> done{false};
   };
   struct GroupState;
+  // A written group on its way to the syncer.
+  struct WrittenGroup {
+    std::vector<Request*> requests;
+    std::vector<Result<std::vector<AppendOutcome>>> results;
+    bool wrote = false;  // false: every request was rejected, nothing reached the WAL
+    log_format::HeadRecord head;
+    std::vector<LogIndexer::Entry> index;
+  };
 
   void Run();
-  void CommitGroup(std::vector<Request*>& group);
+  void RunSyncer();
+  WrittenGroup CommitGroup(std::vector<Request*> group);
+  void HandToSyncer(WrittenGroup written);
+  static void Acknowledge(WrittenGroup& written);
   // Decides one request on top of `group` and, when it is accepted, adds its events to
   // `group` and `batch`. A rejected request leaves both as they were.
   Result<std::vector<AppendOutcome>> Decide(Request& request, GroupState& group,
@@ -79,6 +96,13 @@ class LogWriter {
   std::deque<Request*> queue_;        // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
 
+  std::mutex sync_mu_;
+  std::condition_variable sync_work_cv_;   // the syncer waits for written groups
+  std::condition_variable sync_space_cv_;  // the writer waits for room
+  std::deque<WrittenGroup> written_;       // guarded by sync_mu_
+  bool sync_stopping_ = false;             // guarded by sync_mu_
+  Status failure_;                         // guarded by sync_mu_; set once, never cleared
+
   // Writer thread only.
   log_format::HeadRecord head_;
   // Every stream written since open (or since the cache was last emptied, which happens only
@@ -87,6 +111,7 @@ class LogWriter {
   // Keys written but perhaps not indexed yet, and their order to forget them once indexed.
   std::unordered_map<std::string, log_format::IdempotencyEntry> recent_keys_;
   std::deque<std::pair<Sequence, std::string>> recent_key_order_;
+  std::thread syncer_;  // started before, and stopped after, the writer thread
   std::thread thread_;
 };
 
