@@ -181,10 +181,13 @@ Status EventLog::Scan(Sequence from, Sequence to_exclusive,
   options.readahead_size = 2 << 20;
   std::unique_ptr<rocksdb::Iterator> it(impl_->store->db->NewIterator(options,
                                                                       impl_->store->events));
+  // RocksDB hands out values at any address; FlatBuffers reads need them aligned.
+  std::string aligned;
   for (it->Seek(log_format::EventKey(from)); it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Status::Corruption("an event key is not 8 bytes");
     const Sequence seq = log_format::GetBigEndian64(it->key().ToStringView());
-    if (!visit(seq, it->value().ToStringView())) return Status::Ok();
+    aligned.assign(it->value().data(), it->value().size());
+    if (!visit(seq, aligned)) return Status::Ok();
   }
   return FromRocks(it->status(), "reading events");
 }
@@ -201,8 +204,7 @@ class ReplayChunk {
   std::size_t size() const { return seqs_.size(); }
   Sequence seq(std::size_t i) const { return seqs_[i]; }
   std::string_view event(std::size_t i) const {
-    const std::size_t begin = i == 0 ? 0 : ends_[i - 1];
-    return std::string_view(arena_).substr(begin, ends_[i] - begin);
+    return std::string_view(arena_).substr(starts_[i], ends_[i] - starts_[i]);
   }
   const Result<Digest>& checked(std::size_t i) const { return checked_[i]; }
 
@@ -210,6 +212,7 @@ class ReplayChunk {
   bool Fill(rocksdb::Iterator& it) {
     arena_.clear();
     seqs_.clear();
+    starts_.clear();
     ends_.clear();
     for (; it.Valid() && seqs_.size() < kReplayChunkEvents; it.Next()) {
       if (it.key().size() != 8) {
@@ -217,6 +220,9 @@ class ReplayChunk {
       } else {
         seqs_.push_back(log_format::GetBigEndian64(it.key().ToStringView()));
       }
+      // Each event starts 8-aligned (the arena's heap block is), as FlatBuffers reads need.
+      arena_.resize((arena_.size() + 7) & ~std::size_t{7});
+      starts_.push_back(arena_.size());
       arena_.append(it.value().data(), it.value().size());
       ends_.push_back(arena_.size());
     }
@@ -234,6 +240,7 @@ class ReplayChunk {
  private:
   std::string arena_;
   std::vector<Sequence> seqs_;
+  std::vector<std::size_t> starts_;
   std::vector<std::size_t> ends_;
   std::vector<Result<Digest>> checked_;
 };

@@ -53,7 +53,8 @@ Result<Sequence> LogIndexer::CatchUp(LogStore& store, Sequence indexed) {
   std::size_t pending = 0;
   for (it->Seek(log_format::EventKey(indexed + 1)); it->Valid(); it->Next()) {
     const Sequence seq = log_format::GetBigEndian64(it->key().ToStringView());
-    const std::string_view bytes = it->value().ToStringView();
+    // A copy: RocksDB hands out values at any address, FlatBuffers reads need them aligned.
+    const std::string bytes = it->value().ToString();
     Result<Digest> checked = CheckSealedEvent(bytes, seq);
     if (!checked.ok()) return checked.status();
     const events::Event* e = events::GetEvent(bytes.data());

@@ -10,9 +10,11 @@
 // Each thread writes only streams of its own, so it knows their versions and sets
 // expected_version on some events without ever meeting a conflict.
 //
-// Exit status (it never exits 0): 2 bad usage, or the log or ACK_FILE failed; 3 a re-appended
-// acknowledged event did not come back as a duplicate of its seq; 4 an append broke a promise
-// of the log (a conflict, a fresh key seen as a duplicate, seqs or stream versions not dense).
+// Once the log is open and the acknowledged events are checked, it writes "appending\n" to
+// stdout. Exit status (it never exits 0): 2 bad usage, or the log or ACK_FILE failed; 3 a
+// re-appended acknowledged event did not come back as a duplicate of its seq; 4 an append
+// broke a promise of the log (a conflict, a fresh key seen as a duplicate, seqs or stream
+// versions not dense).
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -33,9 +35,8 @@
 #include <thread>
 #include <vector>
 
-#include "engine/event_builder.h"
 #include "engine/event_log.h"
-#include "schemas/envelope_generated.h"
+#include "tests/support/test_support.h"
 
 namespace tillroll {
 namespace {
@@ -52,7 +53,6 @@ constexpr unsigned kThreadsMax = 4;
 constexpr std::size_t kRecheckEventsMax = 8;
 // The tail of ACK_FILE read on start; a line is under 100 bytes.
 constexpr off_t kAckTailBytesMax = 64 * 1024;
-constexpr std::int64_t kValidFromNs = 1'767'225'600'000'000'000;  // 2026-01-01 UTC
 
 [[noreturn]] void Fail(int exit_status, const std::string& message) {
   std::fprintf(stderr, "tillroll-crash-child: %s\n", message.c_str());
@@ -112,22 +112,11 @@ std::optional<KeyFields> ParseKey(std::string_view key) {
 std::string BuildEvent(const std::string& key) {
   const std::optional<KeyFields> fields = ParseKey(key);
   if (!fields) Fail(kExitFailed, "malformed idempotency key '" + key + "'");
-  const std::uint64_t hash = Fnv1a(key);
   const std::string sku = SkuName(fields->sku);
-  const std::string stream = "price/" + sku;
-  flatbuffers::FlatBufferBuilder fbb;
-  const auto scope = events::CreateScope(fbb, events::ScopeLevel::Global);
-  const auto valid = events::CreateValidWindow(fbb, kValidFromNs, 0);
-  const auto price = events::CreatePriceSetDirect(
-      fbb, sku.c_str(), hash % 4 == 0 ? events::PriceType::Markdown : events::PriceType::List,
-      scope, static_cast<std::int64_t>(hash % 1'000'000) + 1, "EUR", valid, "crash test",
-      key.c_str());
-  return FinishUnsealedEvent(fbb,
-                             {.stream = stream,
+  return testing::PriceEvent({.sku = sku,
+                              .amount_minor = static_cast<std::int64_t>(Fnv1a(key) % 1'000'000) + 1,
                               .expected_version = fields->expected_version,
-                              .idempotency_key = key,
-                              .principal = "service:crash-child"},
-                             events::Payload::PriceSet, price.Union());
+                              .idempotency_key = key});
 }
 
 struct Ack {
@@ -252,8 +241,7 @@ void AppendForever(EventLog* log, int ack_fd, std::uint64_t seed, unsigned threa
     std::vector<std::string> events;
     for (std::uint64_t i = 0; i < batch_events; ++i) {
       const unsigned sku = skus[rng() % skus.size()];
-      const std::int64_t expected =
-          rng() % 4 == 0 ? static_cast<std::int64_t>(predicted[sku]) : -1;
+      const std::int64_t expected = rng() % 4 == 0 ? static_cast<std::int64_t>(predicted[sku]) : -1;
       ++predicted[sku];
       batch_skus.push_back(sku);
       keys.push_back(MakeKey(seed, thread, counter++, sku, expected));
@@ -280,6 +268,8 @@ int RunChild(int argc, char** argv) {
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(argv[1]);
   if (!log.ok()) Fail(kExitFailed, "opening the log: " + log.status().ToString());
   RecheckAcknowledged(**log, last_acks);
+  // Tells log_crash_test that recovery is over and appends begin.
+  if (write(STDOUT_FILENO, "appending\n", 10) != 10) Fail(kExitFailed, "writing to stdout");
   const unsigned threads =
       kThreadsMin + static_cast<unsigned>(seed % (kThreadsMax - kThreadsMin + 1));
   std::vector<std::thread> appenders;

@@ -1,25 +1,31 @@
 // Proves the ledger's promise "an acknowledged append survives kill -9". The test starts
-// tillroll-crash-child (crash_child.cc) on one log folder again and again and kills it with
-// SIGKILL after a random 20..150 ms, while its threads append synced batches and acknowledge
-// each one in an ack file only once Append has returned. After every kill it opens the log and
-// requires that Verify passes (hash chain, dense seqs and stream versions, indexes, head), that
-// every acknowledged seq holds the acknowledged idempotency key, that no key is held by two
-// events, and that the head seen after the previous kill is still there with the same hash.
-// On every start the child also appends acknowledged events again and exits 3 unless they come
-// back as duplicates of their seqs. TILLROLL_CRASH_KILLS sets the number of kills (default
-// 100); TILLROLL_SEED replays the kill times and the children's seeds (thread timing varies).
+// tillroll-crash-child (crash_child.cc) on one log folder again and again. Its threads append
+// synced batches and acknowledge each one in an ack file only once Append has returned; the
+// test kills it with SIGKILL 20..150 ms after it reports that it appends, or, one time in four,
+// at a random point of its start (open, recovery, re-indexing). After every kill it opens the
+// log and requires that Verify passes (hash chain, dense seqs and stream versions, indexes,
+// head), that every acknowledged seq holds the acknowledged idempotency key, that no key is
+// held by two events, and that the head seen after the previous kill is still there with the
+// same hash. On every start the child also appends acknowledged events again and exits 3
+// unless they come back as duplicates of their seqs. TILLROLL_CRASH_KILLS sets the number of
+// kills (default 100); TILLROLL_SEED replays the kill times and the children's seeds (thread
+// timing still varies).
 
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -29,22 +35,25 @@
 #include <string>
 #include <string_view>
 #include <thread>
-#include <tuple>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
-#include <catch2/catch.hpp>
-
 #include "engine/event_log.h"
 #include "schemas/envelope_generated.h"
+#include "tests/support/test_support.h"
 
 namespace tillroll {
 namespace {
 
 constexpr std::uint64_t kKillsDefault = 100;
+// How long a child appends before the kill.
 constexpr int kRunMsMin = 20;
 constexpr int kRunMsMax = 150;
+// One kill in this many lands at a random point of the child's start instead: while it opens
+// the log, recovers its write-ahead log, re-indexes and re-appends acknowledged events.
+constexpr std::uint64_t kStartupKillOneIn = 4;
+constexpr std::chrono::seconds kStartTimeout{120};
 constexpr std::size_t kReadChunkEvents = 10'000;
 constexpr int kExitExecFailed = 127;
 
@@ -58,49 +67,90 @@ std::optional<std::uint64_t> EnvNumber(const char* name) {
   return value;
 }
 
-std::uint64_t RandomSeed() {
-  std::random_device device;
-  return std::uint64_t{device()} << 32 | device();
-}
-
+// Not testing::TempDir: the folder of a failed run is kept for a post-mortem.
 std::filesystem::path MakeTempDir() {
-  std::string pattern =
-      (std::filesystem::temp_directory_path() / "tillroll-crash-XXXXXX").string();
+  std::string pattern = (std::filesystem::temp_directory_path() / "tillroll-crash-XXXXXX").string();
   REQUIRE(mkdtemp(pattern.data()) != nullptr);
   return pattern;
 }
 
-pid_t StartChild(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    // Only async-signal-safe calls between fork and exec: the parent has threads.
-    execv(argv[0], argv.data());
-    _exit(kExitExecFailed);
+// A running tillroll-crash-child, its stdout on a pipe to us. Killed and reaped at the latest
+// when this goes away, so that a failing check leaves no child appending.
+class ChildProcess {
+ public:
+  explicit ChildProcess(const std::vector<std::string>& args) {
+    std::vector<char*> argv;
+    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    int fds[2];
+    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      // Only async-signal-safe calls between fork and exec: the parent has threads.
+      dup2(fds[1], STDOUT_FILENO);
+      execv(argv[0], argv.data());
+      _exit(kExitExecFailed);
+    }
+    close(fds[1]);
+    stdout_fd_ = fds[0];
+    REQUIRE(pid_ > 0);
   }
-  return pid;
-}
+  ~ChildProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      Reap();
+    }
+    close(stdout_fd_);
+  }
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
 
-// Kills the child; the test fails if it had ended by itself.
-void KillChild(pid_t pid) {
-  REQUIRE(kill(pid, SIGKILL) == 0);
-  int status = 0;
-  pid_t waited = 0;
-  do {
-    waited = waitpid(pid, &status, 0);
-  } while (waited < 0 && errno == EINTR);
-  REQUIRE(waited == pid);
-  if (WIFEXITED(status)) {
+  // Waits for the child's "appending" line; false if the child ended before it.
+  bool WaitAppending() const {
+    pollfd readable{stdout_fd_, POLLIN, 0};
+    const int timeout_ms = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(kStartTimeout).count());
+    int ready = 0;
+    do {
+      ready = poll(&readable, 1, timeout_ms);
+    } while (ready < 0 && errno == EINTR);
+    REQUIRE(ready >= 0);
+    if (ready == 0) FAIL("the child did not start appending within " << timeout_ms << " ms");
+    char c = 0;
+    return read(stdout_fd_, &c, 1) == 1;
+  }
+
+  // Kills the child and returns its wait status.
+  int Kill() {
+    REQUIRE(kill(pid_, SIGKILL) == 0);
+    return Reap();
+  }
+
+ private:
+  int Reap() {
+    int status = 0;
+    pid_t waited = 0;
+    do {
+      waited = waitpid(pid_, &status, 0);
+    } while (waited < 0 && errno == EINTR);
+    pid_ = -1;
+    return status;
+  }
+
+  pid_t pid_ = -1;
+  int stdout_fd_ = -1;
+};
+
+// The test fails unless the child died of our SIGKILL, not by itself.
+void ExpectKilled(int wait_status) {
+  if (WIFEXITED(wait_status)) {
     FAIL("the child exited by itself with status "
-         << WEXITSTATUS(status)
+         << WEXITSTATUS(wait_status)
          << " (2: the log or the ack file failed, 3: an acknowledged event did not come back as "
             "a duplicate, 4: an append broke a promise, 127: exec failed); see its stderr");
   }
-  REQUIRE(WIFSIGNALED(status));
-  if (WTERMSIG(status) != SIGKILL) FAIL("the child died of signal " << WTERMSIG(status));
+  REQUIRE(WIFSIGNALED(wait_status));
+  if (WTERMSIG(wait_status) != SIGKILL) FAIL("the child died of signal " << WTERMSIG(wait_status));
 }
 
 struct Ack {
@@ -137,41 +187,52 @@ std::vector<Ack> ReadAcks(const std::filesystem::path& path) {
   return acks;
 }
 
-struct StoredEvent {
-  std::string key;
-  std::int64_t recorded_at_ns = 0;
+// What the test has read of the log. Verify proves the hash chain, so while the event that was
+// the head after the previous kill keeps its hash, every event up to it is the one read before:
+// after a kill only the events past that head are read.
+struct KnownLog {
+  struct Event {
+    std::string key;
+    std::int64_t recorded_at_ns = 0;
+  };
+  LogHead head;
+  std::deque<Event> events;  // event `seq` at index seq - 1; a deque keeps the keys in place
+  std::unordered_map<std::string_view, Sequence> seq_of_key;
 };
 
-// Every event of the log, indexed by seq (index 0 unused), read through the checked path.
-std::vector<StoredEvent> ReadAllEvents(const EventLog& log, Sequence head_seq) {
-  std::vector<StoredEvent> stored(head_seq + 1);
-  for (Sequence from = 1; from <= head_seq; from += kReadChunkEvents) {
-    Result<std::vector<EventRecord>> records = log.Read(from, kReadChunkEvents);
-    INFO(records.status().ToString());
+// Reads the events after `known.head` up to `head_seq`; fails on a key held by two events.
+void ReadNewEvents(const EventLog& log, Sequence head_seq, KnownLog& known) {
+  while (known.events.size() < head_seq) {
+    Result<std::vector<EventRecord>> records = log.Read(known.events.size() + 1, kReadChunkEvents);
+    INFO("read: " << records.status().ToString());
     REQUIRE(records.ok());
+    REQUIRE(!records->empty());
     for (const EventRecord& record : *records) {
+      if (record.seq != known.events.size() + 1) FAIL("Read skipped to event " << record.seq);
       const events::Event* event = events::GetEvent(record.bytes.data());
-      if (event->idempotency_key() != nullptr) {
-        stored[record.seq].key = event->idempotency_key()->str();
+      if (event->idempotency_key() == nullptr) FAIL("event " << record.seq << " has no key");
+      known.events.push_back({event->idempotency_key()->str(), event->recorded_at_ns()});
+      const auto [it, inserted] = known.seq_of_key.emplace(known.events.back().key, record.seq);
+      if (!inserted) {
+        FAIL("key " << it->first << " is held by events " << it->second << " and " << record.seq);
       }
-      stored[record.seq].recorded_at_ns = event->recorded_at_ns();
     }
   }
-  return stored;
 }
 
-void CheckAcks(const std::vector<StoredEvent>& stored, const std::vector<Ack>& acks) {
-  std::unordered_map<std::string_view, Sequence> seq_of_key;
+void CheckAcks(const KnownLog& known, const std::vector<Ack>& acks) {
+  std::unordered_map<std::string_view, Sequence> acked_seq_of_key;
   for (const Ack& ack : acks) {
-    if (ack.seq == 0 || ack.seq >= stored.size()) {
+    if (ack.seq == 0 || ack.seq > known.events.size()) {
       FAIL("acknowledged event " << ack.seq << " (" << ack.key << ") is past the head, "
-                                 << stored.size() - 1);
+                                 << known.events.size());
     }
-    if (stored[ack.seq].key != ack.key) {
-      FAIL("acknowledged event " << ack.seq << " holds key '" << stored[ack.seq].key
+    const std::string& stored_key = known.events[ack.seq - 1].key;
+    if (stored_key != ack.key) {
+      FAIL("acknowledged event " << ack.seq << " holds key '" << stored_key
                                  << "', acknowledged with '" << ack.key << "'");
     }
-    const auto [it, inserted] = seq_of_key.emplace(ack.key, ack.seq);
+    const auto [it, inserted] = acked_seq_of_key.emplace(ack.key, ack.seq);
     if (!inserted && it->second != ack.seq) {
       FAIL("key " << ack.key << " was acknowledged as event " << it->second << " and as event "
                   << ack.seq);
@@ -179,26 +240,15 @@ void CheckAcks(const std::vector<StoredEvent>& stored, const std::vector<Ack>& a
   }
 }
 
-void CheckKeysUnique(const std::vector<StoredEvent>& stored) {
-  std::unordered_map<std::string_view, Sequence> seq_of_key;
-  for (Sequence seq = 1; seq < stored.size(); ++seq) {
-    if (stored[seq].key.empty()) FAIL("event " << seq << " has no idempotency key");
-    const auto [it, inserted] = seq_of_key.emplace(stored[seq].key, seq);
-    if (!inserted) {
-      FAIL("key " << stored[seq].key << " is held by events " << it->second << " and " << seq);
-    }
-  }
-}
-
 // Group commits (one recorded_at_ns each) and those holding batches of more than one child
 // thread: the "crash.<seed>.<thread>." prefix of the keys tells the threads apart.
-std::pair<std::uint64_t, std::uint64_t> CountGroups(const std::vector<StoredEvent>& stored) {
+std::pair<std::uint64_t, std::uint64_t> CountGroups(const KnownLog& known) {
   std::unordered_map<std::int64_t, std::unordered_set<std::string_view>> threads_of_group;
-  for (Sequence seq = 1; seq < stored.size(); ++seq) {
-    const std::string_view key = stored[seq].key;
+  for (const KnownLog::Event& event : known.events) {
+    const std::string_view key = event.key;
     std::size_t dot = 0;
     for (int i = 0; i < 3 && dot != std::string_view::npos; ++i) dot = key.find('.', dot + 1);
-    threads_of_group[stored[seq].recorded_at_ns].insert(key.substr(0, dot));
+    threads_of_group[event.recorded_at_ns].insert(key.substr(0, dot));
   }
   std::uint64_t shared = 0;
   for (const auto& [recorded_at_ns, threads] : threads_of_group) {
@@ -208,49 +258,45 @@ std::pair<std::uint64_t, std::uint64_t> CountGroups(const std::vector<StoredEven
 }
 
 struct Totals {
-  LogHead head;
   std::uint64_t acked = 0;
-  std::uint64_t groups = 0;
-  std::uint64_t shared_groups = 0;
+  std::uint64_t startup_kills = 0;  // kills before the child said it appends
+  std::uint64_t growing_kills = 0;  // kills that found more events than the previous one
 };
 
-// Opens the log after a kill and checks all it promised; `totals` holds the previous round's
-// head and receives this round's figures.
+// Opens the log after a kill and checks all it promised; `known` moves to its new head.
 void CheckLogAfterKill(const std::filesystem::path& dir, const std::vector<Ack>& acks,
-                       Totals& totals) {
+                       KnownLog& known, Totals& totals) {
   Result<std::unique_ptr<EventLog>> opened = EventLog::Open(dir);
   INFO("open: " << opened.status().ToString());
   REQUIRE(opened.ok());
   const EventLog& log = **opened;
   const VerifyReport report = log.Verify();
-  INFO("verify: " << report.status.ToString() << " (first bad seq " << report.first_bad_seq
-                  << ")");
+  INFO("verify: " << report.status.ToString() << " (first bad seq " << report.first_bad_seq << ")");
   REQUIRE(report.status.ok());
   const LogHead head = log.Head();
   REQUIRE(report.head.seq == head.seq);
   REQUIRE(report.event_count == head.seq);
-  REQUIRE(head.seq >= totals.head.seq);
-  const std::vector<StoredEvent> stored = ReadAllEvents(log, head.seq);
-  if (totals.head.seq > 0) {
-    Result<std::vector<EventRecord>> before = log.Read(totals.head.seq, 1);
+  REQUIRE(head.seq >= known.head.seq);
+  if (known.head.seq > 0) {
+    Result<std::vector<EventRecord>> before = log.Read(known.head.seq, 1);
     REQUIRE(before.ok());
     REQUIRE(before->size() == 1);
-    INFO("the previous head, event " << totals.head.seq << ", changed");
+    INFO("the previous head, event " << known.head.seq << ", changed");
     REQUIRE(events::GetEvent(before->front().bytes.data())->hash()->str() ==
-            totals.head.hash.ToHex());
+            known.head.hash.ToHex());
   }
-  CheckAcks(stored, acks);
-  CheckKeysUnique(stored);
-  std::tie(totals.groups, totals.shared_groups) = CountGroups(stored);
-  totals.head = head;
+  ReadNewEvents(log, head.seq, known);
+  CheckAcks(known, acks);
+  if (head.seq > known.head.seq) ++totals.growing_kills;
+  known.head = head;
   totals.acked = acks.size();
 }
 
 TEST_CASE("EventLog: every acknowledged append survives kill -9", "[crash]") {
-  const std::uint64_t seed = EnvNumber("TILLROLL_SEED").value_or(RandomSeed());
+  const std::uint64_t seed = testing::TestSeed("log_crash_test");
   const std::uint64_t kills = EnvNumber("TILLROLL_CRASH_KILLS").value_or(kKillsDefault);
   const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe");
-  const std::filesystem::path child = self.parent_path() / "tillroll-crash-child";
+  const std::filesystem::path child = testing::BinaryDir() / "tillroll-crash-child";
   REQUIRE(std::filesystem::exists(child));
   const std::filesystem::path dir = MakeTempDir();
   const std::filesystem::path data = dir / "log";
@@ -262,22 +308,36 @@ TEST_CASE("EventLog: every acknowledged append survives kill -9", "[crash]") {
 
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> run_ms(kRunMsMin, kRunMsMax);
+  std::chrono::milliseconds startup_time(kRunMsMax);  // the last child's, once measured
+  KnownLog known;
   Totals totals;
   const auto started = std::chrono::steady_clock::now();
   for (std::uint64_t kill = 1; kill <= kills; ++kill) {
     INFO("kill " << kill << " of " << kills);
     const std::uint64_t child_seed = rng();
-    const pid_t pid = StartChild(
+    const bool during_startup = rng() % kStartupKillOneIn == 0;
+    const auto spawned = std::chrono::steady_clock::now();
+    ChildProcess process(
         {child.string(), data.string(), ack_file.string(), std::to_string(child_seed)});
-    std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
-    KillChild(pid);
-    CheckLogAfterKill(data, ReadAcks(ack_file), totals);
+    if (during_startup) {
+      std::uniform_int_distribution<std::int64_t> startup_ms(0, startup_time.count());
+      std::this_thread::sleep_for(std::chrono::milliseconds(startup_ms(rng)));
+      ++totals.startup_kills;
+    } else if (process.WaitAppending()) {
+      startup_time = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - spawned);
+      std::this_thread::sleep_for(std::chrono::milliseconds(run_ms(rng)));
+    }
+    ExpectKilled(process.Kill());
+    CheckLogAfterKill(data, ReadAcks(ack_file), known, totals);
   }
-  const auto elapsed_s = std::chrono::duration_cast<std::chrono::seconds>(
-      std::chrono::steady_clock::now() - started);
-  std::cerr << "log_crash_test: " << kills << " kills in " << elapsed_s.count() << " s, "
-            << totals.head.seq << " events in the log, " << totals.acked << " acknowledged, "
-            << totals.groups << " group commits (" << totals.shared_groups
+  const auto [groups, shared_groups] = CountGroups(known);
+  const auto elapsed_s =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started);
+  std::cerr << "log_crash_test: " << kills << " kills in " << elapsed_s.count() << " s ("
+            << totals.startup_kills << " during a start, " << totals.growing_kills
+            << " after the log had grown), " << known.head.seq << " events in the log, "
+            << totals.acked << " acknowledged, " << groups << " group commits (" << shared_groups
             << " with batches of several threads), TILLROLL_SEED=" << seed << "\n";
   std::filesystem::remove_all(dir);
 }
