@@ -1,12 +1,12 @@
 // tillroll-bench append: durable appends through the log's single group-committing writer,
 // against raw RocksDB doing the same synced writes with the same options in the same run.
 
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
 #include <atomic>
 #include <cstdio>
 #include <thread>
-
-#include <rocksdb/db.h>
-#include <rocksdb/write_batch.h>
 
 #include "bench/bench_support.h"
 #include "engine/event_log.h"
@@ -154,8 +154,8 @@ void ConcurrentDurable(const BenchOptions& options) {
       std::vector<double>& mine = latencies[static_cast<std::size_t>(p)];
       const std::string run = "producer-" + std::to_string(p);
       for (std::uint64_t n = 0; !stop.load(std::memory_order_relaxed); ++n) {
-        std::string event = BenchPriceEvent(n * kProducers + static_cast<std::uint64_t>(p),
-                                            kPriceStreams, run);
+        std::string event =
+            BenchPriceEvent(n * kProducers + static_cast<std::uint64_t>(p), kPriceStreams, run);
         const auto t0 = Clock::now();
         Result<std::vector<AppendOutcome>> r = log->Append({std::move(event)});
         if (!r.ok()) {
@@ -177,8 +177,9 @@ void ConcurrentDurable(const BenchOptions& options) {
   result.value_bytes = value_bytes;
   result.p50_us = PercentileUs(all, 50);
   result.p99_us = PercentileUs(all, 99);
-  result.note = "64 producers, one event per append, each waits for its ack; goal >= 100k/s, "
-                "p99 <= 5000 us";
+  result.note =
+      "64 producers, one event per append, each waits for its ack; goal >= 100k/s, "
+      "p99 <= 5000 us";
   Report(result);
 }
 

@@ -16,9 +16,10 @@ int main(int argc, char** argv) {
     suite->add_option("--case", options.only_case, "run only this case");
     suite->add_option("--events", options.events, "events per case (default: the suite's)");
   };
-  CLI::App* append = app.add_subcommand(
-      "append", "batch_durable (1000-event durable batches) and concurrent_durable "
-                "(64 producers of single durable events)");
+  CLI::App* append =
+      app.add_subcommand("append",
+                         "batch_durable (1000-event durable batches) and concurrent_durable "
+                         "(64 producers of single durable events)");
   add_common(append);
   append->add_option("--seconds", options.seconds, "duration of concurrent_durable (default 5)");
   CLI::App* replay =

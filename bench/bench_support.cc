@@ -66,17 +66,18 @@ std::uint64_t RssBytes() {
 }
 
 void Report(const CaseResult& r) {
-  const double ratio =
-      r.baseline_events_per_s > 0 ? r.events_per_s / r.baseline_events_per_s : 0;
-  std::printf("{\"bench\":\"%s\",\"case\":\"%s\",\"events\":%llu,\"value_bytes\":%llu,"
-              "\"events_per_s\":%.0f",
-              r.bench.c_str(), r.name.c_str(), static_cast<unsigned long long>(r.events),
-              static_cast<unsigned long long>(r.value_bytes), r.events_per_s);
+  const double ratio = r.baseline_events_per_s > 0 ? r.events_per_s / r.baseline_events_per_s : 0;
+  std::printf(
+      "{\"bench\":\"%s\",\"case\":\"%s\",\"events\":%llu,\"value_bytes\":%llu,"
+      "\"events_per_s\":%.0f",
+      r.bench.c_str(), r.name.c_str(), static_cast<unsigned long long>(r.events),
+      static_cast<unsigned long long>(r.value_bytes), r.events_per_s);
   if (r.p50_us >= 0) std::printf(",\"p50_us\":%.0f,\"p99_us\":%.0f", r.p50_us, r.p99_us);
-  std::printf(",\"baseline\":\"%s\",\"baseline_events_per_s\":%.0f,\"ratio\":%.2f,"
-              "\"rss_bytes\":%llu}\n",
-              r.baseline.c_str(), r.baseline_events_per_s, ratio,
-              static_cast<unsigned long long>(RssBytes()));
+  std::printf(
+      ",\"baseline\":\"%s\",\"baseline_events_per_s\":%.0f,\"ratio\":%.2f,"
+      "\"rss_bytes\":%llu}\n",
+      r.baseline.c_str(), r.baseline_events_per_s, ratio,
+      static_cast<unsigned long long>(RssBytes()));
   std::fflush(stdout);
   std::fprintf(stderr, "%s/%s: %.0f events/s vs %s %.0f events/s (ratio %.2f)%s%s\n",
                r.bench.c_str(), r.name.c_str(), r.events_per_s, r.baseline.c_str(),

@@ -13,10 +13,10 @@
 namespace tillroll::bench {
 
 struct BenchOptions {
-  std::filesystem::path dir;      // where the ledgers and baselines are created
-  std::string only_case;          // empty: every case of the suite
-  std::uint64_t events = 0;       // 0: the suite's default
-  double seconds = 0;             // 0: the suite's default
+  std::filesystem::path dir;  // where the ledgers and baselines are created
+  std::string only_case;      // empty: every case of the suite
+  std::uint64_t events = 0;   // 0: the suite's default
+  double seconds = 0;         // 0: the suite's default
 };
 
 // A fresh, empty folder under options.dir, removed when the object goes.

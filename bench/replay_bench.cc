@@ -1,10 +1,10 @@
 // tillroll-bench replay: scan + decode + hash-chain verification of a whole ledger, against a
 // raw RocksDB iterator over the very same stored events in the same run.
 
-#include <cstdio>
-
 #include <rocksdb/db.h>
 #include <rocksdb/iterator.h>
+
+#include <cstdio>
 
 #include "bench/bench_support.h"
 #include "engine/event_chain.h"
@@ -98,8 +98,9 @@ int RunReplaySuite(const BenchOptions& options) {
   }
   result.events = events;
   result.value_bytes = BenchPriceEvent(0, 100'000, "replay").size();
-  result.note = "verifier + SHA-256 chain + payload decode per event (hashing on a second "
-                "thread); goal ratio >= 0.5";
+  result.note =
+      "verifier + SHA-256 chain + payload decode per event (hashing on a second "
+      "thread); goal ratio >= 0.5";
   Report(result);
   return sink == 0xFFFFFFFFFFFFFFFFULL ? 1 : 0;  // keeps the scans' work observable
 }

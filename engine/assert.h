@@ -8,11 +8,11 @@ namespace tillroll::internal {
 [[noreturn]] void AssertFailed(const char* condition, const char* file, int line);
 }  // namespace tillroll::internal
 
-#define TR_ASSERT(condition)                                                  \
-  do {                                                                        \
-    if (!(condition)) {                                                       \
-      ::tillroll::internal::AssertFailed(#condition, __FILE__, __LINE__);     \
-    }                                                                         \
+#define TR_ASSERT(condition)                                              \
+  do {                                                                    \
+    if (!(condition)) {                                                   \
+      ::tillroll::internal::AssertFailed(#condition, __FILE__, __LINE__); \
+    }                                                                     \
   } while (false)
 
 #ifdef NDEBUG

@@ -36,9 +36,11 @@ struct SealFields {
 // Seals an event that passed CheckUnsealedEvent, in place; returns its hash.
 Digest SealEvent(std::string& bytes, const SealFields& fields);
 
-// Checks a stored event read at `seq`: Verifier, the global_seq field, and the hash over its
-// bytes. On success returns the event's hash (the caller compares prev_hash to the chain).
-// Corruption names the failed check.
+// Checks a stored event read at `seq`: Verifier, a known payload type, the global_seq field,
+// and the hash over its bytes. On success returns the event's hash (the caller compares
+// prev_hash to the chain). Corruption names the failed check. The layout rules of
+// CheckEventLayout held when the event was appended and the hash shows the bytes unchanged
+// since, so they are not walked again on every read (EventJson::ToJson still walks them).
 Result<Digest> CheckSealedEvent(std::string_view bytes, Sequence seq);
 
 // The digest of what an idempotency key promises: stream, expected version and payload, in

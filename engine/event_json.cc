@@ -1,7 +1,6 @@
 #include "engine/event_json.h"
 
 #include <limits>
-
 #include <nlohmann/json.hpp>
 
 #include "engine/event_chain.h"
@@ -75,10 +74,18 @@ struct IntegerRange {
 bool IntegerRangeOf(flatbuffers::BaseType type, IntegerRange* out) {
   switch (type) {
     case flatbuffers::BASE_TYPE_UTYPE:
-    case flatbuffers::BASE_TYPE_UCHAR: *out = {0, 255, "ubyte"}; return true;
-    case flatbuffers::BASE_TYPE_CHAR: *out = {-128, 127, "byte"}; return true;
-    case flatbuffers::BASE_TYPE_SHORT: *out = {-32768, 32767, "short"}; return true;
-    case flatbuffers::BASE_TYPE_USHORT: *out = {0, 65535, "ushort"}; return true;
+    case flatbuffers::BASE_TYPE_UCHAR:
+      *out = {0, 255, "ubyte"};
+      return true;
+    case flatbuffers::BASE_TYPE_CHAR:
+      *out = {-128, 127, "byte"};
+      return true;
+    case flatbuffers::BASE_TYPE_SHORT:
+      *out = {-32768, 32767, "short"};
+      return true;
+    case flatbuffers::BASE_TYPE_USHORT:
+      *out = {0, 65535, "ushort"};
+      return true;
     case flatbuffers::BASE_TYPE_INT:
       *out = {std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max(),
               "int"};
@@ -93,7 +100,8 @@ bool IntegerRangeOf(flatbuffers::BaseType type, IntegerRange* out) {
     case flatbuffers::BASE_TYPE_ULONG:
       *out = {0, std::numeric_limits<std::uint64_t>::max(), "ulong"};
       return true;
-    default: return false;
+    default:
+      return false;
   }
 }
 
@@ -179,16 +187,18 @@ class SchemaChecker {
         --depth_;
         return;
       case flatbuffers::BASE_TYPE_VECTOR:
-      case flatbuffers::BASE_TYPE_ARRAY: return Vector(j, type, path);
-      default: return Scalar(j, type, path);
+      case flatbuffers::BASE_TYPE_ARRAY:
+        return Vector(j, type, path);
+      default:
+        return Scalar(j, type, path);
     }
   }
 
   void Vector(const Json& j, const flatbuffers::Type& type, const std::string& path) {
     if (!j.is_array()) return Problem(path, "expected an array, got " + JsonTypeName(j));
     if (j.size() > limits::kJsonArrayElementsMax) {
-      return Problem(path, "more than " + std::to_string(limits::kJsonArrayElementsMax) +
-                               " elements");
+      return Problem(path,
+                     "more than " + std::to_string(limits::kJsonArrayElementsMax) + " elements");
     }
     if (type.base_type == flatbuffers::BASE_TYPE_ARRAY && j.size() != type.fixed_length) {
       return Problem(path, "expected exactly " + std::to_string(type.fixed_length) + " elements");
@@ -210,17 +220,16 @@ class SchemaChecker {
     IntegerRange range{};
     TR_ASSERT(IntegerRangeOf(type.base_type, &range));
     if (!j.is_number_integer()) {
-      return Problem(path, std::string("expected ") +
-                               (enum_def != nullptr ? "one of: " + Names(*enum_def)
-                                                    : std::string("an integer (") + range.name +
-                                                          ")") +
-                               ", got " + JsonTypeName(j));
+      return Problem(path,
+                     std::string("expected ") +
+                         (enum_def != nullptr ? "one of: " + Names(*enum_def)
+                                              : std::string("an integer (") + range.name + ")") +
+                         ", got " + JsonTypeName(j));
     }
     const bool in_range = j.is_number_unsigned() ? j.get<std::uint64_t>() <= range.max
                                                  : j.get<std::int64_t>() >= range.min;
     if (!in_range) return Problem(path, std::string("out of range for ") + range.name);
-    if (enum_def != nullptr &&
-        enum_def->ReverseLookup(j.get<std::int64_t>(), false) == nullptr) {
+    if (enum_def != nullptr && enum_def->ReverseLookup(j.get<std::int64_t>(), false) == nullptr) {
       Problem(path, "not a value of " + enum_def->name + "; one of: " + Names(*enum_def));
     }
   }
@@ -259,13 +268,13 @@ EventJson::~EventJson() = default;
 EventJson::Parsed EventJson::ParseUnsealed(std::string_view text) {
   Parsed out;
   if (text.size() > limits::kJsonLineBytesMax) {
-    out.problems.push_back({"", "longer than " + std::to_string(limits::kJsonLineBytesMax) +
-                                    " bytes"});
+    out.problems.push_back(
+        {"", "longer than " + std::to_string(limits::kJsonLineBytesMax) + " bytes"});
     return out;
   }
   if (NestingDepth(text) > limits::kJsonDepthMax) {
-    out.problems.push_back({"", "nested deeper than " + std::to_string(limits::kJsonDepthMax) +
-                                    " levels"});
+    out.problems.push_back(
+        {"", "nested deeper than " + std::to_string(limits::kJsonDepthMax) + " levels"});
     return out;
   }
   Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
@@ -306,9 +315,8 @@ EventJson::Parsed EventJson::ParseUnsealed(std::string_view text) {
 }
 
 Result<std::string> EventJson::ToJson(std::string_view bytes) {
-  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                 bytes.size(), limits::kVerifierDepthMax,
-                                 limits::kVerifierTablesMax);
+  flatbuffers::Verifier verifier(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(),
+                                 limits::kVerifierDepthMax, limits::kVerifierTablesMax);
   if (bytes.size() < 8 || !events::EventBufferHasIdentifier(bytes.data()) ||
       !events::VerifyEventBuffer(verifier)) {
     return Status::Corruption("not a well-formed tillroll Event buffer");

@@ -30,7 +30,7 @@ class EventJson {
   EventJson& operator=(const EventJson&) = delete;
 
   struct Parsed {
-    std::string bytes;                  // an unsealed event, when problems is empty
+    std::string bytes;  // an unsealed event, when problems is empty
     std::vector<FieldProblem> problems;
     bool ok() const { return problems.empty(); }
   };

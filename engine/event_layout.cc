@@ -26,17 +26,22 @@ std::size_t InlineSize(ElementaryType type) {
     case flatbuffers::ET_UTYPE:
     case flatbuffers::ET_BOOL:
     case flatbuffers::ET_CHAR:
-    case flatbuffers::ET_UCHAR: return 1;
+    case flatbuffers::ET_UCHAR:
+      return 1;
     case flatbuffers::ET_SHORT:
-    case flatbuffers::ET_USHORT: return 2;
+    case flatbuffers::ET_USHORT:
+      return 2;
     case flatbuffers::ET_INT:
     case flatbuffers::ET_UINT:
-    case flatbuffers::ET_FLOAT: return 4;
+    case flatbuffers::ET_FLOAT:
+      return 4;
     case flatbuffers::ET_LONG:
     case flatbuffers::ET_ULONG:
-    case flatbuffers::ET_DOUBLE: return 8;
+    case flatbuffers::ET_DOUBLE:
+      return 8;
     case flatbuffers::ET_STRING:
-    case flatbuffers::ET_SEQUENCE: return sizeof(uoffset_t);
+    case flatbuffers::ET_SEQUENCE:
+      return sizeof(uoffset_t);
   }
   return 0;
 }
@@ -106,10 +111,9 @@ class LayoutWalker {
   void Add(const std::uint8_t* p, std::size_t size) { ranges_.push_back({At(p), At(p) + size}); }
 
   static bool IsSealedField(flatbuffers::voffset_t voffset) {
-    return voffset == events::Event::VT_GLOBAL_SEQ ||
-           voffset == events::Event::VT_STREAM_VERSION ||
-           voffset == events::Event::VT_RECORDED_AT_NS ||
-           voffset == events::Event::VT_PREV_HASH || voffset == events::Event::VT_HASH;
+    return voffset == events::Event::VT_GLOBAL_SEQ || voffset == events::Event::VT_STREAM_VERSION ||
+           voffset == events::Event::VT_RECORDED_AT_NS || voffset == events::Event::VT_PREV_HASH ||
+           voffset == events::Event::VT_HASH;
   }
 
   Status String(const std::uint8_t* s, bool sealed) {
@@ -140,7 +144,8 @@ class LayoutWalker {
           voffset < vtable_bytes ? ReadScalar<flatbuffers::voffset_t>(vtable + voffset) : 0;
       const flatbuffers::TypeCode code = type->type_codes[i];
       const auto element = static_cast<ElementaryType>(code.base_type);
-      const TypeTable* ref = code.sequence_ref >= 0 ? type->type_refs[code.sequence_ref]() : nullptr;
+      const TypeTable* ref =
+          code.sequence_ref >= 0 ? type->type_refs[code.sequence_ref]() : nullptr;
       if (field_offset == 0) {
         if (element == flatbuffers::ET_UTYPE) union_type_present = false;
         continue;

@@ -1,10 +1,10 @@
 #include "engine/event_log.h"
 
+#include <rocksdb/iterator.h>
+
 #include <condition_variable>
 #include <future>
 #include <mutex>
-
-#include <rocksdb/iterator.h>
 
 #include "engine/event_chain.h"
 #include "engine/limits.h"
@@ -52,8 +52,8 @@ namespace {
 
 Result<log_format::HeadRecord> LoadHead(LogStore& store) {
   std::string value;
-  rocksdb::Status s = store.db->Get(rocksdb::ReadOptions(), store.meta, log_format::kFormatKey,
-                                    &value);
+  rocksdb::Status s =
+      store.db->Get(rocksdb::ReadOptions(), store.meta, log_format::kFormatKey, &value);
   std::unique_ptr<rocksdb::Iterator> last(
       store.db->NewIterator(rocksdb::ReadOptions(), store.events));
   last->SeekToLast();
@@ -136,24 +136,20 @@ Result<std::vector<AppendOutcome>> EventLog::Append(std::vector<std::string> eve
                                    std::to_string(events.size()));
   }
   std::size_t bytes = 0;
-  std::vector<std::optional<Digest>> digests(events.size());
   for (std::size_t i = 0; i < events.size(); ++i) {
     Status s = CheckUnsealedEvent(events[i]);
     if (!s.ok()) {
-      return Status::InvalidArgument("event " + std::to_string(i + 1) + " of the batch: " +
-                                     s.message());
+      return Status::InvalidArgument("event " + std::to_string(i + 1) +
+                                     " of the batch: " + s.message());
     }
     bytes += events[i].size();
-    if (events::GetEvent(events[i].data())->idempotency_key() != nullptr) {
-      digests[i] = IdempotencyDigest(events[i]);
-    }
   }
   if (bytes > limits::kBatchBytesMax) {
     return Status::InvalidArgument("a batch holds at most " +
                                    std::to_string(limits::kBatchBytesMax) + " bytes, got " +
                                    std::to_string(bytes));
   }
-  return impl_->writer->Append(std::move(events), std::move(digests));
+  return impl_->writer->Append(std::move(events));
 }
 
 LogHead EventLog::Head() const {
@@ -163,8 +159,7 @@ LogHead EventLog::Head() const {
 
 bool EventLog::WaitForHead(Sequence seq, std::chrono::milliseconds timeout) const {
   std::unique_lock lock(impl_->head_mu);
-  return impl_->head_cv.wait_for(lock, timeout,
-                                 [&] { return impl_->committed.head.seq >= seq; });
+  return impl_->head_cv.wait_for(lock, timeout, [&] { return impl_->committed.head.seq >= seq; });
 }
 
 Status EventLog::Scan(Sequence from, Sequence to_exclusive,
@@ -179,8 +174,8 @@ Status EventLog::Scan(Sequence from, Sequence to_exclusive,
   options.iterate_upper_bound = &upper_slice;
   options.fill_cache = false;
   options.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store->db->NewIterator(options,
-                                                                      impl_->store->events));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->store->db->NewIterator(options, impl_->store->events));
   // RocksDB hands out values at any address; FlatBuffers reads need them aligned.
   std::string aligned;
   for (it->Seek(log_format::EventKey(from)); it->Valid(); it->Next()) {
@@ -266,8 +261,8 @@ Status EventLog::Replay(Sequence from, Sequence to_exclusive,
   options.iterate_upper_bound = &upper_slice;
   options.fill_cache = false;
   options.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store->db->NewIterator(options,
-                                                                      impl_->store->events));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->store->db->NewIterator(options, impl_->store->events));
   it->Seek(log_format::EventKey(from));
   ReplayChunk current;
   ReplayChunk next;
@@ -315,16 +310,16 @@ Result<std::vector<EventRecord>> EventLog::ReadStream(std::string_view stream,
   if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
   const std::string prefix = log_format::StreamPrefix(stream);
   rocksdb::ReadOptions options;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->store->db->NewIterator(options,
-                                                                      impl_->store->streams));
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->store->db->NewIterator(options, impl_->store->streams));
   std::vector<EventRecord> out;
   for (it->Seek(log_format::StreamKey(stream, from_version));
        it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Next()) {
     if (it->value().size() != 8) return Status::Corruption("a stream index entry is malformed");
     const Sequence seq = log_format::GetBigEndian64(it->value().ToStringView());
     std::string bytes;
-    rocksdb::Status s = impl_->store->db->Get(options, impl_->store->events,
-                                              log_format::EventKey(seq), &bytes);
+    rocksdb::Status s =
+        impl_->store->db->Get(options, impl_->store->events, log_format::EventKey(seq), &bytes);
     if (s.IsNotFound()) {
       return Status::Corruption("stream " + std::string(stream) + " names event " +
                                 std::to_string(seq) + ", which is missing");
@@ -379,8 +374,7 @@ Result<LogStats> EventLog::Stats() const {
   std::uint64_t sst_bytes = 0;
   for (rocksdb::ColumnFamilyHandle* family : impl_->store->handles) {
     std::uint64_t family_bytes = 0;
-    if (impl_->store->db->GetIntProperty(family, "rocksdb.total-sst-files-size",
-                                         &family_bytes)) {
+    if (impl_->store->db->GetIntProperty(family, "rocksdb.total-sst-files-size", &family_bytes)) {
       sst_bytes += family_bytes;
     }
   }
@@ -417,16 +411,14 @@ VerifyReport EventLog::Verify() const {
     auto at = [seq] { return "event " + std::to_string(seq) + ": "; };
     std::uint64_t& version = stream_versions[e->stream()->str()];
     if (e->stream_version() != version + 1) {
-      failure = Status::Corruption(at() + "stream version " +
-                                   std::to_string(e->stream_version()) + " does not follow " +
-                                   std::to_string(version));
+      failure = Status::Corruption(at() + "stream version " + std::to_string(e->stream_version()) +
+                                   " does not follow " + std::to_string(version));
     } else if (e->recorded_at_ns() < last_recorded_at_ns) {
       failure = Status::Corruption(at() + "recorded before the event ahead of it");
     } else {
-      rocksdb::Status s =
-          store.db->Get(rocksdb::ReadOptions(), store.streams,
-                        log_format::StreamKey(e->stream()->string_view(), e->stream_version()),
-                        &index_value);
+      rocksdb::Status s = store.db->Get(
+          rocksdb::ReadOptions(), store.streams,
+          log_format::StreamKey(e->stream()->string_view(), e->stream_version()), &index_value);
       if (!s.ok() || index_value.size() != 8 || log_format::GetBigEndian64(index_value) != seq) {
         failure = Status::Corruption(at() + "the stream index does not point at it");
       }
@@ -446,10 +438,10 @@ VerifyReport EventLog::Verify() const {
     report.status = replayed.ok() ? failure : replayed;
   } else if (stored_head.head.seq != last_seq || stored_head.head.hash != last_hash) {
     report.first_bad_seq = std::min(stored_head.head.seq, last_seq) + 1;
-    report.status = Status::Corruption(
-        "the stored head is event " + std::to_string(stored_head.head.seq) + " (" +
-        stored_head.head.hash.ToHex() + ") but the chain ends at event " +
-        std::to_string(last_seq) + " (" + last_hash.ToHex() + ")");
+    report.status =
+        Status::Corruption("the stored head is event " + std::to_string(stored_head.head.seq) +
+                           " (" + stored_head.head.hash.ToHex() + ") but the chain ends at event " +
+                           std::to_string(last_seq) + " (" + last_hash.ToHex() + ")");
   }
   return report;
 }

@@ -101,8 +101,7 @@ class EventLog {
                 const std::function<bool(Sequence, std::string_view)>& visit) const;
 
   // Up to `max` events of one stream from version `from_version` (inclusive).
-  Result<std::vector<EventRecord>> ReadStream(std::string_view stream,
-                                              std::uint64_t from_version,
+  Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from_version,
                                               std::size_t max) const;
 
   // The stream's current version; 0 for a stream with no events.

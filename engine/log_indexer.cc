@@ -25,14 +25,17 @@ void AppendIndexEntries(const LogIndexer::Entry& entry, rocksdb::WriteBatch& bat
                         LogStore& store) {
   std::string seq_value;
   log_format::PutBigEndian64(&seq_value, entry.seq);
-  TR_ASSERT(batch.Put(store.streams, log_format::StreamKey(entry.stream, entry.stream_version),
-                      seq_value)
-                .ok());
+  TR_ASSERT(
+      batch.Put(store.streams, log_format::StreamKey(entry.stream, entry.stream_version), seq_value)
+          .ok());
   if (!entry.idempotency_key.empty()) {
-    const log_format::IdempotencyEntry value{entry.seq, entry.stream_version, entry.digest};
-    TR_ASSERT(batch.Put(store.idempotency, entry.idempotency_key,
-                        log_format::EncodeIdempotency(value))
-                  .ok());
+    // The digest is taken here, behind the writer: the writer needs it only for a key it has
+    // seen before, and computes it then.
+    const log_format::IdempotencyEntry value{entry.seq, entry.stream_version,
+                                             IdempotencyDigest(entry.event)};
+    TR_ASSERT(
+        batch.Put(store.idempotency, entry.idempotency_key, log_format::EncodeIdempotency(value))
+            .ok());
   }
 }
 
@@ -61,7 +64,7 @@ Result<Sequence> LogIndexer::CatchUp(LogStore& store, Sequence indexed) {
     Entry entry{e->stream()->str(), e->stream_version(), seq, {}, {}};
     if (e->idempotency_key() != nullptr) {
       entry.idempotency_key = e->idempotency_key()->str();
-      entry.digest = IdempotencyDigest(bytes);
+      entry.event = bytes;
     }
     AppendIndexEntries(entry, batch, store);
     indexed = seq;
@@ -99,9 +102,8 @@ void LogIndexer::Enqueue(std::vector<Entry> entries, Sequence last_seq) {
   TR_ASSERT(last_seq > indexed());
   {
     std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [&] {
-      return queue_.size() < limits::kIndexQueueGroupsMax || !error_.ok();
-    });
+    done_cv_.wait(lock,
+                  [&] { return queue_.size() < limits::kIndexQueueGroupsMax || !error_.ok(); });
     if (!error_.ok()) return;  // the writer sees error() and stops accepting appends
     queue_.push_back({std::move(entries), last_seq});
   }

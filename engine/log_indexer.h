@@ -33,7 +33,7 @@ class LogIndexer {
     std::uint64_t stream_version = 0;
     Sequence seq = 0;
     std::string idempotency_key;  // empty: the event has none
-    Digest digest;
+    std::string event;            // the sealed event, for its idempotency digest
   };
 
   // Indexes the events after `indexed` up to the last stored one. Returns the new checkpoint.

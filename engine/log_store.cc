@@ -55,12 +55,9 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::filesystem::path& di
   idempotency.memtable_prefix_bloom_size_ratio = 0.05;
   idempotency.memtable_whole_key_filtering = true;
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, family},
-      {log_format::kEventsFamily, family},
-      {log_format::kStreamsFamily, family},
-      {log_format::kIdempotencyFamily, idempotency},
-      {log_format::kRecordTimeFamily, family},
-      {log_format::kMetaFamily, family},
+      {rocksdb::kDefaultColumnFamilyName, family}, {log_format::kEventsFamily, family},
+      {log_format::kStreamsFamily, family},        {log_format::kIdempotencyFamily, idempotency},
+      {log_format::kRecordTimeFamily, family},     {log_format::kMetaFamily, family},
   };
   rocksdb::Options options(LogDbOptions(), family);
   auto store = std::make_unique<LogStore>();

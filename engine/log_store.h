@@ -4,12 +4,12 @@
 // The RocksDB database behind the event log and its column families (layout in
 // log_format.h). Private to the engine; bench/ uses the options for its raw baseline.
 
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+
 #include <filesystem>
 #include <memory>
 #include <vector>
-
-#include <rocksdb/db.h>
-#include <rocksdb/options.h>
 
 #include "engine/status.h"
 

@@ -1,8 +1,8 @@
 #include "engine/log_writer.h"
 
-#include <algorithm>
-
 #include <rocksdb/write_batch.h>
+
+#include <algorithm>
 
 #include "engine/event_chain.h"
 #include "engine/limits.h"
@@ -14,8 +14,8 @@ struct LogWriter::GroupState {
   log_format::HeadRecord head;
   std::int64_t recorded_at_ns = 0;
   std::unordered_map<std::string, std::uint64_t> versions;
-  std::unordered_map<std::string, log_format::IdempotencyEntry> keys;
-  std::vector<LogIndexer::Entry> index;
+  std::unordered_map<std::string, KeyUse> keys;
+  std::vector<LogIndexer::Entry> index;  // one per event of the group, in sequence order
 };
 
 LogWriter::LogWriter(LogStore* store, LogIndexer* indexer, Clock* clock, bool sync,
@@ -50,17 +50,13 @@ LogWriter::~LogWriter() {
   TR_ASSERT(written_.empty());
 }
 
-Result<std::vector<AppendOutcome>> LogWriter::Append(std::vector<std::string> events,
-                                                     std::vector<std::optional<Digest>> digests) {
-  TR_ASSERT(events.size() == digests.size());
+Result<std::vector<AppendOutcome>> LogWriter::Append(std::vector<std::string> events) {
   Request request;
   request.events = std::move(events);
-  request.digests = std::move(digests);
   {
     std::unique_lock lock(mu_);
-    space_cv_.wait(lock, [&] {
-      return stopping_ || queue_.size() < limits::kAppendQueueRequestsMax;
-    });
+    space_cv_.wait(lock,
+                   [&] { return stopping_ || queue_.size() < limits::kAppendQueueRequestsMax; });
     if (stopping_) return Status::Unavailable("the log is closing");
     queue_.push_back(&request);
   }
@@ -120,8 +116,8 @@ void LogWriter::RunSyncer() {
     }
     sync_space_cv_.notify_all();
     // Every group taken was written before this sync starts, so one sync covers them all.
-    const bool wrote = std::any_of(groups.begin(), groups.end(),
-                                   [](const WrittenGroup& g) { return g.wrote; });
+    const bool wrote =
+        std::any_of(groups.begin(), groups.end(), [](const WrittenGroup& g) { return g.wrote; });
     if (failure.ok() && wrote && sync_) {
       failure = FromRocks(store_->db->SyncWAL(), "syncing the write-ahead log");
       if (!failure.ok()) {
@@ -172,8 +168,8 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<Request*> group) {
   GroupState state;
   state.head = head_;
   // Record time never decreases, whatever the clock does, and is never the placeholder.
-  state.recorded_at_ns = std::max({clock_->NowNs(), head_.head.recorded_at_ns,
-                                   kUnsealedPlaceholder + 1});
+  state.recorded_at_ns =
+      std::max({clock_->NowNs(), head_.head.recorded_at_ns, kUnsealedPlaceholder + 1});
   rocksdb::WriteBatch batch;
   for (Request* request : written.requests) {
     written.results.push_back(Decide(*request, state, batch));
@@ -181,14 +177,14 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<Request*> group) {
   if (state.head.head.seq == head_.head.seq) return written;  // all rejected or duplicates
 
   // Every event of a group shares one record time: one index entry per group finds them.
-  TR_ASSERT(batch.Put(store_->record_time,
-                      log_format::RecordTimeKey(state.recorded_at_ns, head_.head.seq + 1), "")
+  TR_ASSERT(batch
+                .Put(store_->record_time,
+                     log_format::RecordTimeKey(state.recorded_at_ns, head_.head.seq + 1), "")
                 .ok());
-  TR_ASSERT(batch.Put(store_->meta, log_format::kHeadKey, log_format::EncodeHead(state.head))
-                .ok());
+  TR_ASSERT(batch.Put(store_->meta, log_format::kHeadKey, log_format::EncodeHead(state.head)).ok());
   // Not synced here: the syncer syncs the WAL for this group and those around it.
-  const Status status = FromRocks(store_->db->Write(rocksdb::WriteOptions(), &batch),
-                                  "writing events");
+  const Status status =
+      FromRocks(store_->db->Write(rocksdb::WriteOptions(), &batch), "writing events");
   if (!status.ok()) {
     // The in-memory view did not take this group in, but what RocksDB kept is unknown:
     // refuse everything from now on, as after a failed sync.
@@ -224,13 +220,13 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<Request*> group) {
 
 Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupState& group,
                                                      rocksdb::WriteBatch& batch) {
-  Result<std::vector<std::optional<log_format::IdempotencyEntry>>> known =
-      KnownKeys(request, group);
+  Result<std::vector<std::optional<KeyUse>>> known = KnownKeys(request, group);
   if (!known.ok()) return known.status();
   // The request's own view on top of the group's; merged into it only when accepted.
   std::unordered_map<std::string, std::uint64_t> versions;
-  std::unordered_map<std::string, log_format::IdempotencyEntry> keys;
+  std::unordered_map<std::string, KeyUse> keys;
   std::vector<LogIndexer::Entry> index;
+  const Sequence first_seq = group.head.head.seq + 1;
   log_format::HeadRecord head = group.head;
   std::vector<AppendOutcome> outcomes;
   outcomes.reserve(request.events.size());
@@ -251,11 +247,12 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
     std::string key;
     if (event->idempotency_key() != nullptr) {
       key = event->idempotency_key()->str();
-      TR_ASSERT(request.digests[i].has_value());
-      std::optional<log_format::IdempotencyEntry> seen = (*known)[i];
+      std::optional<KeyUse> seen = (*known)[i];
       if (auto it = keys.find(key); it != keys.end()) seen = it->second;
       if (seen.has_value()) {
-        if (seen->digest != *request.digests[i]) {
+        Result<Digest> original = DigestOfUse(*seen, group, index, first_seq);
+        if (!original.ok()) return reject(original.status());
+        if (*original != IdempotencyDigest(bytes)) {
           return reject(Status::Conflict(where() + "idempotency key '" + key +
                                          "' was already used for event " +
                                          std::to_string(seen->seq) + " with other content"));
@@ -276,8 +273,7 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
     const std::int64_t expected = event->expected_version();
     if (expected >= 0 && static_cast<std::uint64_t>(expected) != current) {
       return reject(Status::Conflict(where() + "expected stream version " +
-                                     std::to_string(expected) +
-                                     ", but the stream is at version " +
+                                     std::to_string(expected) + ", but the stream is at version " +
                                      std::to_string(current)));
     }
 
@@ -286,13 +282,16 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
     if (!batch.Put(store_->events, log_format::EventKey(seal.seq), bytes).ok()) {
       return reject(Status::Internal(where() + "could not be added to the write batch"));
     }
-    if (!key.empty()) keys[key] = {seal.seq, seal.stream_version, *request.digests[i]};
+    if (!key.empty()) keys[key] = {seal.seq, seal.stream_version, std::nullopt};
     versions[stream] = seal.stream_version;
     if (seal.stream_version == 1) ++head.stream_count;
     head.event_bytes += bytes.size();
     head.head = {seal.seq, hash, seal.recorded_at_ns};
+    // The indexer takes the digest of a keyed event from its bytes; the request is done
+    // with them (the batch holds its own copy).
+    std::string keyed_event = key.empty() ? std::string() : std::move(bytes);
     index.push_back({std::move(stream), seal.stream_version, seal.seq, std::move(key),
-                     request.digests[i].value_or(Digest{})});
+                     std::move(keyed_event)});
     outcomes.push_back({seal.seq, seal.stream_version, false});
   }
 
@@ -304,8 +303,7 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
   return outcomes;
 }
 
-Result<std::uint64_t> LogWriter::StreamVersion(const std::string& stream,
-                                               const GroupState& group) {
+Result<std::uint64_t> LogWriter::StreamVersion(const std::string& stream, const GroupState& group) {
   if (auto it = group.versions.find(stream); it != group.versions.end()) return it->second;
   if (auto it = stream_versions_.find(stream); it != stream_versions_.end()) return it->second;
   // Not written since open (or since the cache was emptied): the stream index is complete.
@@ -318,16 +316,15 @@ Result<std::uint64_t> LogWriter::StoredStreamVersion(const std::string& stream) 
       store_->db->NewIterator(rocksdb::ReadOptions(), store_->streams));
   it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
   if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
-  if (!it->Valid() || !it->key().starts_with(prefix) ||
-      it->key().size() != prefix.size() + 8) {
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
     return std::uint64_t{0};
   }
   return log_format::GetBigEndian64(it->key().ToStringView().substr(prefix.size()));
 }
 
-Result<std::vector<std::optional<log_format::IdempotencyEntry>>> LogWriter::KnownKeys(
+Result<std::vector<std::optional<LogWriter::KeyUse>>> LogWriter::KnownKeys(
     const Request& request, const GroupState& group) {
-  std::vector<std::optional<log_format::IdempotencyEntry>> out(request.events.size());
+  std::vector<std::optional<KeyUse>> out(request.events.size());
   std::vector<std::size_t> indexes;
   std::vector<rocksdb::Slice> keys;
   for (std::size_t i = 0; i < request.events.size(); ++i) {
@@ -359,9 +356,29 @@ Result<std::vector<std::optional<log_format::IdempotencyEntry>>> LogWriter::Know
       return Status::Corruption("idempotency key '" + keys[k].ToString() +
                                 "' has a malformed entry");
     }
-    out[indexes[k]] = entry;
+    out[indexes[k]] = KeyUse{entry->seq, entry->stream_version, entry->digest};
   }
   return out;
+}
+
+Result<Digest> LogWriter::DigestOfUse(const KeyUse& use, const GroupState& group,
+                                      const std::vector<LogIndexer::Entry>& pending,
+                                      Sequence pending_first) {
+  if (use.digest.has_value()) return *use.digest;
+  if (use.seq >= pending_first) return IdempotencyDigest(pending[use.seq - pending_first].event);
+  const Sequence group_first = head_.head.seq + 1;
+  if (use.seq >= group_first) return IdempotencyDigest(group.index[use.seq - group_first].event);
+  // Written by an earlier group and not indexed yet: RocksDB has it (the writer's own reads
+  // may see what is not yet synced).
+  std::string original;
+  Status read = FromRocks(store_->db->Get(rocksdb::ReadOptions(), store_->events,
+                                          log_format::EventKey(use.seq), &original),
+                          "reading the event of an idempotency key");
+  if (!read.ok()) return read;
+  if (Result<Digest> checked = CheckSealedEvent(original, use.seq); !checked.ok()) {
+    return checked.status();
+  }
+  return IdempotencyDigest(original);
 }
 
 void LogWriter::ForgetIndexedKeys() {

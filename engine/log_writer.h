@@ -47,14 +47,12 @@ class LogWriter {
   LogWriter(const LogWriter&) = delete;
   LogWriter& operator=(const LogWriter&) = delete;
 
-  // `events` passed CheckUnsealedEvent; `digests[i]` is set iff event i has an idempotency key.
-  Result<std::vector<AppendOutcome>> Append(std::vector<std::string> events,
-                                            std::vector<std::optional<Digest>> digests);
+  // `events` passed CheckUnsealedEvent.
+  Result<std::vector<AppendOutcome>> Append(std::vector<std::string> events);
 
  private:
   struct Request {
     std::vector<std::string> events;
-    std::vector<std::optional<Digest>> digests;
     Result<std::vector<AppendOutcome>> result = Status::Unavailable("not decided");
     std::atomic<bool> done{false};
   };
@@ -79,9 +77,20 @@ class LogWriter {
                                             rocksdb::WriteBatch& batch);
   Result<std::uint64_t> StreamVersion(const std::string& stream, const GroupState& group);
   Result<std::uint64_t> StoredStreamVersion(const std::string& stream);
+  // Where an idempotency key was used before. The digest is known only for indexed keys;
+  // for the others it is computed from the original event when a key comes again.
+  struct KeyUse {
+    Sequence seq = 0;
+    std::uint64_t stream_version = 0;
+    std::optional<Digest> digest;
+  };
   // What is known of each event's idempotency key outside the group (nullopt: new or none).
-  Result<std::vector<std::optional<log_format::IdempotencyEntry>>> KnownKeys(
-      const Request& request, const GroupState& group);
+  Result<std::vector<std::optional<KeyUse>>> KnownKeys(const Request& request,
+                                                       const GroupState& group);
+  // The digest of the event that first used a key: from the index, from an event of this
+  // group (`pending`, whose first seq is `pending_first`) or from storage.
+  Result<Digest> DigestOfUse(const KeyUse& use, const GroupState& group,
+                             const std::vector<LogIndexer::Entry>& pending, Sequence pending_first);
   void ForgetIndexedKeys();
 
   LogStore* const store_;
@@ -109,7 +118,7 @@ class LogWriter {
   // when the indexer has caught up): its current version.
   std::unordered_map<std::string, std::uint64_t> stream_versions_;
   // Keys written but perhaps not indexed yet, and their order to forget them once indexed.
-  std::unordered_map<std::string, log_format::IdempotencyEntry> recent_keys_;
+  std::unordered_map<std::string, KeyUse> recent_keys_;
   std::deque<std::pair<Sequence, std::string>> recent_key_order_;
   std::thread syncer_;  // started before, and stopped after, the writer thread
   std::thread thread_;

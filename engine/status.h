@@ -19,8 +19,8 @@ enum class StatusCode {
   kNotFound,
   kUnauthorized,
   kForbidden,
-  kUnavailable,      // I/O failed or the log is closing; retrying may help
-  kCorruption,       // stored bytes fail a checksum, the hash chain or the schema
+  kUnavailable,  // I/O failed or the log is closing; retrying may help
+  kCorruption,   // stored bytes fail a checksum, the hash chain or the schema
   kInternal,
 };
 
@@ -30,7 +30,9 @@ class [[nodiscard]] Status {
  public:
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status Conflict(std::string m) { return {StatusCode::kConflict, std::move(m)}; }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
@@ -54,7 +56,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  Result(T value) : value_(std::move(value)) {}         // NOLINT(google-explicit-constructor)
   Result(Status status) : status_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     TR_ASSERT(!status_.ok());
   }

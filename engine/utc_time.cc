@@ -124,8 +124,8 @@ std::string FormatUtcTime(std::int64_t time_ns) {
   char buffer[64];
   int n = std::snprintf(buffer, sizeof(buffer), "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
                         static_cast<long long>(c.year), c.month, c.day,
-                        static_cast<long long>(rest / 3600),
-                        static_cast<long long>(rest / 60 % 60), static_cast<long long>(rest % 60));
+                        static_cast<long long>(rest / 3600), static_cast<long long>(rest / 60 % 60),
+                        static_cast<long long>(rest % 60));
   std::string out(buffer, static_cast<std::size_t>(n));
   if (fraction != 0) {
     std::snprintf(buffer, sizeof(buffer), ".%09lld", static_cast<long long>(fraction));

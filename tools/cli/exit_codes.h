@@ -18,13 +18,20 @@ enum ExitCode : int {
 
 inline int ExitCodeFor(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kOk: return kExitOk;
-    case StatusCode::kInvalidArgument: return kExitBadInput;
-    case StatusCode::kNotFound: return kExitNotFound;
-    case StatusCode::kConflict: return kExitConflict;
-    case StatusCode::kCorruption: return kExitVerifyFailed;
-    case StatusCode::kUnavailable: return kExitUnavailable;
-    default: return kExitInternal;
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kInvalidArgument:
+      return kExitBadInput;
+    case StatusCode::kNotFound:
+      return kExitNotFound;
+    case StatusCode::kConflict:
+      return kExitConflict;
+    case StatusCode::kCorruption:
+      return kExitVerifyFailed;
+    case StatusCode::kUnavailable:
+      return kExitUnavailable;
+    default:
+      return kExitInternal;
   }
 }
 

@@ -122,8 +122,8 @@ int RunLog(const LogArgs& args, std::ostream& out, std::ostream& err) {
   Sequence from = std::max<Sequence>(args.from, 1);
   if (!args.since.empty()) {
     Result<std::int64_t> since = ParseUtcTimeNs(args.since);
-    if (!since.ok()) return Fail(err, "log", Status::InvalidArgument("--since: " +
-                                                                     since.status().message()));
+    if (!since.ok())
+      return Fail(err, "log", Status::InvalidArgument("--since: " + since.status().message()));
     Result<Sequence> first = (*log)->FirstRecordedAtOrAfter(*since);
     if (!first.ok()) return Fail(err, "log", first.status());
     from = std::max(from, *first);
@@ -151,8 +151,8 @@ int RunLog(const LogArgs& args, std::ostream& out, std::ostream& err) {
     }
   }
   while (from <= last) {
-    const std::size_t chunk = static_cast<std::size_t>(
-        std::min<Sequence>(kReadChunkEvents, last - from + 1));
+    const std::size_t chunk =
+        static_cast<std::size_t>(std::min<Sequence>(kReadChunkEvents, last - from + 1));
     Result<std::vector<EventRecord>> page = (*log)->Read(from, chunk);
     if (!page.ok()) return Fail(err, "log", page.status());
     if (page->empty()) break;
@@ -169,8 +169,7 @@ int RunVerify(const std::filesystem::path& data_dir, std::ostream& out, std::ost
   if (!log.ok()) return Fail(err, "verify", log.status());
   VerifyReport report = (*log)->Verify();
   if (!report.status.ok()) {
-    out << "bad at sequence " << report.first_bad_seq << ": " << report.status.message()
-        << "\n";
+    out << "bad at sequence " << report.first_bad_seq << ": " << report.status.message() << "\n";
     return kExitVerifyFailed;
   }
   out << "ok " << report.event_count << " events, head " << report.head.hash.ToHex() << "\n";
@@ -184,8 +183,8 @@ int RunStats(const std::filesystem::path& data_dir, std::ostream& out, std::ostr
   if (!stats.ok()) return Fail(err, "stats", stats.status());
   out << "{\"events\":" << stats->head.seq << ",\"streams\":" << stats->stream_count
       << ",\"event_bytes\":" << stats->event_bytes << ",\"disk_bytes\":" << stats->disk_bytes
-      << ",\"head_seq\":" << stats->head.seq << ",\"head_hash\":\""
-      << stats->head.hash.ToHex() << "\",\"head_recorded_at\":\""
+      << ",\"head_seq\":" << stats->head.seq << ",\"head_hash\":\"" << stats->head.hash.ToHex()
+      << "\",\"head_recorded_at\":\""
       << (stats->head.seq == 0 ? std::string() : FormatUtcTime(stats->head.recorded_at_ns))
       << "\"}\n";
   return kExitOk;

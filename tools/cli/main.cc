@@ -1,8 +1,7 @@
 // tillroll: the ledger's command-line tool. Each subcommand has --help.
 
-#include <iostream>
-
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/log_commands.h"
@@ -12,8 +11,7 @@ namespace {
 constexpr const char* kDefaultDataDir = "./tillroll-data";
 
 CLI::Option* AddDataDir(CLI::App* command, std::filesystem::path* dir) {
-  return command->add_option("--data", *dir, "the ledger's folder")
-      ->default_str(kDefaultDataDir);
+  return command->add_option("--data", *dir, "the ledger's folder")->default_str(kDefaultDataDir);
 }
 
 }  // namespace

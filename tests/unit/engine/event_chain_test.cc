@@ -1,9 +1,10 @@
 // Proves sealing and the chain link on single events: a seal is checkable, any change to
 // the bytes or to the link is caught, and idempotency digests ignore layout but not content.
 
+#include "engine/event_chain.h"
+
 #include <catch2/catch.hpp>
 
-#include "engine/event_chain.h"
 #include "engine/event_json.h"
 #include "schemas/envelope_generated.h"
 #include "tests/support/test_support.h"

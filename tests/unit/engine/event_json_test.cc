@@ -1,12 +1,12 @@
 // Proves the JSON form of events: every sample of the corpus parses, and each kind of bad
 // input is reported with its field path and a reason a sender can act on.
 
-#include <catch2/catch.hpp>
+#include "engine/event_json.h"
 
 #include <algorithm>
+#include <catch2/catch.hpp>
 
 #include "engine/event_chain.h"
-#include "engine/event_json.h"
 #include "schemas/envelope_generated.h"
 #include "tests/support/test_support.h"
 

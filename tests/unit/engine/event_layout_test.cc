@@ -4,15 +4,15 @@
 // unknown union member, a string that is not UTF-8, or a field that shares bytes with the
 // fields the log seals in place.
 
-#include <catch2/catch.hpp>
+#include "engine/event_layout.h"
 
+#include <catch2/catch.hpp>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "engine/event_chain.h"
 #include "engine/event_json.h"
-#include "engine/event_layout.h"
 #include "tests/support/test_support.h"
 
 namespace tillroll {
@@ -29,7 +29,7 @@ std::string ReadFile(const fs::path& path) {
 
 TEST_CASE("EventLayout: an event built by our builders passes", "[layout]") {
   CHECK(CheckEventLayout(testing::PriceEvent({.sku = "4711", .idempotency_key = "k"}),
-                        LayoutCheck::kSealable)
+                         LayoutCheck::kSealable)
             .ok());
 }
 

@@ -2,18 +2,19 @@
 // expected versions, idempotency, record-time order, reads by stream and time, subscriptions,
 // group commit under concurrency, and that all of it survives a reopen.
 
-#include <catch2/catch.hpp>
+#include "engine/event_log.h"
 
+#include <rocksdb/write_batch.h>
+
+#include <catch2/catch.hpp>
+#include <atomic>
 #include <set>
 #include <thread>
 
 #include "engine/event_chain.h"
-#include "engine/event_log.h"
 #include "engine/limits.h"
 #include "engine/log_format.h"
 #include "engine/log_store.h"
-
-#include <rocksdb/write_batch.h>
 #include "schemas/envelope_generated.h"
 #include "tests/support/test_support.h"
 
@@ -41,8 +42,8 @@ const events::Event* Decode(const EventRecord& record) {
 TEST_CASE("EventLog: a batch is appended atomically with dense sequences", "[log]") {
   TempDir dir;
   auto log = OpenLog(dir);
-  auto outcomes = log->Append({PriceEvent({.sku = "1"}), PriceEvent({.sku = "2"}),
-                               PriceEvent({.sku = "1"})});
+  auto outcomes =
+      log->Append({PriceEvent({.sku = "1"}), PriceEvent({.sku = "2"}), PriceEvent({.sku = "1"})});
   REQUIRE(outcomes.ok());
   REQUIRE(outcomes->size() == 3);
   CHECK((*outcomes)[0].seq == 1);
@@ -65,8 +66,8 @@ TEST_CASE("EventLog: one bad event rejects the whole batch and writes nothing", 
   REQUIRE(log->Append({PriceEvent({.sku = "1"})}).ok());
 
   SECTION("a stale expected version") {
-    auto result = log->Append({PriceEvent({.sku = "2"}),
-                               PriceEvent({.sku = "1", .expected_version = 0})});
+    auto result =
+        log->Append({PriceEvent({.sku = "2"}), PriceEvent({.sku = "1", .expected_version = 0})});
     REQUIRE_FALSE(result.ok());
     CHECK(result.status().code() == StatusCode::kConflict);
     CHECK_THAT(result.status().message(), Catch::Contains("event 2 of the batch") &&
@@ -117,8 +118,7 @@ TEST_CASE("EventLog: expected versions are checked per stream", "[log]") {
   CHECK(*version == 3);
 }
 
-TEST_CASE("EventLog: a repeated idempotency key returns the original and writes nothing",
-          "[log]") {
+TEST_CASE("EventLog: a repeated idempotency key returns the original and writes nothing", "[log]") {
   TempDir dir;
   auto log = OpenLog(dir);
   auto first = log->Append({PriceEvent({.sku = "1", .idempotency_key = "run-1:1"})});
@@ -133,8 +133,8 @@ TEST_CASE("EventLog: a repeated idempotency key returns the original and writes 
   CHECK(log->Head().seq == 2);
 
   SECTION("the same key with another payload is a conflict") {
-    auto other = log->Append({PriceEvent({.sku = "1", .amount_minor = 999,
-                                          .idempotency_key = "run-1:1"})});
+    auto other =
+        log->Append({PriceEvent({.sku = "1", .amount_minor = 999, .idempotency_key = "run-1:1"})});
     REQUIRE_FALSE(other.ok());
     CHECK(other.status().code() == StatusCode::kConflict);
     CHECK_THAT(other.status().message(), Catch::Contains("run-1:1") && Catch::Contains("event 1"));
@@ -147,6 +147,30 @@ TEST_CASE("EventLog: a repeated idempotency key returns the original and writes 
     CHECK_FALSE((*batch)[0].duplicate);
     CHECK((*batch)[1].seq == 3);
     CHECK((*batch)[1].duplicate);
+  }
+  SECTION("the same key twice in one batch with other content is a conflict") {
+    auto batch = log->Append({PriceEvent({.sku = "4", .idempotency_key = "k4"}),
+                              PriceEvent({.sku = "4", .amount_minor = 1, .idempotency_key = "k4"})});
+    CHECK(batch.status().code() == StatusCode::kConflict);
+  }
+  SECTION("many appends racing with the same keys write each key once") {
+    std::vector<std::thread> racers;
+    std::atomic<int> duplicates{0};
+    for (int t = 0; t < 4; ++t) {
+      racers.emplace_back([&] {
+        for (int i = 0; i < 50; ++i) {
+          const std::string key = "race-" + std::to_string(i);
+          auto r = log->Append({PriceEvent({.sku = "race", .idempotency_key = key})});
+          REQUIRE(r.ok());
+          if ((*r)[0].duplicate) ++duplicates;
+        }
+      });
+    }
+    for (auto& racer : racers) racer.join();
+    CHECK(duplicates == 150);
+    auto version = log->StreamVersion("price/race");
+    REQUIRE(version.ok());
+    CHECK(*version == 50);
   }
   SECTION("the key survives a reopen") {
     log.reset();
@@ -322,10 +346,10 @@ TEST_CASE("EventLog: indexes lost in a crash are rebuilt from the events on open
   TempDir dir;
   {
     auto log = OpenLog(dir);
-    REQUIRE(log->Append({PriceEvent({.sku = "1", .idempotency_key = "k1"}),
-                         PriceEvent({.sku = "1", .idempotency_key = "k2"}),
-                         PriceEvent({.sku = "2"})})
-                .ok());
+    REQUIRE(
+        log->Append({PriceEvent({.sku = "1", .idempotency_key = "k1"}),
+                     PriceEvent({.sku = "1", .idempotency_key = "k2"}), PriceEvent({.sku = "2"})})
+            .ok());
   }
   {
     auto store = LogStore::Open(dir.path());

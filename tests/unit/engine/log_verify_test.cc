@@ -35,14 +35,14 @@ void TamperWith(const TempDir& dir, Tamper tamper) {
 
 std::string Get(LogStore& store, Sequence seq) {
   std::string value;
-  REQUIRE(store.db->Get(rocksdb::ReadOptions(), store.events, log_format::EventKey(seq), &value)
-              .ok());
+  REQUIRE(
+      store.db->Get(rocksdb::ReadOptions(), store.events, log_format::EventKey(seq), &value).ok());
   return value;
 }
 
 void Put(LogStore& store, Sequence seq, const std::string& value) {
-  REQUIRE(store.db->Put(rocksdb::WriteOptions(), store.events, log_format::EventKey(seq), value)
-              .ok());
+  REQUIRE(
+      store.db->Put(rocksdb::WriteOptions(), store.events, log_format::EventKey(seq), value).ok());
 }
 
 VerifyReport VerifyLedger(const TempDir& dir) {
@@ -119,8 +119,7 @@ TEST_CASE("Verify: a swapped pair of events is caught", "[verify]") {
   CHECK(report.first_bad_seq == 5);
 }
 
-TEST_CASE("Verify: a swapped pair re-sealed at new positions still breaks the chain",
-          "[verify]") {
+TEST_CASE("Verify: a swapped pair re-sealed at new positions still breaks the chain", "[verify]") {
   // An attacker who rewrites global_seq in place still cannot fix the hash chain.
   TempDir dir;
   FillLedger(dir);
@@ -155,9 +154,10 @@ TEST_CASE("Verify: a removed stream index entry is caught", "[verify]") {
   TempDir dir;
   FillLedger(dir);
   TamperWith(dir, [](LogStore& store) {
-    REQUIRE(store.db->Delete(rocksdb::WriteOptions(), store.streams,
-                             log_format::StreamKey("price/1", 2))
-                .ok());
+    REQUIRE(
+        store.db
+            ->Delete(rocksdb::WriteOptions(), store.streams, log_format::StreamKey("price/1", 2))
+            .ok());
   });
   VerifyReport report = VerifyLedger(dir);
   CHECK(report.status.code() == StatusCode::kCorruption);

@@ -5,13 +5,11 @@
 //
 // To freeze a new schema version's corpus: unit_tests "[.freeze]" (writes into the source tree).
 
-#include <catch2/catch.hpp>
-
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "engine/event_chain.h"
 #include "engine/event_json.h"

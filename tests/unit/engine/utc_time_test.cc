@@ -1,8 +1,8 @@
 // Proves the time formats the CLI and the API accept and print.
 
-#include <catch2/catch.hpp>
-
 #include "engine/utc_time.h"
+
+#include <catch2/catch.hpp>
 
 namespace tillroll {
 namespace {
