@@ -50,6 +50,27 @@ struct EventLog::Impl {
 
 namespace {
 
+// A one-pass iterator over the stored events [from, to_exclusive); it owns the upper bound
+// RocksDB reads through a pointer, and skips the block cache (a scan would only churn it).
+class EventCursor {
+ public:
+  EventCursor(LogStore& store, Sequence from, Sequence to_exclusive)
+      : upper_(log_format::EventKey(to_exclusive)), upper_slice_(upper_) {
+    rocksdb::ReadOptions options;
+    options.iterate_upper_bound = &upper_slice_;
+    options.fill_cache = false;
+    options.readahead_size = 2 << 20;
+    it_.reset(store.db->NewIterator(options, store.events));
+    it_->Seek(log_format::EventKey(from));
+  }
+  rocksdb::Iterator* get() { return it_.get(); }
+
+ private:
+  std::string upper_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
 Result<log_format::HeadRecord> LoadHead(LogStore& store) {
   std::string value;
   rocksdb::Status s =
@@ -168,17 +189,11 @@ Status EventLog::Scan(Sequence from, Sequence to_exclusive,
   // Events past the published head are written but not yet durable: never shown.
   to_exclusive = std::min(to_exclusive, Head().seq + 1);
   if (to_exclusive <= from) return Status::Ok();
-  const std::string upper = log_format::EventKey(to_exclusive);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &upper_slice;
-  options.fill_cache = false;
-  options.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->store->db->NewIterator(options, impl_->store->events));
+  EventCursor cursor(*impl_->store, from, to_exclusive);
+  rocksdb::Iterator* it = cursor.get();
   // RocksDB hands out values at any address; FlatBuffers reads need them aligned.
   std::string aligned;
-  for (it->Seek(log_format::EventKey(from)); it->Valid(); it->Next()) {
+  for (; it->Valid(); it->Next()) {
     if (it->key().size() != 8) return Status::Corruption("an event key is not 8 bytes");
     const Sequence seq = log_format::GetBigEndian64(it->key().ToStringView());
     aligned.assign(it->value().data(), it->value().size());
@@ -255,15 +270,8 @@ Status EventLog::Replay(Sequence from, Sequence to_exclusive,
     before = *CheckSealedEvent(previous->front().bytes, from - 1);
   }
   ChainChecker chain(from - 1, before);
-  const std::string upper = log_format::EventKey(to_exclusive);
-  rocksdb::Slice upper_slice(upper);
-  rocksdb::ReadOptions options;
-  options.iterate_upper_bound = &upper_slice;
-  options.fill_cache = false;
-  options.readahead_size = 2 << 20;
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->store->db->NewIterator(options, impl_->store->events));
-  it->Seek(log_format::EventKey(from));
+  EventCursor cursor(*impl_->store, from, to_exclusive);
+  rocksdb::Iterator* it = cursor.get();
   ReplayChunk current;
   ReplayChunk next;
   bool read_ok = current.Fill(*it);

@@ -76,10 +76,6 @@ class LogIndexer {
   std::thread thread_;
 };
 
-// Index entries to write for one stored event.
-void AppendIndexEntries(const LogIndexer::Entry& entry, rocksdb::WriteBatch& batch,
-                        LogStore& store);
-
 }  // namespace tillroll
 
 #endif  // TILLROLL_ENGINE_LOG_INDEXER_H_

@@ -2,6 +2,8 @@
 
 #include <rocksdb/write_batch.h>
 
+#include <pthread.h>
+
 #include <algorithm>
 
 #include "engine/event_chain.h"
@@ -28,8 +30,14 @@ LogWriter::LogWriter(LogStore* store, LogIndexer* indexer, Clock* clock, bool sy
       on_commit_(std::move(on_commit)),
       head_(head) {
   TR_ASSERT(store_ != nullptr && indexer_ != nullptr && clock_ != nullptr);
-  syncer_ = std::thread([this] { RunSyncer(); });
-  thread_ = std::thread([this] { Run(); });
+  syncer_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tillroll-sync");
+    RunSyncer();
+  });
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "tillroll-write");
+    Run();
+  });
 }
 
 LogWriter::~LogWriter() {
