@@ -2,6 +2,7 @@
 
 #include <rocksdb/iterator.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <future>
 #include <mutex>
@@ -206,8 +207,9 @@ namespace {
 
 constexpr std::size_t kReplayChunkEvents = 2048;
 
-// Consecutive stored events copied out of the iterator, so that another thread can check them
-// while the next chunk is read.
+// Consecutive stored events copied out of the iterator, so that they can be checked on two
+// threads while the next chunk is read. Check may run on several threads at once: each claims
+// events through an atomic cursor.
 class ReplayChunk {
  public:
   bool empty() const { return seqs_.empty(); }
@@ -216,7 +218,9 @@ class ReplayChunk {
   std::string_view event(std::size_t i) const {
     return std::string_view(arena_).substr(starts_[i], ends_[i] - starts_[i]);
   }
-  const Result<Digest>& checked(std::size_t i) const { return checked_[i]; }
+  // After every Check has returned: the event's hash, or why it failed.
+  const Status& failure(std::size_t i) const { return failures_[i]; }
+  const Digest& hash(std::size_t i) const { return hashes_[i]; }
 
   // Fills the chunk from `it` onwards; false when the iterator failed.
   bool Fill(rocksdb::Iterator& it) {
@@ -225,25 +229,31 @@ class ReplayChunk {
     starts_.clear();
     ends_.clear();
     for (; it.Valid() && seqs_.size() < kReplayChunkEvents; it.Next()) {
-      if (it.key().size() != 8) {
-        seqs_.push_back(0);  // CheckSealedEvent will name it
-      } else {
-        seqs_.push_back(log_format::GetBigEndian64(it.key().ToStringView()));
-      }
+      // A key that is not 8 bytes gets sequence 0, which CheckSealedEvent refuses.
+      seqs_.push_back(it.key().size() == 8 ? log_format::GetBigEndian64(it.key().ToStringView())
+                                           : 0);
       // Each event starts 8-aligned (the arena's heap block is), as FlatBuffers reads need.
       arena_.resize((arena_.size() + 7) & ~std::size_t{7});
       starts_.push_back(arena_.size());
       arena_.append(it.value().data(), it.value().size());
       ends_.push_back(arena_.size());
     }
+    hashes_.assign(seqs_.size(), Digest{});
+    failures_.assign(seqs_.size(), Status::Ok());
+    next_to_check_.store(0, std::memory_order_relaxed);
     return it.status().ok();
   }
 
   void Check() {
-    checked_.clear();
-    checked_.reserve(seqs_.size());
-    for (std::size_t i = 0; i < seqs_.size(); ++i) {
-      checked_.push_back(CheckSealedEvent(event(i), seqs_[i]));
+    for (;;) {
+      const std::size_t i = next_to_check_.fetch_add(1, std::memory_order_relaxed);
+      if (i >= seqs_.size()) return;
+      Result<Digest> checked = CheckSealedEvent(event(i), seqs_[i]);
+      if (checked.ok()) {
+        hashes_[i] = *checked;
+      } else {
+        failures_[i] = checked.status();
+      }
     }
   }
 
@@ -252,7 +262,9 @@ class ReplayChunk {
   std::vector<Sequence> seqs_;
   std::vector<std::size_t> starts_;
   std::vector<std::size_t> ends_;
-  std::vector<Result<Digest>> checked_;
+  std::vector<Digest> hashes_;
+  std::vector<Status> failures_;
+  std::atomic<std::size_t> next_to_check_{0};
 };
 
 }  // namespace
@@ -272,18 +284,21 @@ Status EventLog::Replay(Sequence from, Sequence to_exclusive,
   ChainChecker chain(from - 1, before);
   EventCursor cursor(*impl_->store, from, to_exclusive);
   rocksdb::Iterator* it = cursor.get();
-  ReplayChunk current;
-  ReplayChunk next;
-  bool read_ok = current.Fill(*it);
-  while (!current.empty()) {
-    std::future<void> checking = std::async(std::launch::async, [&current] { current.Check(); });
-    const bool next_ok = read_ok && next.Fill(*it);
+  ReplayChunk chunks[2];
+  ReplayChunk* current = &chunks[0];
+  ReplayChunk* next = &chunks[1];
+  bool read_ok = current->Fill(*it);
+  while (!current->empty()) {
+    // A second thread checks the chunk; this one reads the next chunk, then joins the check.
+    std::future<void> checking = std::async(std::launch::async, [current] { current->Check(); });
+    const bool next_ok = read_ok && next->Fill(*it);
+    current->Check();
     checking.get();
-    for (std::size_t i = 0; i < current.size(); ++i) {
-      if (!current.checked(i).ok()) return current.checked(i).status();
-      Status linked = chain.Link(current.seq(i), current.event(i), *current.checked(i));
+    for (std::size_t i = 0; i < current->size(); ++i) {
+      if (!current->failure(i).ok()) return current->failure(i);
+      Status linked = chain.Link(current->seq(i), current->event(i), current->hash(i));
       if (!linked.ok()) return linked;
-      if (!visit(current.seq(i), current.event(i))) return Status::Ok();
+      if (!visit(current->seq(i), current->event(i))) return Status::Ok();
     }
     read_ok = next_ok;
     std::swap(current, next);
