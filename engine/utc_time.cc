@@ -104,7 +104,13 @@ Result<std::int64_t> ParseUtcTimeNs(std::string_view text) {
   }
   const std::int64_t days = DaysFromCivil(year, month, day);
   const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_s;
-  return seconds * kNsPerSecond + fraction_ns;
+  std::int64_t time_ns = 0;
+  if (__builtin_mul_overflow(seconds, kNsPerSecond, &time_ns) ||
+      __builtin_add_overflow(time_ns, fraction_ns, &time_ns)) {
+    return Status::InvalidArgument("'" + std::string(text) +
+                                   "' is out of range: UTC nanoseconds cover 1677 to 2262");
+  }
+  return time_ns;
 }
 
 std::string FormatUtcTime(std::int64_t time_ns) {

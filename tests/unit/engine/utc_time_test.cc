@@ -27,6 +27,14 @@ TEST_CASE("UtcTime: malformed times are rejected with the accepted forms", "[tim
   }
 }
 
+TEST_CASE("UtcTime: times past what nanoseconds can hold are rejected, not wrapped", "[time]") {
+  auto far = ParseUtcTimeNs("2999-01-01T00:00:00Z");
+  REQUIRE_FALSE(far.ok());
+  CHECK_THAT(far.status().message(), Catch::Contains("out of range"));
+  CHECK(ParseUtcTimeNs("2262-01-01T00:00:00Z").ok());
+  CHECK_FALSE(ParseUtcTimeNs("1600-01-01").ok());
+}
+
 TEST_CASE("UtcTime: formatting round-trips", "[time]") {
   CHECK(FormatUtcTime(1'772'532'000'000'000'000) == "2026-03-03T10:00:00Z");
   CHECK(FormatUtcTime(1'772'532'000'000'000'001) == "2026-03-03T10:00:00.000000001Z");
