@@ -16,16 +16,12 @@
 #include "engine/event_json.h"
 #include "engine/limits.h"
 #include "schemas/envelope_generated.h"
+#include "tests/fuzz/fuzz_promise.h"
 
 namespace tillroll {
 namespace {
 
-void Require(bool condition, const char* promise, const Status& status = Status::Ok()) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s%s%s\n", promise, status.ok() ? "" : ": ",
-               status.ok() ? "" : status.ToString().c_str());
-  std::abort();
-}
+using fuzz::Require;
 
 std::string_view View(const flatbuffers::String* s) {
   return s == nullptr ? std::string_view() : s->string_view();

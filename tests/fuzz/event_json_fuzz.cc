@@ -14,16 +14,12 @@
 
 #include "engine/event_chain.h"
 #include "engine/event_json.h"
+#include "tests/fuzz/fuzz_promise.h"
 
 namespace tillroll {
 namespace {
 
-void Require(bool condition, const char* promise, const Status& status = Status::Ok()) {
-  if (condition) return;
-  std::fprintf(stderr, "broken promise: %s%s%s\n", promise, status.ok() ? "" : ": ",
-               status.ok() ? "" : status.ToString().c_str());
-  std::abort();
-}
+using fuzz::Require;
 
 void CheckRejected(const EventJson::Parsed& parsed) {
   Require(!parsed.problems.empty(), "a rejected line names its problems");

@@ -25,13 +25,6 @@ struct Run {
   std::string err;
 };
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Runs `tillroll ARGS` with `input` on stdin.
 Run Tillroll(const TempDir& dir, const std::string& args, const std::string& input = "") {
   const auto in = dir.path() / "stdin";
@@ -44,8 +37,8 @@ Run Tillroll(const TempDir& dir, const std::string& args, const std::string& inp
   const int status = std::system(command.c_str());
   Run run;
   run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = ReadFile(out);
-  run.err = ReadFile(err);
+  run.out = testing::ReadFile(out);
+  run.err = testing::ReadFile(err);
   return run;
 }
 

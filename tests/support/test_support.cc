@@ -70,11 +70,15 @@ std::filesystem::path SamplesDir() {
   return std::filesystem::path(TILLROLL_SOURCE_DIR) / "schemas" / "samples" / "v1";
 }
 
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
 std::string ReadSample(std::string_view name) {
-  std::ifstream in(SamplesDir() / (std::string(name) + ".json"));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  return ReadFile(SamplesDir() / (std::string(name) + ".json"));
 }
 
 }  // namespace tillroll::testing

@@ -42,6 +42,9 @@ std::string PriceEvent(const PriceSpec& spec);
 // The directory of the running test binary (helper programs are built next to it).
 std::filesystem::path BinaryDir();
 
+// The whole content of a file (binary-safe); empty when it cannot be read.
+std::string ReadFile(const std::filesystem::path& path);
+
 // A sample event of the frozen corpus: schemas/samples/v1/<name>.json.
 std::string ReadSample(std::string_view name);
 std::filesystem::path SamplesDir();

@@ -20,13 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
 TEST_CASE("EventLayout: an event built by our builders passes", "[layout]") {
   CHECK(CheckEventLayout(testing::PriceEvent({.sku = "4711", .idempotency_key = "k"}),
                          LayoutCheck::kSealable)
@@ -42,7 +35,7 @@ TEST_CASE("EventLayout: every crafted regression buffer is refused", "[layout]")
     if (name.rfind("regression_", 0) != 0) continue;
     ++seen;
     INFO(name);
-    const std::string bytes = ReadFile(entry.path());
+    const std::string bytes = testing::ReadFile(entry.path());
     CHECK_FALSE(CheckUnsealedEvent(bytes).ok());
   }
   CHECK(seen >= 7);

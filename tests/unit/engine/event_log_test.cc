@@ -6,8 +6,8 @@
 
 #include <rocksdb/write_batch.h>
 
-#include <catch2/catch.hpp>
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <set>
 #include <thread>
 
@@ -149,8 +149,9 @@ TEST_CASE("EventLog: a repeated idempotency key returns the original and writes 
     CHECK((*batch)[1].duplicate);
   }
   SECTION("the same key twice in one batch with other content is a conflict") {
-    auto batch = log->Append({PriceEvent({.sku = "4", .idempotency_key = "k4"}),
-                              PriceEvent({.sku = "4", .amount_minor = 1, .idempotency_key = "k4"})});
+    auto batch =
+        log->Append({PriceEvent({.sku = "4", .idempotency_key = "k4"}),
+                     PriceEvent({.sku = "4", .amount_minor = 1, .idempotency_key = "k4"})});
     CHECK(batch.status().code() == StatusCode::kConflict);
   }
   SECTION("many appends racing with the same keys write each key once") {

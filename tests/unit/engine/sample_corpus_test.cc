@@ -33,13 +33,6 @@ std::vector<std::string> SampleNames() {
   return names;
 }
 
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 nlohmann::json WithoutAssignedFields(const std::string& text) {
   nlohmann::json j = nlohmann::json::parse(text);
   for (const char* f : {"global_seq", "stream_version", "recorded_at_ns", "prev_hash", "hash"}) {
@@ -66,14 +59,14 @@ TEST_CASE("Samples: the frozen v1 corpus decodes to the JSON it was frozen with"
   for (std::size_t i = 0; i < names.size(); ++i) {
     INFO("sample " << names[i]);
     const fs::path frozen = SamplesDir() / "frozen" / names[i];
-    const std::string bytes = ReadFile(frozen.string() + ".event");
+    const std::string bytes = testing::ReadFile(frozen.string() + ".event");
     REQUIRE_FALSE(bytes.empty());
     REQUIRE(chain.Add(i + 1, bytes).ok());
     const events::Event* e = events::GetEvent(bytes.data());
     CHECK(events::EnumNamePayload(e->payload_type()) == names[i]);
     Result<std::string> text = json.ToJson(bytes);
     REQUIRE(text.ok());
-    std::string expected = ReadFile(frozen.string() + ".event.json");
+    std::string expected = testing::ReadFile(frozen.string() + ".event.json");
     while (!expected.empty() && expected.back() == '\n') expected.pop_back();
     CHECK(*text == expected);
 
