@@ -110,22 +110,34 @@ class CanonicalWriter final : public flatbuffers::IterationVisitor {
 
   void StartSequence() override { out += '{'; }
   void EndSequence() override { out += '}'; }
-  void Field(std::size_t field_idx, std::size_t, flatbuffers::ElementaryType, bool,
+  // A scalar written at its default reads the same as one left out, so it is left out here
+  // too. Payload scalars all default to zero (a test holds the schemas to it), so "default"
+  // is "all bytes zero".
+  void Field(std::size_t field_idx, std::size_t, flatbuffers::ElementaryType type, bool is_vector,
              const flatbuffers::TypeTable*, const char*, const std::uint8_t* val) override {
-    if (val != nullptr) Append(static_cast<std::uint64_t>(field_idx) | (1ULL << 63));
+    if (val == nullptr) return;
+    if (!is_vector && IsZeroScalar(type, val)) {
+      skip_value_ = true;
+      return;
+    }
+    Append(static_cast<std::uint64_t>(field_idx) | (1ULL << 63));
   }
-  void UType(std::uint8_t v, const char*) override { Append(v); }
-  void Bool(bool v) override { Append(v ? 1 : 0); }
-  void Char(std::int8_t v, const char*) override { Append(static_cast<std::uint64_t>(v)); }
-  void UChar(std::uint8_t v, const char*) override { Append(v); }
-  void Short(std::int16_t v, const char*) override { Append(static_cast<std::uint64_t>(v)); }
-  void UShort(std::uint16_t v, const char*) override { Append(v); }
-  void Int(std::int32_t v, const char*) override { Append(static_cast<std::uint64_t>(v)); }
-  void UInt(std::uint32_t v, const char*) override { Append(v); }
-  void Long(std::int64_t v) override { Append(static_cast<std::uint64_t>(v)); }
-  void ULong(std::uint64_t v) override { Append(v); }
-  void Float(float v) override { AppendRaw(&v, sizeof(v)); }
-  void Double(double v) override { AppendRaw(&v, sizeof(v)); }
+  void UType(std::uint8_t v, const char*) override { Scalar(v); }
+  void Bool(bool v) override { Scalar(v ? 1 : 0); }
+  void Char(std::int8_t v, const char*) override { Scalar(static_cast<std::uint64_t>(v)); }
+  void UChar(std::uint8_t v, const char*) override { Scalar(v); }
+  void Short(std::int16_t v, const char*) override { Scalar(static_cast<std::uint64_t>(v)); }
+  void UShort(std::uint16_t v, const char*) override { Scalar(v); }
+  void Int(std::int32_t v, const char*) override { Scalar(static_cast<std::uint64_t>(v)); }
+  void UInt(std::uint32_t v, const char*) override { Scalar(v); }
+  void Long(std::int64_t v) override { Scalar(static_cast<std::uint64_t>(v)); }
+  void ULong(std::uint64_t v) override { Scalar(v); }
+  void Float(float v) override {
+    if (!TakeSkip()) AppendRaw(&v, sizeof(v));
+  }
+  void Double(double v) override {
+    if (!TakeSkip()) AppendRaw(&v, sizeof(v));
+  }
   void String(const flatbuffers::String* s) override {
     Append(s->size());
     out.append(s->c_str(), s->size());
@@ -133,9 +145,53 @@ class CanonicalWriter final : public flatbuffers::IterationVisitor {
   void StartVector() override { out += '['; }
   void EndVector() override { out += ']'; }
 
+  // The value of a field is emitted directly after the field (Element for vectors).
+  void Scalar(std::uint64_t v) {
+    if (!TakeSkip()) Append(v);
+  }
+  bool TakeSkip() {
+    const bool skip = skip_value_;
+    skip_value_ = false;
+    return skip;
+  }
+
  private:
+  static bool IsZeroScalar(flatbuffers::ElementaryType type, const std::uint8_t* val) {
+    std::size_t bytes = 0;
+    switch (type) {
+      case flatbuffers::ET_UTYPE:
+      case flatbuffers::ET_BOOL:
+      case flatbuffers::ET_CHAR:
+      case flatbuffers::ET_UCHAR:
+        bytes = 1;
+        break;
+      case flatbuffers::ET_SHORT:
+      case flatbuffers::ET_USHORT:
+        bytes = 2;
+        break;
+      case flatbuffers::ET_INT:
+      case flatbuffers::ET_UINT:
+      case flatbuffers::ET_FLOAT:
+        bytes = 4;
+        break;
+      case flatbuffers::ET_LONG:
+      case flatbuffers::ET_ULONG:
+      case flatbuffers::ET_DOUBLE:
+        bytes = 8;
+        break;
+      default:
+        return false;  // strings, tables and unions are never "default"
+    }
+    for (std::size_t i = 0; i < bytes; ++i) {
+      if (val[i] != 0) return false;
+    }
+    return true;
+  }
+
   void Append(std::uint64_t v) { AppendRaw(&v, sizeof(v)); }
   void AppendRaw(const void* p, std::size_t n) { out.append(static_cast<const char*>(p), n); }
+
+  bool skip_value_ = false;  // the field just announced holds its default
 };
 
 }  // namespace

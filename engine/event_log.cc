@@ -34,6 +34,9 @@ struct EventLog::Impl {
       std::lock_guard lock(head_mu);
       head = committed.head.seq;
     }
+    return WaitIndexed(head);
+  }
+  Status WaitIndexed(Sequence head) const {
     while (!indexer->WaitIndexed(head, std::chrono::seconds(1))) {
       if (Status s = indexer->error(); !s.ok()) return Status::Unavailable(s.message());
     }
@@ -107,6 +110,16 @@ Result<log_format::HeadRecord> LoadHead(LogStore& store) {
   if (last_seq != head.head.seq) {
     return Status::Corruption("the stored head says event " + std::to_string(head.head.seq) +
                               " but the last stored event is " + std::to_string(last_seq));
+  }
+  if (last_seq > 0) {
+    // New events chain off the head's hash: it must be the last event's own.
+    const std::string bytes = last->value().ToString();  // aligned for FlatBuffers
+    Result<Digest> hash = CheckSealedEvent(bytes, last_seq);
+    if (!hash.ok()) return hash.status();
+    if (*hash != head.head.hash) {
+      return Status::Corruption("the stored head's hash is not the hash of event " +
+                                std::to_string(last_seq));
+    }
   }
   return head;
 }
@@ -413,15 +426,16 @@ Result<LogStats> EventLog::Stats() const {
 VerifyReport EventLog::Verify() const {
   VerifyReport report;
   LogStore& store = *impl_->store;
-  report.status = impl_->WaitIndexed();
-  if (!report.status.ok()) return report;
-  report.status = FromRocks(store.db->VerifyChecksum(), "RocksDB block checksums");
-  if (!report.status.ok()) return report;
+  // One view of the head for the whole walk: appends may go on meanwhile.
   log_format::HeadRecord stored_head;
   {
     std::lock_guard lock(impl_->head_mu);
     stored_head = impl_->committed;
   }
+  report.status = impl_->WaitIndexed(stored_head.head.seq);
+  if (!report.status.ok()) return report;
+  report.status = FromRocks(store.db->VerifyChecksum(), "RocksDB block checksums");
+  if (!report.status.ok()) return report;
   std::unordered_map<std::string, std::uint64_t> stream_versions;
   std::int64_t last_recorded_at_ns = 0;
   Sequence last_seq = 0;
@@ -429,7 +443,7 @@ VerifyReport EventLog::Verify() const {
   std::string index_value;
   Status failure;
   // Replay checks each event and the chain; what is left here is what spans events.
-  Status replayed = Replay(1, UINT64_MAX, [&](Sequence seq, std::string_view bytes) {
+  Status replayed = Replay(1, stored_head.head.seq + 1, [&](Sequence seq, std::string_view bytes) {
     const events::Event* e = events::GetEvent(bytes.data());
     auto at = [seq] { return "event " + std::to_string(seq) + ": "; };
     std::uint64_t& version = stream_versions[e->stream()->str()];

@@ -1,8 +1,7 @@
 #include "engine/log_writer.h"
 
-#include <rocksdb/write_batch.h>
-
 #include <pthread.h>
+#include <rocksdb/write_batch.h>
 
 #include <algorithm>
 
@@ -69,7 +68,10 @@ Result<std::vector<AppendOutcome>> LogWriter::Append(std::vector<std::string> ev
     queue_.push_back(&request);
   }
   work_cv_.notify_one();
-  request.done.wait(false, std::memory_order_acquire);
+  {
+    std::unique_lock lock(request.done_mu);
+    request.done_cv.wait(lock, [&] { return request.done; });
+  }
   return std::move(request.result);
 }
 
@@ -139,20 +141,27 @@ void LogWriter::RunSyncer() {
           if (r.ok()) r = Status::Unavailable(failure.message() + "; reopen the ledger");
         }
       } else if (group.wrote) {
-        indexer_->Enqueue(std::move(group.index), group.head.head.seq);
+        // Published first: an index never runs ahead of the head readers see.
         on_commit_(group.head);
+        indexer_->Enqueue(std::move(group.index), group.head.head.seq);
       }
       Acknowledge(group);
     }
   }
 }
 
+Status LogWriter::Failure() {
+  std::lock_guard lock(sync_mu_);
+  return failure_;
+}
+
 void LogWriter::Acknowledge(WrittenGroup& written) {
   for (std::size_t i = 0; i < written.requests.size(); ++i) {
     Request* request = written.requests[i];
+    std::lock_guard lock(request->done_mu);
     request->result = std::move(written.results[i]);
-    request->done.store(true, std::memory_order_release);
-    request->done.notify_one();
+    request->done = true;
+    request->done_cv.notify_one();
   }
 }
 
@@ -160,11 +169,7 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<Request*> group) {
   WrittenGroup written;
   written.requests = std::move(group);
   written.results.reserve(written.requests.size());
-  Status refused;
-  {
-    std::lock_guard lock(sync_mu_);
-    refused = failure_;
-  }
+  Status refused = Failure();
   if (refused.ok()) refused = indexer_->error();
   if (!refused.ok()) {
     for (std::size_t i = 0; i < written.requests.size(); ++i) {
@@ -211,7 +216,7 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<Request*> group) {
   if (stream_versions_.size() + state.versions.size() > limits::kStreamVersionCacheEntriesMax) {
     // Streams not cached are read from the stream index, so it must be complete first.
     while (!indexer_->WaitIndexed(before_group, std::chrono::seconds(1)) &&
-           indexer_->error().ok()) {
+           indexer_->error().ok() && Failure().ok()) {
     }
     stream_versions_.clear();
   }
@@ -298,8 +303,8 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
     // The indexer takes the digest of a keyed event from its bytes; the request is done
     // with them (the batch holds its own copy).
     std::string keyed_event = key.empty() ? std::string() : std::move(bytes);
-    index.push_back({std::move(stream), seal.stream_version, seal.seq, std::move(key),
-                     std::move(keyed_event)});
+    index.push_back(
+        {std::move(stream), seal.stream_version, seal.seq, std::move(key), std::move(keyed_event)});
     outcomes.push_back({seal.seq, seal.stream_version, false});
   }
 

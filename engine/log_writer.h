@@ -54,7 +54,11 @@ class LogWriter {
   struct Request {
     std::vector<std::string> events;
     Result<std::vector<AppendOutcome>> result = Status::Unavailable("not decided");
-    std::atomic<bool> done{false};
+    // Set and signalled under `done_mu`, so that the syncer never touches a request whose
+    // producer has already returned.
+    std::mutex done_mu;
+    std::condition_variable done_cv;
+    bool done = false;
   };
   struct GroupState;
   // A written group on its way to the syncer.
@@ -71,6 +75,8 @@ class LogWriter {
   WrittenGroup CommitGroup(std::vector<Request*> group);
   void HandToSyncer(WrittenGroup written);
   static void Acknowledge(WrittenGroup& written);
+  // Why the writer refuses appends (a failed write or sync), or Ok.
+  Status Failure();
   // Decides one request on top of `group` and, when it is accepted, adds its events to
   // `group` and `batch`. A rejected request leaves both as they were.
   Result<std::vector<AppendOutcome>> Decide(Request& request, GroupState& group,

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/event_builder.h"
 #include "engine/event_json.h"
 #include "schemas/envelope_generated.h"
 #include "tests/support/test_support.h"
@@ -69,6 +70,24 @@ TEST_CASE("EventChain: idempotency digests follow content, not layout", "[chain]
   REQUIRE(other.ok());
   CHECK(IdempotencyDigest(a.bytes) == IdempotencyDigest(reordered.bytes));
   CHECK_FALSE(IdempotencyDigest(a.bytes) == IdempotencyDigest(other.bytes));
+}
+
+TEST_CASE("EventChain: idempotency digests ignore defaults written out explicitly", "[chain]") {
+  // A client whose builder writes default values (ForceDefaults) retries what another client
+  // sent without them: the same content, so the same digest.
+  auto build = [](bool force_defaults) {
+    flatbuffers::FlatBufferBuilder fbb;
+    fbb.ForceDefaults(force_defaults);
+    const auto price =
+        events::CreatePriceSetDirect(fbb, "4711", events::PriceType::List, 0, 0, "EUR");
+    return FinishUnsealedEvent(fbb, {.stream = "price/4711", .idempotency_key = "k"},
+                               events::Payload::PriceSet, price.Union());
+  };
+  const std::string plain = build(false);
+  const std::string forced = build(true);
+  REQUIRE(plain.size() < forced.size());
+  REQUIRE(CheckUnsealedEvent(forced).ok());
+  CHECK(IdempotencyDigest(plain) == IdempotencyDigest(forced));
 }
 
 TEST_CASE("EventChain: digests round-trip through hex", "[chain]") {

@@ -375,6 +375,27 @@ TEST_CASE("EventLog: indexes lost in a crash are rebuilt from the events on open
   CHECK(log->Verify().status.ok());
 }
 
+TEST_CASE("EventLog: verify while appends go on reports an intact log", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 2; ++t) {
+    writers.emplace_back([&, t] {
+      const std::string sku = "v" + std::to_string(t);
+      while (!stop) REQUIRE(log->Append({PriceEvent({.sku = sku}), PriceEvent({.sku = "w"})}).ok());
+    });
+  }
+  for (int i = 0; i < 20; ++i) {
+    VerifyReport report = log->Verify();
+    INFO(report.status.ToString());
+    REQUIRE(report.status.ok());
+  }
+  stop = true;
+  for (auto& w : writers) w.join();
+  CHECK(log->Verify().status.ok());
+}
+
 TEST_CASE("EventLog: stream reads see an append as soon as it is acknowledged", "[log]") {
   TempDir dir;
   auto log = OpenLog(dir);

@@ -150,6 +150,22 @@ TEST_CASE("Verify: a truncated event is caught", "[verify]") {
   CHECK(report.first_bad_seq == 13);
 }
 
+TEST_CASE("Verify: a ledger whose stored head hash is not its last event's refuses to open",
+          "[verify]") {
+  TempDir dir;
+  FillLedger(dir);
+  TamperWith(dir, [](LogStore& store) {
+    std::string head;
+    REQUIRE(store.db->Get(rocksdb::ReadOptions(), store.meta, log_format::kHeadKey, &head).ok());
+    head[8] = static_cast<char>(head[8] ^ 0x01);  // first byte of the head hash
+    REQUIRE(store.db->Put(rocksdb::WriteOptions(), store.meta, log_format::kHeadKey, head).ok());
+  });
+  auto log = EventLog::Open(dir.path());
+  REQUIRE_FALSE(log.ok());
+  CHECK(log.status().code() == StatusCode::kCorruption);
+  CHECK_THAT(log.status().message(), Catch::Contains("hash"));
+}
+
 TEST_CASE("Verify: a removed stream index entry is caught", "[verify]") {
   TempDir dir;
   FillLedger(dir);
