@@ -75,6 +75,23 @@ class EventCursor {
   std::unique_ptr<rocksdb::Iterator> it_;
 };
 
+// What one database occupies on disk: its SST files and its write-ahead log.
+std::uint64_t DiskBytes(rocksdb::DB& db,
+                        const std::vector<rocksdb::ColumnFamilyHandle*>& families) {
+  std::uint64_t bytes = 0;
+  for (rocksdb::ColumnFamilyHandle* family : families) {
+    std::uint64_t family_bytes = 0;
+    if (db.GetIntProperty(family, "rocksdb.total-sst-files-size", &family_bytes)) {
+      bytes += family_bytes;
+    }
+  }
+  rocksdb::VectorLogPtr wal_files;
+  if (db.GetSortedWalFiles(wal_files).ok()) {
+    for (const auto& file : wal_files) bytes += file->SizeFileBytes();
+  }
+  return bytes;
+}
+
 Result<log_format::HeadRecord> LoadHead(LogStore& store) {
   std::string value;
   rocksdb::Status s =
@@ -347,7 +364,7 @@ Result<std::vector<EventRecord>> EventLog::ReadStream(std::string_view stream,
   const std::string prefix = log_format::StreamPrefix(stream);
   rocksdb::ReadOptions options;
   std::unique_ptr<rocksdb::Iterator> it(
-      impl_->store->db->NewIterator(options, impl_->store->streams));
+      impl_->store->index_db->NewIterator(options, impl_->store->streams));
   std::vector<EventRecord> out;
   for (it->Seek(log_format::StreamKey(stream, from_version));
        it->Valid() && it->key().starts_with(prefix) && out.size() < max; it->Next()) {
@@ -373,7 +390,7 @@ Result<std::uint64_t> EventLog::StreamVersion(std::string_view stream) const {
   if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
   const std::string prefix = log_format::StreamPrefix(stream);
   std::unique_ptr<rocksdb::Iterator> it(
-      impl_->store->db->NewIterator(rocksdb::ReadOptions(), impl_->store->streams));
+      impl_->store->index_db->NewIterator(rocksdb::ReadOptions(), impl_->store->streams));
   it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
   if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
   if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
@@ -407,19 +424,9 @@ Result<LogStats> EventLog::Stats() const {
     stats.stream_count = impl_->committed.stream_count;
     stats.event_bytes = impl_->committed.event_bytes;
   }
-  std::uint64_t sst_bytes = 0;
-  for (rocksdb::ColumnFamilyHandle* family : impl_->store->handles) {
-    std::uint64_t family_bytes = 0;
-    if (impl_->store->db->GetIntProperty(family, "rocksdb.total-sst-files-size", &family_bytes)) {
-      sst_bytes += family_bytes;
-    }
-  }
-  std::uint64_t wal_bytes = 0;
-  rocksdb::VectorLogPtr wal_files;
-  if (impl_->store->db->GetSortedWalFiles(wal_files).ok()) {
-    for (const auto& file : wal_files) wal_bytes += file->SizeFileBytes();
-  }
-  stats.disk_bytes = sst_bytes + wal_bytes;
+  LogStore& store = *impl_->store;
+  stats.disk_bytes =
+      DiskBytes(*store.db, store.handles) + DiskBytes(*store.index_db, store.index_handles);
   return stats;
 }
 
@@ -435,6 +442,9 @@ VerifyReport EventLog::Verify() const {
   report.status = impl_->WaitIndexed(stored_head.head.seq);
   if (!report.status.ok()) return report;
   report.status = FromRocks(store.db->VerifyChecksum(), "RocksDB block checksums");
+  if (report.status.ok()) {
+    report.status = FromRocks(store.index_db->VerifyChecksum(), "RocksDB block checksums");
+  }
   if (!report.status.ok()) return report;
   std::unordered_map<std::string, std::uint64_t> stream_versions;
   std::int64_t last_recorded_at_ns = 0;
@@ -453,7 +463,7 @@ VerifyReport EventLog::Verify() const {
     } else if (e->recorded_at_ns() < last_recorded_at_ns) {
       failure = Status::Corruption(at() + "recorded before the event ahead of it");
     } else {
-      rocksdb::Status s = store.db->Get(
+      rocksdb::Status s = store.index_db->Get(
           rocksdb::ReadOptions(), store.streams,
           log_format::StreamKey(e->stream()->string_view(), e->stream_version()), &index_value);
       if (!s.ok() || index_value.size() != 8 || log_format::GetBigEndian64(index_value) != seq) {

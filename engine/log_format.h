@@ -5,15 +5,17 @@
 // RocksDB type or key. All integers in keys are big-endian so that byte order is numeric order.
 //
 //   column family   key                                         value
+//   The log (the ledger's folder):
 //   events          seq:u64                                     sealed Event (FlatBuffers)
-//   streams         stream bytes, 0x00, stream_version:u64      seq:u64
-//   idempotency     idempotency key bytes                       seq:u64, stream_version:u64,
-//                                                               IdempotencyDigest:32
 //   record_time     recorded_at_ns:u64, first seq:u64           (empty); one entry per group
 //                   commit: all events of a group share its record time
 //   meta            "head"                                      HeadRecord (below)
 //                   "format"                                    "tillroll-log-1"
-//                   "indexed"                                   seq:u64, the last event whose
+//   The indexes, derived from the events (subfolder "index", its own RocksDB):
+//   streams         stream bytes, 0x00, stream_version:u64      seq:u64
+//   idempotency     idempotency key bytes                       seq:u64, stream_version:u64,
+//                                                               IdempotencyDigest:32
+//   meta            "indexed"                                   seq:u64, the last event whose
 //                                                               streams and idempotency entries
 //                                                               are written (LogIndexer)
 //
@@ -35,6 +37,7 @@ inline constexpr char kStreamsFamily[] = "streams";
 inline constexpr char kIdempotencyFamily[] = "idempotency";
 inline constexpr char kRecordTimeFamily[] = "record_time";
 inline constexpr char kMetaFamily[] = "meta";
+inline constexpr char kIndexFolder[] = "index";
 
 inline constexpr char kHeadKey[] = "head";
 inline constexpr char kIndexedKey[] = "indexed";

@@ -49,10 +49,11 @@ class SortedIndexBatch {
       TR_ASSERT(batch.Put(store_.idempotency, key, value).ok());
     std::string checkpoint;
     log_format::PutBigEndian64(&checkpoint, indexed);
-    TR_ASSERT(batch.Put(store_.meta, log_format::kIndexedKey, checkpoint).ok());
+    TR_ASSERT(batch.Put(store_.index_meta, log_format::kIndexedKey, checkpoint).ok());
     streams_.clear();
     keys_.clear();
-    return FromRocks(store_.db->Write(rocksdb::WriteOptions(), &batch), "writing the indexes");
+    return FromRocks(store_.index_db->Write(rocksdb::WriteOptions(), &batch),
+                     "writing the indexes");
   }
 
  private:
@@ -65,8 +66,8 @@ class SortedIndexBatch {
 
 Result<Sequence> LogIndexer::StoredCheckpoint(LogStore& store) {
   std::string value;
-  rocksdb::Status s =
-      store.db->Get(rocksdb::ReadOptions(), store.meta, log_format::kIndexedKey, &value);
+  rocksdb::Status s = store.index_db->Get(rocksdb::ReadOptions(), store.index_meta,
+                                          log_format::kIndexedKey, &value);
   if (s.IsNotFound()) return Sequence{0};
   if (!s.ok()) return FromRocks(s, "reading the index checkpoint");
   if (value.size() != 8) return Status::Corruption("the index checkpoint is malformed");

@@ -7,13 +7,37 @@
 
 namespace tillroll {
 
-LogStore::~LogStore() {
+namespace {
+
+// Closing cannot usefully fail here; a failure would only leak a handle.
+void Close(std::unique_ptr<rocksdb::DB>& db, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
   if (db == nullptr) return;
-  for (rocksdb::ColumnFamilyHandle* h : handles) {
-    // Closing cannot usefully fail here; a failure would only leak the handle.
-    (void)db->DestroyColumnFamilyHandle(h);
-  }
+  for (rocksdb::ColumnFamilyHandle* h : handles) (void)db->DestroyColumnFamilyHandle(h);
+  handles.clear();
   (void)db->Close();
+  db.reset();
+}
+
+Status OpenDb(const std::filesystem::path& dir,
+              const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+              std::unique_ptr<rocksdb::DB>* db,
+              std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Status::Unavailable("cannot create " + dir.string() + ": " + ec.message());
+  rocksdb::Options options(LogDbOptions(), LogFamilyOptions());
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), families, handles, &raw);
+  if (!s.ok()) return FromRocks(s, ("opening the ledger in " + dir.string()).c_str());
+  db->reset(raw);
+  return Status::Ok();
+}
+
+}  // namespace
+
+LogStore::~LogStore() {
+  Close(index_db, index_handles);
+  Close(db, handles);
 }
 
 rocksdb::DBOptions LogDbOptions() {
@@ -54,25 +78,27 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::filesystem::path& di
   // Most idempotency lookups are for new keys: a memtable bloom answers them without a search.
   idempotency.memtable_prefix_bloom_size_ratio = 0.05;
   idempotency.memtable_whole_key_filtering = true;
-  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
-      {rocksdb::kDefaultColumnFamilyName, family}, {log_format::kEventsFamily, family},
-      {log_format::kStreamsFamily, family},        {log_format::kIdempotencyFamily, idempotency},
-      {log_format::kRecordTimeFamily, family},     {log_format::kMetaFamily, family},
-  };
-  rocksdb::Options options(LogDbOptions(), family);
   auto store = std::make_unique<LogStore>();
-  rocksdb::DB* raw = nullptr;
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec) return Status::Unavailable("cannot create " + dir.string() + ": " + ec.message());
-  rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), families, &store->handles, &raw);
-  if (!s.ok()) return FromRocks(s, ("opening the ledger in " + dir.string()).c_str());
-  store->db.reset(raw);
+  Status opened = OpenDb(dir,
+                         {{rocksdb::kDefaultColumnFamilyName, family},
+                          {log_format::kEventsFamily, family},
+                          {log_format::kRecordTimeFamily, family},
+                          {log_format::kMetaFamily, family}},
+                         &store->db, &store->handles);
+  if (!opened.ok()) return opened;
   store->events = store->handles[1];
-  store->streams = store->handles[2];
-  store->idempotency = store->handles[3];
-  store->record_time = store->handles[4];
-  store->meta = store->handles[5];
+  store->record_time = store->handles[2];
+  store->meta = store->handles[3];
+  opened = OpenDb(dir / log_format::kIndexFolder,
+                  {{rocksdb::kDefaultColumnFamilyName, family},
+                   {log_format::kStreamsFamily, family},
+                   {log_format::kIdempotencyFamily, idempotency},
+                   {log_format::kMetaFamily, family}},
+                  &store->index_db, &store->index_handles);
+  if (!opened.ok()) return opened;
+  store->streams = store->index_handles[1];
+  store->idempotency = store->index_handles[2];
+  store->index_meta = store->index_handles[3];
   return store;
 }
 

@@ -15,14 +15,22 @@
 
 namespace tillroll {
 
+// Two databases: `db` holds the log itself (events, record_time, meta) and is the truth;
+// `index_db` (in the subfolder "index") holds what is derived from it and written behind the
+// writer (streams, idempotency, index_meta with the index checkpoint). Apart, RocksDB does
+// not queue the log's synced writes behind index writes, and an engineer may delete the
+// index folder: the next open rebuilds it from the events.
 struct LogStore {
   std::unique_ptr<rocksdb::DB> db;
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;  // owned; destroyed before `db`
+  std::unique_ptr<rocksdb::DB> index_db;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;        // owned; destroyed before `db`
+  std::vector<rocksdb::ColumnFamilyHandle*> index_handles;  // owned; before `index_db`
   rocksdb::ColumnFamilyHandle* events = nullptr;
-  rocksdb::ColumnFamilyHandle* streams = nullptr;
-  rocksdb::ColumnFamilyHandle* idempotency = nullptr;
   rocksdb::ColumnFamilyHandle* record_time = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* streams = nullptr;      // in index_db
+  rocksdb::ColumnFamilyHandle* idempotency = nullptr;  // in index_db
+  rocksdb::ColumnFamilyHandle* index_meta = nullptr;   // in index_db
 
   LogStore() = default;
   LogStore(const LogStore&) = delete;

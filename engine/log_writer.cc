@@ -326,7 +326,7 @@ Result<std::uint64_t> LogWriter::StreamVersion(const std::string& stream, const 
 Result<std::uint64_t> LogWriter::StoredStreamVersion(const std::string& stream) {
   const std::string prefix = log_format::StreamPrefix(stream);
   std::unique_ptr<rocksdb::Iterator> it(
-      store_->db->NewIterator(rocksdb::ReadOptions(), store_->streams));
+      store_->index_db->NewIterator(rocksdb::ReadOptions(), store_->streams));
   it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
   if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
   if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
@@ -358,8 +358,8 @@ Result<std::vector<std::optional<LogWriter::KeyUse>>> LogWriter::KnownKeys(
   // most keys are new, and the bloom filters answer those without a search.
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
-  store_->db->MultiGet(rocksdb::ReadOptions(), store_->idempotency, keys.size(), keys.data(),
-                       values.data(), statuses.data());
+  store_->index_db->MultiGet(rocksdb::ReadOptions(), store_->idempotency, keys.size(), keys.data(),
+                             values.data(), statuses.data());
   for (std::size_t k = 0; k < keys.size(); ++k) {
     if (statuses[k].IsNotFound()) continue;
     if (!statuses[k].ok()) return FromRocks(statuses[k], "reading idempotency keys");

@@ -357,10 +357,10 @@ TEST_CASE("EventLog: indexes lost in a crash are rebuilt from the events on open
     REQUIRE(store.ok());
     LogStore& s = **store;
     rocksdb::WriteBatch wipe;
-    REQUIRE(wipe.Delete(s.meta, log_format::kIndexedKey).ok());
+    REQUIRE(wipe.Delete(s.index_meta, log_format::kIndexedKey).ok());
     REQUIRE(wipe.DeleteRange(s.streams, std::string(1, '\0'), std::string(8, '\xff')).ok());
     REQUIRE(wipe.DeleteRange(s.idempotency, std::string(1, '\0'), std::string(8, '\xff')).ok());
-    REQUIRE(s.db->Write(rocksdb::WriteOptions(), &wipe).ok());
+    REQUIRE(s.index_db->Write(rocksdb::WriteOptions(), &wipe).ok());
   }
   auto log = OpenLog(dir);
   auto stream = log->ReadStream("price/1", 1, 10);
@@ -372,6 +372,25 @@ TEST_CASE("EventLog: indexes lost in a crash are rebuilt from the events on open
   CHECK((*again)[0].seq == 2);
   auto stale = log->Append({PriceEvent({.sku = "1", .expected_version = 1})});
   CHECK(stale.status().code() == StatusCode::kConflict);
+  CHECK(log->Verify().status.ok());
+}
+
+TEST_CASE("EventLog: a deleted index folder is rebuilt from the events on open", "[log]") {
+  TempDir dir;
+  {
+    auto log = OpenLog(dir);
+    REQUIRE(
+        log->Append({PriceEvent({.sku = "1", .idempotency_key = "k1"}), PriceEvent({.sku = "1"})})
+            .ok());
+  }
+  std::filesystem::remove_all(dir.path() / log_format::kIndexFolder);
+  auto log = OpenLog(dir);
+  auto version = log->StreamVersion("price/1");
+  REQUIRE(version.ok());
+  CHECK(*version == 2);
+  auto again = log->Append({PriceEvent({.sku = "1", .idempotency_key = "k1"})});
+  REQUIRE(again.ok());
+  CHECK((*again)[0].duplicate);
   CHECK(log->Verify().status.ok());
 }
 

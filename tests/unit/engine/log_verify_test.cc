@@ -171,7 +171,7 @@ TEST_CASE("Verify: a removed stream index entry is caught", "[verify]") {
   FillLedger(dir);
   TamperWith(dir, [](LogStore& store) {
     REQUIRE(
-        store.db
+        store.index_db
             ->Delete(rocksdb::WriteOptions(), store.streams, log_format::StreamKey("price/1", 2))
             .ok());
   });
