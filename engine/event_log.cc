@@ -388,15 +388,7 @@ Result<std::vector<EventRecord>> EventLog::ReadStream(std::string_view stream,
 
 Result<std::uint64_t> EventLog::StreamVersion(std::string_view stream) const {
   if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
-  const std::string prefix = log_format::StreamPrefix(stream);
-  std::unique_ptr<rocksdb::Iterator> it(
-      impl_->store->index_db->NewIterator(rocksdb::ReadOptions(), impl_->store->streams));
-  it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
-  if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
-  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
-    return std::uint64_t{0};
-  }
-  return log_format::GetBigEndian64(it->key().ToStringView().substr(prefix.size()));
+  return impl_->store->IndexedStreamVersion(stream);
 }
 
 Result<Sequence> EventLog::FirstRecordedAtOrAfter(std::int64_t recorded_at_ns) const {
@@ -449,7 +441,7 @@ VerifyReport EventLog::Verify() const {
   std::unordered_map<std::string, std::uint64_t> stream_versions;
   std::int64_t last_recorded_at_ns = 0;
   Sequence last_seq = 0;
-  Digest last_hash;
+  std::string last_hash_hex = Digest{}.ToHex();
   std::string index_value;
   Status failure;
   // Replay checks each event and the chain; what is left here is what spans events.
@@ -474,10 +466,12 @@ VerifyReport EventLog::Verify() const {
     version = e->stream_version();
     last_recorded_at_ns = e->recorded_at_ns();
     last_seq = seq;
-    last_hash = *Digest::FromHex(e->hash()->string_view());
+    last_hash_hex.assign(e->hash()->c_str(), e->hash()->size());
     ++report.event_count;
     return true;
   });
+  // Replay checked every hash it passed on, so this one is 64 hex digits.
+  const Digest last_hash = *Digest::FromHex(last_hash_hex);
   report.head = {last_seq, last_hash, last_recorded_at_ns};
   if (!replayed.ok() || !failure.ok()) {
     // Every event before the bad one was visited and found good.

@@ -19,8 +19,9 @@ namespace tillroll {
 // Writes the stream index and the idempotency index of events that are already durable, on
 // its own thread, behind the writer. The events column family is the truth; these indexes are
 // derived from it, so the writer does not wait for them before acknowledging an append. The
-// meta key "indexed" (the last indexed sequence) goes into the same WriteBatch as the entries,
-// and on open CatchUp indexes whatever a crash left behind, before the writer starts.
+// checkpoint (key "indexed" in the index database's meta family: the last indexed sequence)
+// goes into the same WriteBatch as the entries, and on open CatchUp indexes whatever a crash
+// left behind, before the writer starts.
 //
 // Until an event is indexed the writer decides on its own in-memory view of it (stream
 // versions, recent idempotency keys); readers of the indexes wait for WaitIndexed(head).

@@ -1,6 +1,7 @@
 #include "engine/log_store.h"
 
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/iterator.h>
 #include <rocksdb/table.h>
 
 #include "engine/log_format.h"
@@ -100,6 +101,17 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::filesystem::path& di
   store->idempotency = store->index_handles[2];
   store->index_meta = store->index_handles[3];
   return store;
+}
+
+Result<std::uint64_t> LogStore::IndexedStreamVersion(std::string_view stream) const {
+  const std::string prefix = log_format::StreamPrefix(stream);
+  std::unique_ptr<rocksdb::Iterator> it(index_db->NewIterator(rocksdb::ReadOptions(), streams));
+  it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
+  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
+    return std::uint64_t{0};
+  }
+  return log_format::GetBigEndian64(it->key().ToStringView().substr(prefix.size()));
 }
 
 }  // namespace tillroll

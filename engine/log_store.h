@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 #include "engine/status.h"
@@ -38,6 +39,9 @@ struct LogStore {
   ~LogStore();
 
   static Result<std::unique_ptr<LogStore>> Open(const std::filesystem::path& dir);
+
+  // The last version the stream index holds for `stream`; 0 for none. Thread-safe.
+  Result<std::uint64_t> IndexedStreamVersion(std::string_view stream) const;
 };
 
 // Durability and integrity settings shared by the log and the benchmark's raw baseline:

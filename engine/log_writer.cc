@@ -320,19 +320,7 @@ Result<std::uint64_t> LogWriter::StreamVersion(const std::string& stream, const 
   if (auto it = group.versions.find(stream); it != group.versions.end()) return it->second;
   if (auto it = stream_versions_.find(stream); it != stream_versions_.end()) return it->second;
   // Not written since open (or since the cache was emptied): the stream index is complete.
-  return StoredStreamVersion(stream);
-}
-
-Result<std::uint64_t> LogWriter::StoredStreamVersion(const std::string& stream) {
-  const std::string prefix = log_format::StreamPrefix(stream);
-  std::unique_ptr<rocksdb::Iterator> it(
-      store_->index_db->NewIterator(rocksdb::ReadOptions(), store_->streams));
-  it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
-  if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
-  if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
-    return std::uint64_t{0};
-  }
-  return log_format::GetBigEndian64(it->key().ToStringView().substr(prefix.size()));
+  return store_->IndexedStreamVersion(stream);
 }
 
 Result<std::vector<std::optional<LogWriter::KeyUse>>> LogWriter::KnownKeys(

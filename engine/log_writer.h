@@ -82,7 +82,6 @@ class LogWriter {
   Result<std::vector<AppendOutcome>> Decide(Request& request, GroupState& group,
                                             rocksdb::WriteBatch& batch);
   Result<std::uint64_t> StreamVersion(const std::string& stream, const GroupState& group);
-  Result<std::uint64_t> StoredStreamVersion(const std::string& stream);
   // Where an idempotency key was used before. The digest is known only for indexed keys;
   // for the others it is computed from the original event when a key comes again.
   struct KeyUse {
