@@ -5,6 +5,7 @@
 
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/log_commands.h"
+#include "tools/cli/projection_commands.h"
 
 namespace {
 
@@ -12,6 +13,15 @@ constexpr const char* kDefaultDataDir = "./tillroll-data";
 
 CLI::Option* AddDataDir(CLI::App* command, std::filesystem::path* dir) {
   return command->add_option("--data", *dir, "the ledger's folder")->default_str(kDefaultDataDir);
+}
+
+void AddQueryOptions(CLI::App* command, tillroll::cli::QueryArgs* query) {
+  AddDataDir(command, &query->data_dir);
+  command->add_option("--valid-at", query->valid_at,
+                      "the moment the answer is for (ISO 8601 or UTC ns; default now)");
+  command->add_option("--known-at", query->known_at,
+                      "answer with what the ledger had recorded by then (default now)");
+  command->add_option("--format", query->format, "json (default) or table");
 }
 
 }  // namespace
@@ -52,16 +62,101 @@ int main(int argc, char** argv) {
       app.add_subcommand("stats", "Print events, streams, bytes, head sequence and hash as JSON.");
   AddDataDir(stats_cmd, &stats_dir);
 
+  PriceArgs price{{kDefaultDataDir}};
+  CLI::App* price_cmd = app.add_subcommand(
+      "price",
+      "The price in force for a SKU at a place: the most specific scope with a markdown, else "
+      "with a list price (store, region, channel, global), with the price event it came from.");
+  AddQueryOptions(price_cmd, &price.query);
+  price_cmd->add_option("--sku", price.sku, "the SKU")->required();
+  price_cmd->add_option("--channel", price.channel, "e.g. pos, web");
+  price_cmd->add_option("--region", price.region, "e.g. de-north");
+  price_cmd->add_option("--store", price.store, "e.g. store-12");
+  price_cmd->add_option("--type", price.price_type,
+                        "selling (default), List, Markdown, Cost or Floor");
+
+  PromotionsArgs promotions{{kDefaultDataDir}};
+  CLI::App* promotions_cmd = app.add_subcommand(
+      "promotions", "Every promotion, or with --active those live at a place and time.");
+  AddQueryOptions(promotions_cmd, &promotions.query);
+  promotions_cmd->add_flag("--active", promotions.active, "only promotions live then and there");
+  promotions_cmd->add_option("--channel", promotions.channel, "e.g. pos, web");
+  promotions_cmd->add_option("--region", promotions.region, "e.g. de-north");
+  promotions_cmd->add_option("--store", promotions.store, "e.g. store-12");
+
+  PromotionArgs promotion{{kDefaultDataDir}};
+  std::uint32_t promotion_version = 0;
+  CLI::App* promotion_cmd = app.add_subcommand(
+      "promotion", "One promotion: its versions, workflow steps (who, when) and exact rules.");
+  AddQueryOptions(promotion_cmd, &promotion.query);
+  promotion_cmd->add_option("id", promotion.promotion_id, "the promotion id")->required();
+  CLI::Option* version_option =
+      promotion_cmd->add_option("--version", promotion_version, "only this version");
+
+  LiabilitiesArgs liabilities{{kDefaultDataDir}};
+  CLI::App* liabilities_cmd = app.add_subcommand(
+      "liabilities",
+      "Discount liabilities per promotion, version, funding party and currency: accrued, "
+      "reversed by returns, settled, outstanding.");
+  AddQueryOptions(liabilities_cmd, &liabilities.query);
+  liabilities_cmd->add_option("--promotion", liabilities.promotion_id, "only this promotion");
+
+  OrderArgs order{{kDefaultDataDir}};
+  CLI::App* order_cmd = app.add_subcommand(
+      "order", "An order's context: the sale with prices, discounts and rule snapshots, and its "
+               "returns so far.");
+  AddQueryOptions(order_cmd, &order.query);
+  order_cmd->add_option("id", order.order_id, "the order id, e.g. R-991")->required();
+
+  PublicationArgs publication{{kDefaultDataDir}};
+  CLI::App* publication_cmd = app.add_subcommand(
+      "publication", "The last delivery state per artifact and destination.");
+  AddQueryOptions(publication_cmd, &publication.query);
+  publication_cmd->add_option("--artifact", publication.artifact, "e.g. price/4711");
+  publication_cmd->add_option("--destination", publication.destination, "e.g. odoo");
+
+  RebuildArgs rebuild{kDefaultDataDir};
+  CLI::App* rebuild_cmd = app.add_subcommand(
+      "rebuild",
+      "Rebuild projections from sequence 1. --side-by-side builds next to the serving state and "
+      "swaps when caught up. Stops at the first event a projection cannot apply (exit 1).");
+  AddDataDir(rebuild_cmd, &rebuild.data_dir);
+  CLI::Option* rebuild_name = rebuild_cmd->add_option(
+      "name", rebuild.projection, "price_book, promotions, liabilities, orders or publication");
+  CLI::Option* rebuild_all = rebuild_cmd->add_flag("--all", rebuild.all, "every projection");
+  rebuild_name->excludes(rebuild_all);
+  rebuild_cmd->add_flag("--side-by-side", rebuild.side_by_side,
+                        "keep serving the current state until the new one has caught up");
+
+  std::filesystem::path digest_dir = kDefaultDataDir;
+  std::string digest_name;
+  CLI::App* digest_cmd = app.add_subcommand(
+      "digest", "A SHA-256 of a projection's state after catching up; equal for a rebuild.");
+  AddDataDir(digest_cmd, &digest_dir);
+  digest_cmd->add_option("name", digest_name, "the projection")->required();
+
   try {
     app.parse(argc, argv);
+    if (*rebuild_cmd && !rebuild.all && rebuild.projection.empty()) {
+      throw CLI::RequiredError("name or --all");
+    }
   } catch (const CLI::ParseError& e) {
     const int code = app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
   }
   if (to_option->count() > 0) log.to = to;
+  if (version_option->count() > 0) promotion.version = promotion_version;
   if (*append_cmd) return RunAppend(append, std::cin, std::cout, std::cerr);
   if (*log_cmd) return RunLog(log, std::cout, std::cerr);
   if (*verify_cmd) return RunVerify(verify_dir, std::cout, std::cerr);
   if (*stats_cmd) return RunStats(stats_dir, std::cout, std::cerr);
+  if (*price_cmd) return RunPrice(price, std::cout, std::cerr);
+  if (*promotions_cmd) return RunPromotions(promotions, std::cout, std::cerr);
+  if (*promotion_cmd) return RunPromotion(promotion, std::cout, std::cerr);
+  if (*liabilities_cmd) return RunLiabilities(liabilities, std::cout, std::cerr);
+  if (*order_cmd) return RunOrder(order, std::cout, std::cerr);
+  if (*publication_cmd) return RunPublication(publication, std::cout, std::cerr);
+  if (*rebuild_cmd) return RunRebuild(rebuild, std::cout, std::cerr);
+  if (*digest_cmd) return RunDigest(digest_dir, digest_name, std::cout, std::cerr);
   return kExitBadInput;
 }

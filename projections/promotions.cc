@@ -1,0 +1,296 @@
+#include "projections/promotions.h"
+
+#include <algorithm>
+#include <mutex>
+#include <optional>
+
+#include "projections/folding.h"
+#include "projections/record_coding.h"
+
+namespace tillroll::projections {
+namespace {
+
+struct StepFields {
+  PromotionStep step;
+  std::string_view promotion_id;
+  std::uint32_t version = 0;
+  std::string_view note;
+  std::int64_t window_from_ns = 0;
+  std::int64_t window_to_ns = 0;
+  Sequence snapshot_seq = 0;
+};
+
+template <typename T>
+StepFields WithReason(PromotionStep step, const T* p) {
+  return {step, p->promotion_id()->string_view(), p->version(), View(p->reason())};
+}
+
+std::optional<StepFields> StepOf(const events::Event& event) {
+  using events::Payload;
+  switch (event.payload_type()) {
+    case Payload::PromotionDrafted: {
+      const auto* p = event.payload_as_PromotionDrafted();
+      return StepFields{PromotionStep::kDrafted, p->promotion_id()->string_view(), p->version(),
+                        View(p->description())};
+    }
+    case Payload::PromotionSubmitted: {
+      const auto* p = event.payload_as_PromotionSubmitted();
+      return StepFields{PromotionStep::kSubmitted, p->promotion_id()->string_view(),
+                        p->version(), View(p->note())};
+    }
+    case Payload::PromotionApproved: {
+      const auto* p = event.payload_as_PromotionApproved();
+      return StepFields{PromotionStep::kApproved, p->promotion_id()->string_view(), p->version(),
+                        View(p->approver_note())};
+    }
+    case Payload::PromotionRejected:
+      return WithReason(PromotionStep::kRejected, event.payload_as_PromotionRejected());
+    case Payload::PromotionPublished: {
+      const auto* p = event.payload_as_PromotionPublished();
+      StepFields f{PromotionStep::kPublished, p->promotion_id()->string_view(), p->version()};
+      f.window_from_ns = p->window() ? p->window()->from_ns() : 0;
+      f.window_to_ns = p->window() ? p->window()->to_ns() : 0;
+      f.snapshot_seq = p->rule_snapshot_seq();
+      return f;
+    }
+    case Payload::PromotionPaused:
+      return WithReason(PromotionStep::kPaused, event.payload_as_PromotionPaused());
+    case Payload::PromotionResumed:
+      return WithReason(PromotionStep::kResumed, event.payload_as_PromotionResumed());
+    case Payload::PromotionWithdrawn:
+      return WithReason(PromotionStep::kWithdrawn, event.payload_as_PromotionWithdrawn());
+    case Payload::PromotionExpired:
+      return WithReason(PromotionStep::kExpired, event.payload_as_PromotionExpired());
+    default:
+      return std::nullopt;
+  }
+}
+
+bool Admits(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* allowed,
+            std::string_view value) {
+  if (allowed == nullptr || allowed->size() == 0) return true;
+  return std::any_of(allowed->begin(), allowed->end(),
+                     [&](const flatbuffers::String* s) { return s->string_view() == value; });
+}
+
+const events::PromotionRule* RuleOf(const std::string& drafted_event) {
+  return events::GetEvent(drafted_event.data())->payload_as_PromotionDrafted()->rule();
+}
+
+}  // namespace
+
+std::string_view PromotionStepName(PromotionStep step) {
+  static constexpr std::string_view kNames[] = {"drafted",   "submitted", "approved",
+                                                "rejected",  "published", "paused",
+                                                "resumed",   "withdrawn", "expired"};
+  return kNames[static_cast<std::size_t>(step)];
+}
+
+// The workflow folded up to some record time.
+struct Promotions::Fold {
+  std::vector<std::string> states;  // per version, index version - 1
+  std::uint32_t live_version = 0;
+  std::int64_t window_from_ns = 0;
+  std::int64_t window_end_ns = 0;
+  bool paused = false;
+  bool ended = false;
+
+  void Step(const PromotionStepRecord& s) {
+    if (states.size() < s.version) states.resize(s.version);
+    std::string& state = states[s.version - 1];
+    switch (s.step) {
+      case PromotionStep::kPublished:
+        if (live_version != 0 && live_version != s.version) {
+          states[live_version - 1] = "superseded";
+        }
+        live_version = s.version;
+        window_from_ns = s.window_from_ns;
+        window_end_ns = WindowEnd(s.window_to_ns);
+        paused = ended = false;
+        state = "published";
+        return;
+      case PromotionStep::kPaused:
+        paused = s.version == live_version || paused;
+        break;
+      case PromotionStep::kResumed:
+        if (s.version == live_version) paused = false;
+        state = "published";
+        return;
+      case PromotionStep::kWithdrawn:
+      case PromotionStep::kExpired:
+        ended = s.version == live_version || ended;
+        break;
+      default:
+        break;
+    }
+    state = PromotionStepName(s.step);
+  }
+
+  bool LiveAt(std::int64_t valid_at_ns) const {
+    return live_version != 0 && !paused && !ended && window_from_ns <= valid_at_ns &&
+           valid_at_ns < window_end_ns;
+  }
+};
+
+Status Promotions::CheckStep(const events::Event& event, PromotionStep step, std::string_view id,
+                             std::uint32_t version, Sequence snapshot_seq) const {
+  auto it = promotions_.find(id);
+  const std::size_t known = it == promotions_.end() ? 0 : it->second.versions.size();
+  if (step == PromotionStep::kDrafted) {
+    if (version != known + 1) {
+      return CannotApply("version: promotion " + std::string(id) + " has " +
+                         std::to_string(known) + " version(s); a new draft must be version " +
+                         std::to_string(known + 1));
+    }
+    const auto* drafted = event.payload_as_PromotionDrafted();
+    if (!IsCurrencyCode(View(drafted->rule()->currency()))) {
+      return CannotApply("rule.currency: not an ISO 4217 code");
+    }
+    return CheckWindow(drafted->rule()->valid(), "rule.valid");
+  }
+  if (version == 0 || version > known) {
+    return CannotApply("version: promotion " + std::string(id) + " has no version " +
+                       std::to_string(version));
+  }
+  if (step == PromotionStep::kPublished &&
+      snapshot_seq != it->second.versions[version - 1].drafted_seq) {
+    return CannotApply("rule_snapshot_seq: " + std::to_string(snapshot_seq) +
+                       " is not the draft of version " + std::to_string(version) + " (seq " +
+                       std::to_string(it->second.versions[version - 1].drafted_seq) + ")");
+  }
+  if (step == PromotionStep::kPublished) {
+    return CheckWindow(event.payload_as_PromotionPublished()->window(), "window");
+  }
+  return Status::Ok();
+}
+
+Status Promotions::Apply(const LoggedEvent& logged, StateWriter& state) {
+  const events::Event& event = *logged.event;
+  const Sequence seq = logged.seq;
+  const std::optional<StepFields> f = StepOf(event);
+  if (!f) return Status::Ok();
+  {
+    std::shared_lock lock(mu_);
+    if (Status s = CheckStep(event, f->step, f->promotion_id, f->version, f->snapshot_seq);
+        !s.ok()) {
+      return s;
+    }
+  }
+  const std::string key = RecordWriter().Str(f->promotion_id).U64(seq).Release();
+  RecordWriter value;
+  value.U8(static_cast<std::uint8_t>(f->step))
+      .U32(f->version)
+      .I64(event.recorded_at_ns())
+      .Str(event.actor() ? View(event.actor()->principal()) : std::string_view())
+      .Str(f->note);
+  if (f->step == PromotionStep::kDrafted) value.Str(logged.bytes);
+  if (f->step == PromotionStep::kPublished) {
+    value.I64(f->window_from_ns).I64(f->window_to_ns).U64(f->snapshot_seq);
+  }
+  state.Put(key, value.bytes());
+  return Absorb(key, value.bytes());
+}
+
+Status Promotions::Load(const StateReader& state) {
+  Status absorbed;
+  Status scanned = state.Scan("", [&](std::string_view key, std::string_view value) {
+    absorbed = Absorb(key, value);
+    return absorbed.ok();
+  });
+  return scanned.ok() ? absorbed : scanned;
+}
+
+Status Promotions::Absorb(std::string_view key, std::string_view value) {
+  RecordReader k(key);
+  const std::string_view id = k.Str();
+  PromotionStepRecord s;
+  s.seq = k.U64();
+  RecordReader v(value);
+  s.step = static_cast<PromotionStep>(v.U8());
+  s.version = v.U32();
+  s.recorded_at_ns = v.I64();
+  s.principal = v.Str();
+  s.note = v.Str();
+  std::string_view drafted_event;
+  if (s.step == PromotionStep::kDrafted) drafted_event = v.Str();
+  if (s.step == PromotionStep::kPublished) {
+    s.window_from_ns = v.I64();
+    s.window_to_ns = v.I64();
+    s.rule_snapshot_seq = v.U64();
+  }
+  if (!k.done() || !v.done() || s.step > PromotionStep::kExpired || s.version == 0) {
+    return Status::Corruption("promotions: unreadable record");
+  }
+  std::unique_lock lock(mu_);
+  Entry& entry = promotions_[std::string(id)];
+  if (s.step == PromotionStep::kDrafted) {
+    if (s.version != entry.versions.size() + 1) {
+      return Status::Corruption("promotions: versions out of order for " + std::string(id));
+    }
+    const events::Event* drafted = events::GetEvent(drafted_event.data());
+    entry.versions.push_back(
+        {s.version, s.seq, std::string(View(drafted->payload_as_PromotionDrafted()->name())),
+         std::string(drafted_event)});
+  }
+  entry.steps.push_back(std::move(s));
+  return Status::Ok();
+}
+
+Result<PromotionView> Promotions::Describe(std::string_view promotion_id,
+                                           std::int64_t known_at_ns) const {
+  std::shared_lock lock(mu_);
+  auto it = promotions_.find(promotion_id);
+  if (it == promotions_.end() || it->second.steps.front().recorded_at_ns > known_at_ns) {
+    return Status::NotFound("no promotion " + std::string(promotion_id));
+  }
+  const Entry& entry = it->second;
+  PromotionView view{std::string(promotion_id)};
+  Fold fold;
+  for (const PromotionStepRecord& s : entry.steps) {
+    if (s.recorded_at_ns > known_at_ns) break;
+    fold.Step(s);
+    if (s.step == PromotionStep::kDrafted) {
+      const Version& v = entry.versions[s.version - 1];
+      view.versions.push_back({v.version, v.name, "", v.drafted_seq, v.event, {}});
+    }
+    view.versions[s.version - 1].steps.push_back(s);
+  }
+  for (PromotionVersionView& v : view.versions) v.state = fold.states[v.version - 1];
+  view.live_version = fold.live_version != 0 && !fold.ended ? fold.live_version : 0;
+  return view;
+}
+
+std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
+  const std::int64_t effective_ns = std::min(where.valid_at_ns, where.known_at_ns);
+  std::vector<LivePromotion> live;
+  std::shared_lock lock(mu_);
+  for (const auto& [id, entry] : promotions_) {
+    Fold fold;
+    for (const PromotionStepRecord& s : entry.steps) {
+      if (s.recorded_at_ns > effective_ns) break;
+      fold.Step(s);
+    }
+    if (!fold.LiveAt(where.valid_at_ns)) continue;
+    const Version& v = entry.versions[fold.live_version - 1];
+    const events::PromotionTargeting* targeting = RuleOf(v.event)->targeting();
+    if (targeting != nullptr &&
+        (!Admits(targeting->channels(), where.channel) ||
+         !Admits(targeting->regions(), where.region) || !Admits(targeting->stores(), where.store))) {
+      continue;
+    }
+    live.push_back({id, v.version, v.name, v.drafted_seq, fold.window_from_ns,
+                    StoredWindowEnd(fold.window_end_ns), v.event});
+  }
+  return live;
+}
+
+std::vector<std::string> Promotions::Ids(std::int64_t known_at_ns) const {
+  std::vector<std::string> ids;
+  std::shared_lock lock(mu_);
+  for (const auto& [id, entry] : promotions_) {
+    if (entry.steps.front().recorded_at_ns <= known_at_ns) ids.push_back(id);
+  }
+  return ids;
+}
+
+}  // namespace tillroll::projections

@@ -1,0 +1,132 @@
+#ifndef TILLROLL_PROJECTIONS_PROMOTIONS_H_
+#define TILLROLL_PROJECTIONS_PROMOTIONS_H_
+
+// promotions: each promotion's versions with their exact rules (the rule snapshot: the sealed
+// PromotionDrafted event of that version, byte for byte), its workflow steps with who took them
+// and when, and the set live at a place and time.
+//
+// Time: a workflow step (publish, pause, resume, withdraw, expire) takes effect when it is
+// recorded. A promotion is live at valid time v as known at k when, folding the steps recorded
+// at or before min(v, k), a version is published and not paused, withdrawn or expired, and its
+// published window holds v.
+//
+// Stored records: key Str(promotion_id) U64(seq); value U8(step) U32(version)
+// I64(recorded_at_ns) Str(principal) Str(note), then for a draft Str(event bytes), for a
+// publish I64(window from) I64(window to) U64(rule_snapshot_seq). Held in memory as well.
+//
+// Thread-safety: queries may run on any thread while the runner applies events.
+
+#include <cstdint>
+#include <map>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "projections/projection.h"
+
+namespace tillroll::projections {
+
+enum class PromotionStep : std::uint8_t {
+  kDrafted,
+  kSubmitted,
+  kApproved,
+  kRejected,
+  kPublished,
+  kPaused,
+  kResumed,
+  kWithdrawn,
+  kExpired,
+};
+std::string_view PromotionStepName(PromotionStep step);
+
+// One workflow step as recorded.
+struct PromotionStepRecord {
+  PromotionStep step = PromotionStep::kDrafted;
+  std::uint32_t version = 0;
+  Sequence seq = 0;
+  std::int64_t recorded_at_ns = 0;
+  std::string principal;
+  std::string note;  // the reason or note the step carried
+  std::int64_t window_from_ns = 0;  // publish only
+  std::int64_t window_to_ns = 0;    // publish only; 0 open-ended
+  Sequence rule_snapshot_seq = 0;   // publish only
+};
+
+// The state of one version: "drafted", "submitted", "approved", "rejected", "published",
+// "paused", "superseded", "withdrawn" or "expired".
+struct PromotionVersionView {
+  std::uint32_t version = 0;
+  std::string name;
+  std::string state;
+  Sequence rule_snapshot_seq = 0;  // the version's PromotionDrafted
+  std::string rule_event;          // that event's sealed bytes
+  std::vector<PromotionStepRecord> steps;
+};
+
+struct PromotionView {
+  std::string promotion_id;
+  std::uint32_t live_version = 0;  // 0 when none is published and live
+  std::vector<PromotionVersionView> versions;
+};
+
+// A promotion live at a place and time, with the rule snapshot that prices it.
+struct LivePromotion {
+  std::string promotion_id;
+  std::uint32_t version = 0;
+  std::string name;
+  Sequence rule_snapshot_seq = 0;
+  std::int64_t window_from_ns = 0;
+  std::int64_t window_to_ns = 0;
+  std::string rule_event;  // sealed PromotionDrafted bytes
+};
+
+struct PlaceAndTime {
+  std::string_view channel;  // empty: only promotions not restricted to channels
+  std::string_view region;
+  std::string_view store;
+  std::int64_t valid_at_ns = 0;
+  std::int64_t known_at_ns = INT64_MAX;
+};
+
+class Promotions final : public Projection {
+ public:
+  static constexpr std::string_view kName = "promotions";
+  static constexpr std::uint32_t kCodeVersion = 1;
+
+  std::string_view name() const override { return kName; }
+  std::uint32_t code_version() const override { return kCodeVersion; }
+  Status Apply(const LoggedEvent& logged, StateWriter& state) override;
+  Status Load(const StateReader& state) override;
+
+  // The promotion as known at known_at. NotFound when it was not drafted by then.
+  Result<PromotionView> Describe(std::string_view promotion_id, std::int64_t known_at_ns) const;
+  // Promotions live at the place and time, ordered by id.
+  std::vector<LivePromotion> Live(const PlaceAndTime& where) const;
+  // Ids of every promotion drafted by known_at, in order.
+  std::vector<std::string> Ids(std::int64_t known_at_ns) const;
+
+ private:
+  struct Version {
+    std::uint32_t version = 0;
+    Sequence drafted_seq = 0;
+    std::string name;
+    std::string event;  // sealed PromotionDrafted bytes
+  };
+  struct Entry {
+    std::vector<Version> versions;          // version v at index v - 1
+    std::vector<PromotionStepRecord> steps;  // in sequence order
+  };
+  struct Fold;
+
+  Status Absorb(std::string_view key, std::string_view value);
+  Status CheckStep(const events::Event& event, PromotionStep step, std::string_view id,
+                   std::uint32_t version, Sequence snapshot_seq) const;
+
+  mutable std::shared_mutex mu_;
+  std::map<std::string, Entry, std::less<>> promotions_;
+};
+
+}  // namespace tillroll::projections
+
+#endif  // TILLROLL_PROJECTIONS_PROMOTIONS_H_
