@@ -1,5 +1,8 @@
 #include "projections/publication.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "projections/folding.h"
 #include "projections/record_coding.h"
 
@@ -94,6 +97,9 @@ Result<std::vector<PublicationRow>> Publication::AsOf(std::string_view artifact,
   });
   if (!scanned.ok()) return scanned;
   if (!bad.ok()) return bad;
+  std::sort(rows.begin(), rows.end(), [](const PublicationRow& x, const PublicationRow& y) {
+    return std::tie(x.artifact, x.destination) < std::tie(y.artifact, y.destination);
+  });
   return rows;
 }
 
