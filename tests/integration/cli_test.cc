@@ -144,3 +144,88 @@ TEST_CASE("CLI: reading a ledger that does not exist is 'not found' (exit 3)", "
 
 }  // namespace
 }  // namespace tillroll
+
+namespace tillroll {
+namespace {
+
+std::string WindowPrice(const std::string& scope, int amount, long long from_ns, long long to_ns) {
+  return R"({"stream":"price/4711","payload_type":"PriceSet","payload":{"sku":"4711",)" +
+         scope + R"("amount_minor":)" + std::to_string(amount) +
+         R"(,"currency":"EUR","valid":{"from_ns":)" + std::to_string(from_ns) +
+         R"(,"to_ns":)" + std::to_string(to_ns) + "}}}\n";
+}
+
+std::string Field(const std::string& json, const std::string& name) {
+  const std::string key = "\"" + name + "\":";
+  const std::size_t at = json.find(key);
+  if (at == std::string::npos) return "";
+  const std::size_t begin = at + key.size();
+  return json.substr(begin, json.find_first_of(",}", begin) - begin);
+}
+
+TEST_CASE("CLI: price answers for a place and a valid time, as JSON or a table", "[cli]") {
+  TempDir dir;
+  // 2026-03-01 .. 2026-03-05 list price 1000; a store price 1100; a markdown on 2026-03-03.
+  const long long march1 = 1'772'323'200'000'000'000LL;
+  const long long day = 86'400'000'000'000LL;
+  Run appended = Tillroll(
+      dir, "append",
+      WindowPrice("", 1000, march1, 0) +
+          WindowPrice(R"("scope":{"level":"Store","store":"store-12"},)", 1100, march1, 0) +
+          WindowPrice(R"("price_type":"Markdown",)", 800, march1 + 2 * day, march1 + 3 * day));
+  REQUIRE(appended.exit_code == 0);
+
+  Run store = Tillroll(dir, "price --sku 4711 --channel pos --store store-12 "
+                            "--valid-at 2026-03-02T10:00:00Z");
+  INFO(store.err);
+  REQUIRE(store.exit_code == 0);
+  CHECK(Field(store.out, "amount_minor") == "1100");
+  CHECK(Field(store.out, "price_event_seq") == "2");
+  Run markdown = Tillroll(dir, "price --sku 4711 --store store-12 --valid-at 2026-03-03T10:00:00Z");
+  CHECK(Field(markdown.out, "amount_minor") == "800");
+  Run table = Tillroll(dir, "price --sku 4711 --valid-at 2026-03-02T00:00:00Z --format table");
+  CHECK(table.exit_code == 0);
+  CHECK(table.out.find("amount_minor") != std::string::npos);
+  CHECK(table.out.find("1000") != std::string::npos);
+
+  // Known before anything was recorded: not found.
+  Run before = Tillroll(dir, "price --sku 4711 --valid-at 2026-03-02T00:00:00Z "
+                             "--known-at 2020-01-01T00:00:00Z");
+  CHECK(before.exit_code == 3);
+  CHECK(Tillroll(dir, "price --sku 9999").exit_code == 3);
+  Run bad_time = Tillroll(dir, "price --sku 4711 --valid-at yesterday");
+  CHECK(bad_time.exit_code == 2);
+  CHECK(bad_time.err.find("--valid-at") != std::string::npos);
+  CHECK(Tillroll(dir, "order R-404").exit_code == 3);
+  CHECK(Tillroll(dir, "promotion NOPE").exit_code == 3);
+}
+
+TEST_CASE("CLI: digest equals the digest after a side-by-side or in-place rebuild", "[cli]") {
+  TempDir dir;
+  REQUIRE(Tillroll(dir, "append", Price("4711", 1299) + Price("42", 199) + Price("4711", 999))
+              .exit_code == 0);
+  Run digest = Tillroll(dir, "digest price_book");
+  REQUIRE(digest.exit_code == 0);
+  const std::string sha = Field(digest.out, "sha256");
+  CHECK(sha.size() == 66);  // 64 hex digits in quotes
+  CHECK(Field(digest.out, "checkpoint") == "3");
+
+  Run side = Tillroll(dir, "rebuild --side-by-side price_book");
+  INFO(side.err);
+  REQUIRE(side.exit_code == 0);
+  CHECK(Field(side.out, "sha256") == sha);
+  CHECK(Field(side.out, "generation") == "\"price_book.2\"");
+  // Without a terminal, progress comes as log lines.
+  CHECK(side.err.find("price_book: done at 3/3") != std::string::npos);
+  Run all = Tillroll(dir, "rebuild --all");
+  REQUIRE(all.exit_code == 0);
+  CHECK(Lines(all.out) == 5);
+  CHECK(Field(Tillroll(dir, "digest price_book").out, "sha256") == sha);
+
+  CHECK(Tillroll(dir, "rebuild no_such").exit_code == 2);
+  CHECK(Tillroll(dir, "digest no_such").exit_code == 2);
+  CHECK(Tillroll(dir, "rebuild").exit_code == 2);
+}
+
+}  // namespace
+}  // namespace tillroll
