@@ -41,6 +41,7 @@
 
 #include "engine/event_log.h"
 #include "schemas/envelope_generated.h"
+#include "tests/crash/child_process.h"
 #include "tests/support/test_support.h"
 
 namespace tillroll {
@@ -53,93 +54,7 @@ constexpr int kRunMsMax = 150;
 // One kill in this many lands at a random point of the child's start instead: while it opens
 // the log, recovers its write-ahead log, re-indexes and re-appends acknowledged events.
 constexpr std::uint64_t kStartupKillOneIn = 4;
-constexpr std::chrono::seconds kStartTimeout{120};
 constexpr std::size_t kReadChunkEvents = 10'000;
-constexpr int kExitExecFailed = 127;
-
-std::optional<std::uint64_t> EnvNumber(const char* name) {
-  const char* text = std::getenv(name);
-  if (text == nullptr || *text == '\0') return std::nullopt;
-  const char* end = text + std::strlen(text);
-  std::uint64_t value = 0;
-  auto [ptr, ec] = std::from_chars(text, end, value);
-  if (ec != std::errc() || ptr != end) FAIL(name << " is not a number: '" << text << "'");
-  return value;
-}
-
-// Not testing::TempDir: the folder of a failed run is kept for a post-mortem.
-std::filesystem::path MakeTempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "tillroll-crash-XXXXXX").string();
-  REQUIRE(mkdtemp(pattern.data()) != nullptr);
-  return pattern;
-}
-
-// A running tillroll-crash-child, its stdout on a pipe to us. Killed and reaped at the latest
-// when this goes away, so that a failing check leaves no child appending.
-class ChildProcess {
- public:
-  explicit ChildProcess(const std::vector<std::string>& args) {
-    std::vector<char*> argv;
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    int fds[2];
-    REQUIRE(pipe2(fds, O_CLOEXEC) == 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      // Only async-signal-safe calls between fork and exec: the parent has threads.
-      dup2(fds[1], STDOUT_FILENO);
-      execv(argv[0], argv.data());
-      _exit(kExitExecFailed);
-    }
-    close(fds[1]);
-    stdout_fd_ = fds[0];
-    REQUIRE(pid_ > 0);
-  }
-  ~ChildProcess() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      Reap();
-    }
-    close(stdout_fd_);
-  }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  // Waits for the child's "appending" line; false if the child ended before it.
-  bool WaitAppending() const {
-    pollfd readable{stdout_fd_, POLLIN, 0};
-    const int timeout_ms = static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(kStartTimeout).count());
-    int ready = 0;
-    do {
-      ready = poll(&readable, 1, timeout_ms);
-    } while (ready < 0 && errno == EINTR);
-    REQUIRE(ready >= 0);
-    if (ready == 0) FAIL("the child did not start appending within " << timeout_ms << " ms");
-    char c = 0;
-    return read(stdout_fd_, &c, 1) == 1;
-  }
-
-  // Kills the child and returns its wait status.
-  int Kill() {
-    REQUIRE(kill(pid_, SIGKILL) == 0);
-    return Reap();
-  }
-
- private:
-  int Reap() {
-    int status = 0;
-    pid_t waited = 0;
-    do {
-      waited = waitpid(pid_, &status, 0);
-    } while (waited < 0 && errno == EINTR);
-    pid_ = -1;
-    return status;
-  }
-
-  pid_t pid_ = -1;
-  int stdout_fd_ = -1;
-};
 
 // The test fails unless the child died of our SIGKILL, not by itself.
 void ExpectKilled(int wait_status) {
