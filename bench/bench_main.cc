@@ -7,7 +7,7 @@
 
 int main(int argc, char** argv) {
   using namespace tillroll::bench;
-  CLI::App app{"tillroll-bench - append and replay benchmarks with same-run baselines"};
+  CLI::App app{"tillroll-bench - log and projection benchmarks with same-run baselines"};
   app.require_subcommand(1);
   BenchOptions options;
   options.dir = std::filesystem::temp_directory_path();
@@ -25,11 +25,21 @@ int main(int argc, char** argv) {
   CLI::App* replay =
       app.add_subcommand("replay", "scan + decode + chain verification of 2M events");
   add_common(replay);
+  CLI::App* asof = app.add_subcommand(
+      "asof",
+      "asof_price: point-in-time price lookups at ~1M and ~10M generated events (--events sets "
+      "the larger); price_book_memory: the loaded price book of 1M SKUs");
+  add_common(asof);
+  CLI::App* rebuild = app.add_subcommand(
+      "rebuild", "rebuild_price_book over a generated history of --events (default 10M)");
+  add_common(rebuild);
   CLI::App* all = app.add_subcommand("all", "every suite");
   add_common(all);
   CLI11_PARSE(app, argc, argv);
   int rc = 0;
   if (*append || *all) rc |= RunAppendSuite(options);
   if (*replay || *all) rc |= RunReplaySuite(options);
+  if (*asof || *all) rc |= RunAsOfSuite(options);
+  if (*rebuild || *all) rc |= RunRebuildSuite(options);
   return rc;
 }

@@ -63,6 +63,8 @@ std::uint64_t RssBytes();
 
 int RunAppendSuite(const BenchOptions& options);
 int RunReplaySuite(const BenchOptions& options);
+int RunAsOfSuite(const BenchOptions& options);
+int RunRebuildSuite(const BenchOptions& options);
 
 }  // namespace tillroll::bench
 
