@@ -19,7 +19,9 @@ inline std::string_view View(const flatbuffers::String* s) {
 
 // The end of a valid-time window; an open end (to_ns = 0) is the end of time.
 inline std::int64_t WindowEnd(std::int64_t to_ns) { return to_ns == 0 ? INT64_MAX : to_ns; }
-inline std::int64_t StoredWindowEnd(std::int64_t end_ns) { return end_ns == INT64_MAX ? 0 : end_ns; }
+inline std::int64_t StoredWindowEnd(std::int64_t end_ns) {
+  return end_ns == INT64_MAX ? 0 : end_ns;
+}
 
 // The error Apply returns for an event it cannot fold; the runner adds the sequence.
 inline Status CannotApply(std::string reason) { return Status::InvalidArgument(std::move(reason)); }

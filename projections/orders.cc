@@ -34,8 +34,9 @@ Status Orders::Apply(const LoggedEvent& logged, StateWriter& state) {
       return CannotApply("order_id: return " + std::string(ret->return_id()->string_view()) +
                          " is against order " + std::string(order_id) + ", which has no sale");
     }
-    state.Put(RecordWriter().Str(order_id).U64(logged.seq).bytes(),
-              RecordWriter().Str(ret->return_id()->string_view()).I64(event.recorded_at_ns()).bytes());
+    state.Put(
+        RecordWriter().Str(order_id).U64(logged.seq).bytes(),
+        RecordWriter().Str(ret->return_id()->string_view()).I64(event.recorded_at_ns()).bytes());
   }
   return Status::Ok();
 }
@@ -43,22 +44,24 @@ Status Orders::Apply(const LoggedEvent& logged, StateWriter& state) {
 Result<OrderRecord> Orders::Find(std::string_view order_id, std::int64_t known_at_ns) const {
   OrderRecord order{std::string(order_id)};
   Status bad;
-  Status scanned = state_->Scan(
-      RecordWriter().Str(order_id).Release(), [&](std::string_view key, std::string_view value) {
-        RecordReader k(key);
-        k.Str();
-        const Sequence seq = k.U64();
-        RecordReader v(value);
-        if (seq == 0) {
-          order.sale_seq = v.U64();
-          order.sale_recorded_at_ns = v.I64();
-        } else {
-          OrderRecord::Return r{seq, std::string(v.Str()), v.I64()};
-          if (r.recorded_at_ns <= known_at_ns) order.returns.push_back(std::move(r));
-        }
-        if (!k.done() || !v.done()) bad = Status::Corruption("orders: unreadable record");
-        return bad.ok();
-      });
+  Status scanned = state_->Scan(RecordWriter().Str(order_id).Release(),
+                                [&](std::string_view key, std::string_view value) {
+                                  RecordReader k(key);
+                                  k.Str();
+                                  const Sequence seq = k.U64();
+                                  RecordReader v(value);
+                                  if (seq == 0) {
+                                    order.sale_seq = v.U64();
+                                    order.sale_recorded_at_ns = v.I64();
+                                  } else {
+                                    OrderRecord::Return r{seq, std::string(v.Str()), v.I64()};
+                                    if (r.recorded_at_ns <= known_at_ns)
+                                      order.returns.push_back(std::move(r));
+                                  }
+                                  if (!k.done() || !v.done())
+                                    bad = Status::Corruption("orders: unreadable record");
+                                  return bad.ok();
+                                });
   if (!scanned.ok()) return scanned;
   if (!bad.ok()) return bad;
   if (order.sale_seq == 0 || order.sale_recorded_at_ns > known_at_ns) {

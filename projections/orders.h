@@ -43,6 +43,7 @@ class Orders final : public Projection {
   // InvalidArgument for a second sale of one order id, or a return against an order with no
   // sale.
   Status Apply(const LoggedEvent& logged, StateWriter& state) override;
+  bool reads_while_applying() const override { return true; }
 
   // The order as known at known_at. NotFound when its sale was not recorded by then.
   Result<OrderRecord> Find(std::string_view order_id, std::int64_t known_at_ns) const;

@@ -40,8 +40,7 @@ Status CheckScope(const events::Scope* scope) {
   if (scope == nullptr || scope->level() == events::ScopeLevel::Global) return Status::Ok();
   if (scope->level() > events::ScopeLevel::Store) return CannotApply("scope.level: unknown level");
   if (ScopeName(scope).empty()) {
-    return CannotApply("scope: a " +
-                       std::string(events::EnumNameScopeLevel(scope->level())) +
+    return CannotApply("scope: a " + std::string(events::EnumNameScopeLevel(scope->level())) +
                        " scope needs its " +
                        std::string(events::EnumNameScopeLevel(scope->level())) + " name");
   }
@@ -128,7 +127,8 @@ Status PriceBook::ApplySet(Sequence seq, const events::Event& event, StateWriter
   RecordWriter value;
   value.U8(kKindSet)
       .U8(static_cast<std::uint8_t>(set.price_type()))
-      .U8(static_cast<std::uint8_t>(set.scope() ? set.scope()->level() : events::ScopeLevel::Global))
+      .U8(static_cast<std::uint8_t>(set.scope() ? set.scope()->level()
+                                                : events::ScopeLevel::Global))
       .Str(ScopeName(set.scope()))
       .I64(set.valid() ? set.valid()->from_ns() : 0)
       .I64(WindowEnd(set.valid() ? set.valid()->to_ns() : 0))
@@ -278,8 +278,7 @@ Result<PriceAnswer> PriceBook::SellingPrice(const PriceQuery& query) const {
   return Resolve(query, kSelling);
 }
 
-Result<PriceAnswer> PriceBook::PriceOfType(const PriceQuery& query,
-                                           events::PriceType type) const {
+Result<PriceAnswer> PriceBook::PriceOfType(const PriceQuery& query, events::PriceType type) const {
   const std::array<events::PriceType, 1> types = {type};
   return Resolve(query, types);
 }

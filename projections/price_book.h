@@ -97,8 +97,8 @@ class PriceBook final : public Projection {
   std::optional<std::uint32_t> FindScope(events::ScopeLevel level, std::string_view name) const;
   std::uint32_t InternScope(events::ScopeLevel level, std::string_view name);
   PriceAnswer Answer(std::string_view sku, const Decision& d) const;
-  Result<PriceAnswer> Resolve(const PriceQuery& query, std::span<const events::PriceType> types)
-      const;
+  Result<PriceAnswer> Resolve(const PriceQuery& query,
+                              std::span<const events::PriceType> types) const;
   Status ApplySet(Sequence seq, const events::Event& event, StateWriter& state);
   Status ApplyRetracted(Sequence seq, const events::Event& event, StateWriter& state);
 

@@ -31,9 +31,9 @@ class StateReader {
   virtual ~StateReader() = default;
   // Calls visit(key, value) for each record whose key starts with `prefix`, in key order, until
   // it returns false. Unavailable on an I/O error.
-  virtual Status Scan(std::string_view prefix,
-                      const std::function<bool(std::string_view, std::string_view)>& visit)
-      const = 0;
+  virtual Status Scan(
+      std::string_view prefix,
+      const std::function<bool(std::string_view, std::string_view)>& visit) const = 0;
   virtual Result<std::optional<std::string>> Get(std::string_view key) const = 0;
 };
 
@@ -67,6 +67,10 @@ class Projection {
   // unknown order, an approval of a version never drafted): the runner stops there and names
   // the sequence; it never skips an event.
   virtual Status Apply(const LoggedEvent& logged, StateWriter& state) = 0;
+
+  // Whether Apply calls StateWriter::Get. A projection that never reads while applying gets a
+  // plain write batch, which is cheaper than one that indexes its writes for reading.
+  virtual bool reads_while_applying() const { return false; }
 
   // Rebuilds in-memory indexes from the stored state; called once, before any Apply.
   // Corruption when a stored record cannot be decoded.

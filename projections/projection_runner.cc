@@ -18,9 +18,8 @@ constexpr std::size_t kFollowEvents = 4096;
 constexpr auto kFollowWait = std::chrono::milliseconds(100);
 constexpr auto kProgressInterval = std::chrono::seconds(1);
 
-constexpr std::array<std::string_view, 5> kNames = {PriceBook::kName, Promotions::kName,
-                                                    Liabilities::kName, Orders::kName,
-                                                    Publication::kName};
+constexpr std::array<std::string_view, 5> kNames = {
+    PriceBook::kName, Promotions::kName, Liabilities::kName, Orders::kName, Publication::kName};
 
 std::unique_ptr<Projection> MakeProjection(std::string_view name,
                                            std::shared_ptr<const StateReader> state) {
@@ -64,7 +63,8 @@ class ProgressMeter {
  private:
   void Report(std::chrono::steady_clock::time_point now) {
     const double elapsed_s = std::chrono::duration<double>(now - start_).count();
-    progress_.events_per_s = elapsed_s > 0 ? static_cast<double>(progress_.applied_count) / elapsed_s : 0;
+    progress_.events_per_s =
+        elapsed_s > 0 ? static_cast<double>(progress_.applied_count) / elapsed_s : 0;
     const double remaining = static_cast<double>(progress_.target_seq - progress_.applied_seq);
     progress_.eta_s = progress_.events_per_s > 0 ? remaining / progress_.events_per_s : 0;
     report_(progress_);
@@ -91,8 +91,8 @@ struct ProjectionRunner::Target {
   std::shared_ptr<StateSlot> slot;
   std::shared_ptr<Projection> projection;
   std::unique_ptr<StateBatch> batch;
-  Sequence checkpoint = 0;  // committed
-  Sequence applied = 0;     // applied to the batch
+  Sequence checkpoint = 0;   // committed
+  Sequence applied = 0;      // applied to the batch
   Served* served = nullptr;  // the serving entry to keep informed; null for a new generation
   Status error;
 };
@@ -151,8 +151,8 @@ Status ProjectionRunner::ApplyEvent(Target& target, const LoggedEvent& logged) {
   return Status::Ok();
 }
 
-Status ProjectionRunner::ApplyRange(std::span<Target> targets, Sequence to,
-                                    std::string_view label, const ProgressFn& progress) {
+Status ProjectionRunner::ApplyRange(std::span<Target> targets, Sequence to, std::string_view label,
+                                    const ProgressFn& progress) {
   Sequence from = to;
   for (const Target& t : targets) from = std::min(from, t.applied);
   if (from >= to) return Status::Ok();
@@ -229,7 +229,8 @@ std::vector<ProjectionRunner::Target> ProjectionRunner::HealthyTargets() {
   std::lock_guard<std::mutex> lock(served_mu_);
   for (Served& s : served_) {
     if (!s.error.empty()) continue;
-    targets.push_back({s.name, s.slot, s.projection, s.slot->NewBatch(), s.checkpoint,
+    targets.push_back({s.name, s.slot, s.projection,
+                       s.slot->NewBatch(s.projection->reads_while_applying()), s.checkpoint,
                        s.checkpoint, &s});
   }
   return targets;
@@ -242,7 +243,8 @@ Status ProjectionRunner::RebuildLocked(std::size_t index, RebuildMode mode,
   Result<std::shared_ptr<StateSlot>> slot = store_->NewGeneration(served.name);
   if (!slot.ok()) return slot.status();
   std::shared_ptr<Projection> projection = MakeProjection(served.name, *slot);
-  Target target{served.name, *slot, projection, (*slot)->NewBatch()};
+  Target target{served.name, *slot, projection,
+                (*slot)->NewBatch(projection->reads_while_applying())};
   auto swap = [&]() -> Status {
     if (Status s = store_->Promote(served.name, *slot); !s.ok()) return s;
     std::lock_guard<std::mutex> lock(served_mu_);
@@ -325,8 +327,8 @@ std::vector<ProjectionState> ProjectionRunner::State() const {
   std::lock_guard<std::mutex> lock(served_mu_);
   std::vector<ProjectionState> states;
   for (const Served& s : served_) {
-    states.push_back({s.name, s.slot->family_name(), s.checkpoint,
-                      s.projection->code_version(), s.error});
+    states.push_back(
+        {s.name, s.slot->family_name(), s.checkpoint, s.projection->code_version(), s.error});
   }
   return states;
 }

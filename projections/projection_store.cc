@@ -58,8 +58,7 @@ StateSlot::~StateSlot() {
 }
 
 Status StateSlot::Scan(std::string_view prefix,
-                       const std::function<bool(std::string_view, std::string_view)>& visit)
-    const {
+                       const std::function<bool(std::string_view, std::string_view)>& visit) const {
   const std::string raw_prefix = StateKey(prefix);
   std::unique_ptr<rocksdb::Iterator> it(
       shared_->db->NewIterator(rocksdb::ReadOptions(), Family(family_)));
@@ -71,8 +70,7 @@ Status StateSlot::Scan(std::string_view prefix,
 
 Result<std::optional<std::string>> StateSlot::GetRaw(std::string_view raw_key) const {
   std::string value;
-  rocksdb::Status s =
-      shared_->db->Get(rocksdb::ReadOptions(), Family(family_), raw_key, &value);
+  rocksdb::Status s = shared_->db->Get(rocksdb::ReadOptions(), Family(family_), raw_key, &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "reading projection state");
   return std::optional<std::string>(std::move(value));
@@ -102,43 +100,60 @@ Result<std::uint32_t> StateSlot::CodeVersion() const {
   return version;
 }
 
-std::unique_ptr<StateBatch> StateSlot::NewBatch() {
-  return std::unique_ptr<StateBatch>(new StateBatch(this));
+std::unique_ptr<StateBatch> StateSlot::NewBatch(bool readable) {
+  return std::unique_ptr<StateBatch>(new StateBatch(this, readable));
 }
 
 struct StateBatch::Impl {
-  rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+  explicit Impl(bool readable) {
+    if (readable) {
+      indexed = std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0,
+                                                               /*overwrite_key=*/true);
+    }
+  }
+  rocksdb::WriteBatch* batch() { return indexed ? indexed->GetWriteBatch() : &plain; }
+  void Clear() { indexed ? indexed->Clear() : plain.Clear(); }
+
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> indexed;  // when readable
+  rocksdb::WriteBatch plain;
+  std::string key;  // reused buffer for the stored form of a key
 };
 
-StateBatch::StateBatch(StateSlot* slot) : slot_(slot), impl_(std::make_unique<Impl>()) {}
+StateBatch::StateBatch(StateSlot* slot, bool readable)
+    : slot_(slot), impl_(std::make_unique<Impl>(readable)) {}
 StateBatch::~StateBatch() = default;
 
 void StateBatch::Put(std::string_view key, std::string_view value) {
-  rocksdb::Status s = impl_->batch.Put(Family(slot_->family_), StateKey(key), value);
+  impl_->key.assign(1, kStatePrefix);
+  impl_->key.append(key);
+  rocksdb::Status s = impl_->indexed
+                          ? impl_->indexed->Put(Family(slot_->family_), impl_->key, value)
+                          : impl_->plain.Put(Family(slot_->family_), impl_->key, value);
   TR_ASSERT(s.ok());
   ++put_count_;
 }
 
 Result<std::optional<std::string>> StateBatch::Get(std::string_view key) {
+  TR_ASSERT(impl_->indexed != nullptr);  // only readable batches are read
   std::string value;
-  rocksdb::Status s = impl_->batch.GetFromBatchAndDB(
-      slot_->shared_->db.get(), rocksdb::ReadOptions(), Family(slot_->family_), StateKey(key),
-      &value);
+  rocksdb::Status s =
+      impl_->indexed->GetFromBatchAndDB(slot_->shared_->db.get(), rocksdb::ReadOptions(),
+                                        Family(slot_->family_), StateKey(key), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocks(s, "reading projection state");
   return std::optional<std::string>(std::move(value));
 }
 
 Status StateBatch::Commit(Sequence checkpoint, std::uint32_t code_version) {
-  rocksdb::WriteBatch* batch = impl_->batch.GetWriteBatch();
-  rocksdb::Status s = batch->Put(Family(slot_->family_), kCheckpointKey,
-                                 RecordWriter().U64(checkpoint).bytes());
+  rocksdb::WriteBatch* batch = impl_->batch();
+  rocksdb::Status s =
+      batch->Put(Family(slot_->family_), kCheckpointKey, RecordWriter().U64(checkpoint).bytes());
   if (s.ok()) {
     s = batch->Put(Family(slot_->family_), kCodeVersionKey,
                    RecordWriter().U32(code_version).bytes());
   }
   if (s.ok()) s = slot_->shared_->db->Write(ProjectionWriteOptions(), batch);
-  impl_->batch.Clear();
+  impl_->Clear();
   put_count_ = 0;
   return FromRocks(s, ("writing projection " + slot_->family_name_).c_str());
 }
@@ -185,8 +200,7 @@ Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::filesy
 Result<std::shared_ptr<StateSlot>> ProjectionStore::CreateSlot(const std::string& family_name) {
   std::lock_guard<std::mutex> lock(shared_->families_mu);
   rocksdb::ColumnFamilyHandle* handle = nullptr;
-  rocksdb::Status s =
-      shared_->db->CreateColumnFamily(LogFamilyOptions(), family_name, &handle);
+  rocksdb::Status s = shared_->db->CreateColumnFamily(LogFamilyOptions(), family_name, &handle);
   if (!s.ok()) return FromRocks(s, ("creating " + family_name).c_str());
   return std::shared_ptr<StateSlot>(new StateSlot(shared_, handle, family_name));
 }
@@ -224,8 +238,8 @@ Status ProjectionStore::Promote(std::string_view projection,
                                 const std::shared_ptr<StateSlot>& slot) {
   rocksdb::WriteOptions options = ProjectionWriteOptions();
   options.sync = true;  // the old generation is dropped next: the switch must come first
-  rocksdb::Status s = shared_->db->Put(options, kServingPrefix + std::string(projection),
-                                       slot->family_name());
+  rocksdb::Status s =
+      shared_->db->Put(options, kServingPrefix + std::string(projection), slot->family_name());
   if (!s.ok()) return FromRocks(s, "switching projection generations");
   for (auto& [name, serving] : serving_) {
     if (name != projection) continue;

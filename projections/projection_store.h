@@ -34,8 +34,7 @@ class StateSlot : public StateReader {
   const std::string& family_name() const { return family_name_; }
 
   Status Scan(std::string_view prefix,
-              const std::function<bool(std::string_view, std::string_view)>& visit)
-      const override;
+              const std::function<bool(std::string_view, std::string_view)>& visit) const override;
   Result<std::optional<std::string>> Get(std::string_view key) const override;
 
   // The last sequence applied to this state (0 when empty) and the code version that wrote it
@@ -43,8 +42,9 @@ class StateSlot : public StateReader {
   Result<Sequence> Checkpoint() const;
   Result<std::uint32_t> CodeVersion() const;
 
-  // A batch of writes to this slot, committed atomically together with its checkpoint.
-  std::unique_ptr<StateBatch> NewBatch();
+  // A batch of writes to this slot, committed atomically together with its checkpoint. Only a
+  // batch made `readable` answers Get (from its own writes, then the stored state).
+  std::unique_ptr<StateBatch> NewBatch(bool readable = false);
 
  private:
   friend class ProjectionStore;
@@ -72,7 +72,7 @@ class StateBatch : public StateWriter {
 
  private:
   friend class StateSlot;
-  explicit StateBatch(StateSlot* slot);
+  StateBatch(StateSlot* slot, bool readable);
   struct Impl;
   StateSlot* slot_;
   std::unique_ptr<Impl> impl_;

@@ -35,8 +35,8 @@ std::optional<StepFields> StepOf(const events::Event& event) {
     }
     case Payload::PromotionSubmitted: {
       const auto* p = event.payload_as_PromotionSubmitted();
-      return StepFields{PromotionStep::kSubmitted, p->promotion_id()->string_view(),
-                        p->version(), View(p->note())};
+      return StepFields{PromotionStep::kSubmitted, p->promotion_id()->string_view(), p->version(),
+                        View(p->note())};
     }
     case Payload::PromotionApproved: {
       const auto* p = event.payload_as_PromotionApproved();
@@ -80,9 +80,9 @@ const events::PromotionRule* RuleOf(const std::string& drafted_event) {
 }  // namespace
 
 std::string_view PromotionStepName(PromotionStep step) {
-  static constexpr std::string_view kNames[] = {"drafted",   "submitted", "approved",
-                                                "rejected",  "published", "paused",
-                                                "resumed",   "withdrawn", "expired"};
+  static constexpr std::string_view kNames[] = {"drafted",  "submitted", "approved",
+                                                "rejected", "published", "paused",
+                                                "resumed",  "withdrawn", "expired"};
   return kNames[static_cast<std::size_t>(step)];
 }
 
@@ -138,9 +138,8 @@ Status Promotions::CheckStep(const events::Event& event, PromotionStep step, std
   const std::size_t known = it == promotions_.end() ? 0 : it->second.versions.size();
   if (step == PromotionStep::kDrafted) {
     if (version != known + 1) {
-      return CannotApply("version: promotion " + std::string(id) + " has " +
-                         std::to_string(known) + " version(s); a new draft must be version " +
-                         std::to_string(known + 1));
+      return CannotApply("version: promotion " + std::string(id) + " has " + std::to_string(known) +
+                         " version(s); a new draft must be version " + std::to_string(known + 1));
     }
     const auto* drafted = event.payload_as_PromotionDrafted();
     if (!IsCurrencyCode(View(drafted->rule()->currency()))) {
@@ -228,9 +227,9 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
       return Status::Corruption("promotions: versions out of order for " + std::string(id));
     }
     const events::Event* drafted = events::GetEvent(drafted_event.data());
-    entry.versions.push_back(
-        {s.version, s.seq, std::string(View(drafted->payload_as_PromotionDrafted()->name())),
-         std::string(drafted_event)});
+    entry.versions.push_back({s.version, s.seq,
+                              std::string(View(drafted->payload_as_PromotionDrafted()->name())),
+                              std::string(drafted_event)});
   }
   entry.steps.push_back(std::move(s));
   return Status::Ok();
@@ -273,9 +272,9 @@ std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
     if (!fold.LiveAt(where.valid_at_ns)) continue;
     const Version& v = entry.versions[fold.live_version - 1];
     const events::PromotionTargeting* targeting = RuleOf(v.event)->targeting();
-    if (targeting != nullptr &&
-        (!Admits(targeting->channels(), where.channel) ||
-         !Admits(targeting->regions(), where.region) || !Admits(targeting->stores(), where.store))) {
+    if (targeting != nullptr && (!Admits(targeting->channels(), where.channel) ||
+                                 !Admits(targeting->regions(), where.region) ||
+                                 !Admits(targeting->stores(), where.store))) {
       continue;
     }
     live.push_back({id, v.version, v.name, v.drafted_seq, fold.window_from_ns,

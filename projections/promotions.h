@@ -47,7 +47,7 @@ struct PromotionStepRecord {
   Sequence seq = 0;
   std::int64_t recorded_at_ns = 0;
   std::string principal;
-  std::string note;  // the reason or note the step carried
+  std::string note;                 // the reason or note the step carried
   std::int64_t window_from_ns = 0;  // publish only
   std::int64_t window_to_ns = 0;    // publish only; 0 open-ended
   Sequence rule_snapshot_seq = 0;   // publish only
@@ -114,7 +114,7 @@ class Promotions final : public Projection {
     std::string event;  // sealed PromotionDrafted bytes
   };
   struct Entry {
-    std::vector<Version> versions;          // version v at index v - 1
+    std::vector<Version> versions;           // version v at index v - 1
     std::vector<PromotionStepRecord> steps;  // in sequence order
   };
   struct Fold;

@@ -9,8 +9,7 @@
 namespace tillroll::projections {
 namespace {
 
-constexpr std::string_view kStateNames[] = {"requested", "acknowledged", "failed",
-                                            "dead_lettered"};
+constexpr std::string_view kStateNames[] = {"requested", "acknowledged", "failed", "dead_lettered"};
 
 struct Delivery {
   std::uint8_t state;
@@ -25,20 +24,36 @@ struct Delivery {
 
 std::optional<Delivery> DeliveryOf(const events::Event& event) {
   if (const auto* p = event.payload_as_PublicationRequested()) {
-    return Delivery{0, p->artifact()->string_view(), p->destination()->string_view(),
-                    p->artifact_seq(), 0, View(p->external_id())};
+    return Delivery{
+        0, p->artifact()->string_view(), p->destination()->string_view(), p->artifact_seq(),
+        0, View(p->external_id())};
   }
   if (const auto* p = event.payload_as_PublicationAcknowledged()) {
-    return Delivery{1, p->artifact()->string_view(), p->destination()->string_view(),
-                    p->artifact_seq(), p->attempt(), View(p->external_id())};
+    return Delivery{1,
+                    p->artifact()->string_view(),
+                    p->destination()->string_view(),
+                    p->artifact_seq(),
+                    p->attempt(),
+                    View(p->external_id())};
   }
   if (const auto* p = event.payload_as_PublicationFailed()) {
-    return Delivery{2, p->artifact()->string_view(), p->destination()->string_view(),
-                    p->artifact_seq(), p->attempt(), {}, View(p->error()), p->next_retry_at_ns()};
+    return Delivery{2,
+                    p->artifact()->string_view(),
+                    p->destination()->string_view(),
+                    p->artifact_seq(),
+                    p->attempt(),
+                    {},
+                    View(p->error()),
+                    p->next_retry_at_ns()};
   }
   if (const auto* p = event.payload_as_PublicationDeadLettered()) {
-    return Delivery{3, p->artifact()->string_view(), p->destination()->string_view(),
-                    p->artifact_seq(), p->attempt(), {}, View(p->error())};
+    return Delivery{3,
+                    p->artifact()->string_view(),
+                    p->destination()->string_view(),
+                    p->artifact_seq(),
+                    p->attempt(),
+                    {},
+                    View(p->error())};
   }
   return std::nullopt;
 }
@@ -67,7 +82,8 @@ Result<std::vector<PublicationRow>> Publication::AsOf(std::string_view artifact,
                                                       std::int64_t known_at_ns) const {
   std::vector<PublicationRow> rows;
   Status bad;
-  const std::string prefix = artifact.empty() ? std::string() : RecordWriter().Str(artifact).Release();
+  const std::string prefix =
+      artifact.empty() ? std::string() : RecordWriter().Str(artifact).Release();
   Status scanned = state_->Scan(prefix, [&](std::string_view key, std::string_view value) {
     RecordReader k(key);
     PublicationRow row{std::string(k.Str()), std::string(k.Str())};

@@ -48,16 +48,17 @@ json StepJson(const PromotionStepRecord& s) {
 }  // namespace
 
 std::string PriceJson(const PriceAnswer& p, const AsOf& as_of) {
-  json j = {{"sku", p.sku},
-            {"price_type", events::EnumNamePriceType(p.price_type)},
-            {"scope", {{"level", events::EnumNameScopeLevel(p.scope_level)}, {"name", p.scope_name}}},
-            {"amount_minor", p.amount_minor},
-            {"currency", p.currency},
-            {"valid_from", Time(p.valid_from_ns)},
-            {"valid_to", Time(p.valid_to_ns)},
-            {"price_event_seq", p.seq},
-            {"recorded_at", Time(p.recorded_at_ns)},
-            {"as_of", AsOfJson(as_of)}};
+  json j = {
+      {"sku", p.sku},
+      {"price_type", events::EnumNamePriceType(p.price_type)},
+      {"scope", {{"level", events::EnumNameScopeLevel(p.scope_level)}, {"name", p.scope_name}}},
+      {"amount_minor", p.amount_minor},
+      {"currency", p.currency},
+      {"valid_from", Time(p.valid_from_ns)},
+      {"valid_to", Time(p.valid_to_ns)},
+      {"price_event_seq", p.seq},
+      {"recorded_at", Time(p.recorded_at_ns)},
+      {"as_of", AsOfJson(as_of)}};
   return Dump(j);
 }
 
@@ -133,9 +134,12 @@ std::string LiabilitiesJson(const std::vector<LiabilityRow>& rows, const AsOf& a
 std::string PublicationJson(const std::vector<PublicationRow>& rows, const AsOf& as_of) {
   json list = json::array();
   for (const PublicationRow& r : rows) {
-    json row = {{"artifact", r.artifact},     {"destination", r.destination},
-                {"state", r.state},           {"seq", r.seq},
-                {"recorded_at", Time(r.recorded_at_ns)}, {"artifact_seq", r.artifact_seq},
+    json row = {{"artifact", r.artifact},
+                {"destination", r.destination},
+                {"state", r.state},
+                {"seq", r.seq},
+                {"recorded_at", Time(r.recorded_at_ns)},
+                {"artifact_seq", r.artifact_seq},
                 {"attempt", r.attempt}};
     if (!r.external_id.empty()) row["external_id"] = r.external_id;
     if (!r.error.empty()) row["error"] = r.error;

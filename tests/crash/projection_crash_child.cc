@@ -44,10 +44,13 @@ std::vector<std::string> Batch(std::mt19937_64& rng, const std::string& run, int
          .from_ns = Day(pick(0, 30))}));
   }
   for (int i = 0; i < 5; ++i) {
-    const std::string order_id = "R-" + run + "-" + std::to_string(batch_no) + "-" +
-                                 std::to_string(i);
-    const testing::SaleSpec sale{.order_id = order_id, .sold_at_ns = Day(pick(0, 30)),
-                                 .sku = sku, .qty = pick(1, 4), .rule_snapshot_seq = 1,
+    const std::string order_id =
+        "R-" + run + "-" + std::to_string(batch_no) + "-" + std::to_string(i);
+    const testing::SaleSpec sale{.order_id = order_id,
+                                 .sold_at_ns = Day(pick(0, 30)),
+                                 .sku = sku,
+                                 .qty = pick(1, 4),
+                                 .rule_snapshot_seq = 1,
                                  .discount_minor = pick(0, 300),
                                  .vendor_share_bps = pick(0, 10'000)};
     events.push_back(testing::SaleRecordedEvent(sale));
@@ -58,8 +61,8 @@ std::vector<std::string> Batch(std::mt19937_64& rng, const std::string& run, int
     }
   }
   events.push_back(testing::LiabilitySettledEvent("SPRING-10", 1, "vendor:acme", pick(1, 99)));
-  events.push_back(testing::PublicationEvent(events::Payload::PublicationRequested,
-                                             "price/" + sku, "odoo", 0));
+  events.push_back(
+      testing::PublicationEvent(events::Payload::PublicationRequested, "price/" + sku, "odoo", 0));
   return events;
 }
 

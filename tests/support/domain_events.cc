@@ -75,17 +75,17 @@ std::string PromotionDraftedEvent(const PromotionSpec& spec, std::string_view au
   const std::string id(spec.id);
   auto channels = Strings(fbb, spec.channels);
   auto stores = Strings(fbb, spec.stores);
-  auto targeting = events::CreatePromotionTargetingDirect(
-      fbb, spec.channels.empty() ? nullptr : &channels, nullptr,
-      spec.stores.empty() ? nullptr : &stores);
+  auto targeting =
+      events::CreatePromotionTargetingDirect(fbb, spec.channels.empty() ? nullptr : &channels,
+                                             nullptr, spec.stores.empty() ? nullptr : &stores);
   auto reward = events::CreatePromotionReward(fbb, events::RewardKind::PercentOff,
                                               events::RewardTarget::Order, 0, spec.percent_bps);
   std::vector<Offset<events::FundingShare>> funding = {
       events::CreateFundingShareDirect(fbb, "vendor:acme", 5000),
       events::CreateFundingShareDirect(fbb, "retailer", 5000)};
   auto valid = events::CreateValidWindow(fbb, spec.valid_from_ns, spec.valid_to_ns);
-  auto rule = events::CreatePromotionRuleDirect(fbb, 0, reward, targeting, 0, 0, &funding, valid,
-                                                "EUR");
+  auto rule =
+      events::CreatePromotionRuleDirect(fbb, 0, reward, targeting, 0, 0, &funding, valid, "EUR");
   auto drafted = events::CreatePromotionDraftedDirect(fbb, id.c_str(), spec.version,
                                                       std::string(spec.name).c_str(), "", rule);
   return Finish(fbb, "promo/" + id, events::Payload::PromotionDrafted, drafted.Union(), author);
@@ -141,9 +141,9 @@ std::string SaleRecordedEvent(const SaleSpec& spec) {
   const std::string order_id(spec.order_id);
   auto discounts = Discounts(fbb, spec, spec.discount_minor);
   const std::int64_t total = spec.qty * spec.unit_price_minor - spec.discount_minor;
-  std::vector<Offset<events::SaleLine>> lines = {events::CreateSaleLine(
-      fbb, 1, fbb.CreateString(spec.sku), spec.qty, spec.unit_price_minor, spec.price_event_seq,
-      discounts, 0, total, 0, total)};
+  std::vector<Offset<events::SaleLine>> lines = {
+      events::CreateSaleLine(fbb, 1, fbb.CreateString(spec.sku), spec.qty, spec.unit_price_minor,
+                             spec.price_event_seq, discounts, 0, total, 0, total)};
   auto sale = events::CreateSaleRecordedDirect(
       fbb, order_id.c_str(), spec.sold_at_ns, "pos", "store-12", "de-north", 0, "EUR", &lines,
       spec.qty * spec.unit_price_minor, spec.discount_minor, total, 0, total);
@@ -160,8 +160,8 @@ std::string ReturnRecordedEvent(const SaleSpec& sale, std::string_view return_id
   std::vector<Offset<events::ReturnLine>> lines = {events::CreateReturnLine(
       fbb, 1, fbb.CreateString(sale.sku), qty, refund_minor, 0, clawed_back)};
   auto ret = events::CreateReturnRecordedDirect(fbb, std::string(return_id).c_str(),
-                                                order_id.c_str(), returned_at_ns, "pos",
-                                                "store-12", &lines, refund_minor, "EUR", "damaged");
+                                                order_id.c_str(), returned_at_ns, "pos", "store-12",
+                                                &lines, refund_minor, "EUR", "damaged");
   return Finish(fbb, "order/" + order_id, events::Payload::ReturnRecorded, ret.Union(),
                 "user:desk");
 }
@@ -170,9 +170,9 @@ std::string LiabilitySettledEvent(std::string_view promotion_id, std::uint32_t v
                                   std::string_view party, std::int64_t amount_minor) {
   FlatBufferBuilder fbb;
   const std::string id(promotion_id);
-  auto settled = events::CreateLiabilitySettledDirect(fbb, id.c_str(), version,
-                                                      std::string(party).c_str(), "EUR",
-                                                      amount_minor, 0, "odoo:account.move:1");
+  auto settled =
+      events::CreateLiabilitySettledDirect(fbb, id.c_str(), version, std::string(party).c_str(),
+                                           "EUR", amount_minor, 0, "odoo:account.move:1");
   return Finish(fbb, "liability/" + id, events::Payload::LiabilitySettled, settled.Union(),
                 "user:fin");
 }

@@ -36,7 +36,7 @@ struct PromotionSpec {
   std::string_view id = "SPRING-10";
   std::uint32_t version = 1;
   std::string_view name = "Spring 10% off dairy";
-  std::vector<std::string> stores;    // targeting; empty = everywhere
+  std::vector<std::string> stores;  // targeting; empty = everywhere
   std::vector<std::string> channels;
   std::int64_t valid_from_ns = 0;
   std::int64_t valid_to_ns = 0;

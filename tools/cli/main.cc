@@ -103,14 +103,15 @@ int main(int argc, char** argv) {
 
   OrderArgs order{{kDefaultDataDir}};
   CLI::App* order_cmd = app.add_subcommand(
-      "order", "An order's context: the sale with prices, discounts and rule snapshots, and its "
-               "returns so far.");
+      "order",
+      "An order's context: the sale with prices, discounts and rule snapshots, and its "
+      "returns so far.");
   AddQueryOptions(order_cmd, &order.query);
   order_cmd->add_option("id", order.order_id, "the order id, e.g. R-991")->required();
 
   PublicationArgs publication{{kDefaultDataDir}};
-  CLI::App* publication_cmd = app.add_subcommand(
-      "publication", "The last delivery state per artifact and destination.");
+  CLI::App* publication_cmd =
+      app.add_subcommand("publication", "The last delivery state per artifact and destination.");
   AddQueryOptions(publication_cmd, &publication.query);
   publication_cmd->add_option("--artifact", publication.artifact, "e.g. price/4711");
   publication_cmd->add_option("--destination", publication.destination, "e.g. odoo");

@@ -42,7 +42,8 @@ Result<OpenLedger> Open(const std::filesystem::path& data_dir, std::ostream& err
   if (!runner.ok()) return runner.status();
   // A projection that cannot apply an event stops; the others still answer (see Health).
   if (catch_up) {
-    if (Status s = (*runner)->CatchUp(); !s.ok()) err << "tillroll: warning: " << s.ToString() << "\n";
+    if (Status s = (*runner)->CatchUp(); !s.ok())
+      err << "tillroll: warning: " << s.ToString() << "\n";
   }
   return OpenLedger{std::move(*log), std::move(*runner)};
 }
@@ -105,9 +106,9 @@ Result<events::PriceType> PriceTypeArg(std::string_view name) {
 int RunPrice(const PriceArgs& args, std::ostream& out, std::ostream& err) {
   return Query("price", projections::PriceBook::kName, args.query, out, err,
                [&](OpenLedger& ledger, const AsOf& as_of) -> Result<std::string> {
-                 const projections::PriceQuery query{args.sku, args.channel, args.region,
-                                                     args.store, as_of.valid_at_ns,
-                                                     as_of.known_at_ns};
+                 const projections::PriceQuery query{args.sku,          args.channel,
+                                                     args.region,       args.store,
+                                                     as_of.valid_at_ns, as_of.known_at_ns};
                  auto book = ledger.runner->price_book();
                  if (args.price_type == "selling") {
                    Result<projections::PriceAnswer> price = book->SellingPrice(query);
@@ -191,9 +192,8 @@ int RunRebuild(const RebuildArgs& args, std::ostream& out, std::ostream& err) {
   for (const std::string& name : names) {
     const auto start = std::chrono::steady_clock::now();
     if (Status s = ledger->runner->Rebuild(name, mode, progress); !s.ok()) {
-      return Fail(err, "rebuild", s.code() == StatusCode::kNotFound
-                                      ? Status::InvalidArgument(s.message())
-                                      : s);
+      return Fail(err, "rebuild",
+                  s.code() == StatusCode::kNotFound ? Status::InvalidArgument(s.message()) : s);
     }
     const double elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -223,10 +223,10 @@ int RunDigest(const std::filesystem::path& data_dir, const std::string& projecti
                     ? Status::InvalidArgument(digest.status().message())
                     : digest.status());
   }
-  out << "{\"projection\":\"" << digest->projection << "\",\"generation\":\""
-      << digest->generation << "\",\"checkpoint\":" << digest->checkpoint
-      << ",\"code_version\":" << digest->code_version << ",\"records\":" << digest->record_count
-      << ",\"sha256\":\"" << digest->sha256_hex << "\"}\n";
+  out << "{\"projection\":\"" << digest->projection << "\",\"generation\":\"" << digest->generation
+      << "\",\"checkpoint\":" << digest->checkpoint << ",\"code_version\":" << digest->code_version
+      << ",\"records\":" << digest->record_count << ",\"sha256\":\"" << digest->sha256_hex
+      << "\"}\n";
   return kExitOk;
 }
 

@@ -96,9 +96,9 @@ projections::ProgressFn ProgressPrinter(std::ostream& err, bool terminal) {
       const int filled = static_cast<int>(fraction * kBarWidth);
       err << "\r" << p.projection << " [" << std::string(static_cast<std::size_t>(filled), '#')
           << std::string(static_cast<std::size_t>(kBarWidth - filled), '.') << "] "
-          << static_cast<int>(fraction * 100) << "% " << p.applied_seq << "/" << p.target_seq
-          << " " << Rate(p.events_per_s) << " events/s ETA "
-          << static_cast<long>(p.eta_s) << " s   " << (p.done ? "\n" : "") << std::flush;
+          << static_cast<int>(fraction * 100) << "% " << p.applied_seq << "/" << p.target_seq << " "
+          << Rate(p.events_per_s) << " events/s ETA " << static_cast<long>(p.eta_s) << " s   "
+          << (p.done ? "\n" : "") << std::flush;
       return;
     }
     err << p.projection << ": " << (p.done ? "done at " : "applied ") << p.applied_seq << "/"

@@ -59,7 +59,6 @@ class LedgerFixture {
   std::filesystem::path ledger_dir() const { return dir_.path() / "ledger"; }
 
  private:
-
   TempDir dir_;
   ManualClock clock_{Day(0)};
   std::unique_ptr<EventLog> log_;

@@ -3,13 +3,12 @@
 // the exact split of a discount between funders, and that a return without a sale stops the
 // orders projection.
 
+#include <nlohmann/json.hpp>
+
 #include "projections/liabilities.h"
 #include "projections/orders.h"
 #include "projections/publication.h"
 #include "projections/query_json.h"
-
-#include <nlohmann/json.hpp>
-
 #include "tests/unit/projections/ledger_fixture.h"
 
 namespace tillroll::testing {
@@ -27,11 +26,17 @@ const LiabilityRow* Row(const std::vector<LiabilityRow>& rows, std::string_view 
 TEST_CASE("Liabilities: accrued by sales, reversed by returns, settled, as of both axes",
           "[liabilities]") {
   LedgerFixture ledger;
-  const SaleSpec sale{.order_id = "R-1", .sold_at_ns = Day(2), .rule_snapshot_seq = 1,
-                      .discount_minor = 101, .vendor_share_bps = 5000};
+  const SaleSpec sale{.order_id = "R-1",
+                      .sold_at_ns = Day(2),
+                      .rule_snapshot_seq = 1,
+                      .discount_minor = 101,
+                      .vendor_share_bps = 5000};
   ledger.Append(SaleRecordedEvent(sale), Day(2));
-  ledger.Append(SaleRecordedEvent({.order_id = "R-2", .sold_at_ns = Day(3), .rule_snapshot_seq = 1,
-                                   .discount_minor = 40, .vendor_share_bps = 7500}),
+  ledger.Append(SaleRecordedEvent({.order_id = "R-2",
+                                   .sold_at_ns = Day(3),
+                                   .rule_snapshot_seq = 1,
+                                   .discount_minor = 40,
+                                   .vendor_share_bps = 7500}),
                 Day(3));
   // The return happened on day 4 but the till sent it on day 6.
   ledger.Append(ReturnRecordedEvent(sale, "RET-1", Day(4), 1, 950, 50), Day(6));
@@ -70,8 +75,12 @@ TEST_CASE("Liabilities: accrued by sales, reversed by returns, settled, as of bo
 TEST_CASE("Orders: the sale and its returns as known at a moment, and the order context",
           "[orders]") {
   LedgerFixture ledger;
-  const SaleSpec sale{.order_id = "R-991", .sold_at_ns = Day(2), .qty = 3,
-                      .price_event_seq = 77, .rule_snapshot_seq = 5, .discount_minor = 300};
+  const SaleSpec sale{.order_id = "R-991",
+                      .sold_at_ns = Day(2),
+                      .qty = 3,
+                      .price_event_seq = 77,
+                      .rule_snapshot_seq = 5,
+                      .discount_minor = 300};
   const Sequence sold = ledger.Append(SaleRecordedEvent(sale), Day(2));
   const Sequence returned =
       ledger.Append(ReturnRecordedEvent(sale, "RET-1", Day(4), 1, 900, 100), Day(4));

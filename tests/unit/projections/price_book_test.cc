@@ -24,8 +24,8 @@ std::int64_t Selling(const projections::PriceBook& book, const PriceQuery& q, Se
 TEST_CASE("PriceBook: a correction recorded later changes the past only as known after it",
           "[price_book]") {
   LedgerFixture ledger;
-  const Sequence list = ledger.Append(
-      PriceSetEvent({.amount_minor = 1000, .from_ns = Day(1)}), Day(1));
+  const Sequence list =
+      ledger.Append(PriceSetEvent({.amount_minor = 1000, .from_ns = Day(1)}), Day(1));
   // On day 5 we learn that the price valid on day 2 should have been 950.
   const Sequence correction = ledger.Append(
       PriceSetEvent({.amount_minor = 950, .from_ns = Day(2), .to_ns = Day(3)}), Day(5));
@@ -33,7 +33,8 @@ TEST_CASE("PriceBook: a correction recorded later changes the past only as known
   auto book = ledger.runner().price_book();
   Sequence seq = 0;
 
-  PriceQuery q{.sku = "4711", .channel = "pos", .valid_at_ns = Day(2) + 3600, .known_at_ns = Day(4)};
+  PriceQuery q{
+      .sku = "4711", .channel = "pos", .valid_at_ns = Day(2) + 3600, .known_at_ns = Day(4)};
   CHECK(Selling(*book, q, &seq) == 1000);
   CHECK(seq == list);
   q.known_at_ns = Day(6);
@@ -58,29 +59,36 @@ TEST_CASE("PriceBook: the most specific scope wins and a markdown beats a list p
           "[price_book]") {
   LedgerFixture ledger;
   ledger.Append(PriceSetEvent({.amount_minor = 1000, .from_ns = Day(1)}), Day(1));
-  const Sequence web = ledger.Append(
-      PriceSetEvent({.level = ScopeLevel::Channel, .scope_name = "web", .amount_minor = 970,
-                     .from_ns = Day(1)}),
-      Day(1));
-  const Sequence region = ledger.Append(
-      PriceSetEvent({.level = ScopeLevel::Region, .scope_name = "de-north", .amount_minor = 1050,
-                     .from_ns = Day(1)}),
-      Day(1));
-  const Sequence store = ledger.Append(
-      PriceSetEvent({.level = ScopeLevel::Store, .scope_name = "store-12", .amount_minor = 1100,
-                     .from_ns = Day(1)}),
-      Day(1));
+  const Sequence web = ledger.Append(PriceSetEvent({.level = ScopeLevel::Channel,
+                                                    .scope_name = "web",
+                                                    .amount_minor = 970,
+                                                    .from_ns = Day(1)}),
+                                     Day(1));
+  const Sequence region = ledger.Append(PriceSetEvent({.level = ScopeLevel::Region,
+                                                       .scope_name = "de-north",
+                                                       .amount_minor = 1050,
+                                                       .from_ns = Day(1)}),
+                                        Day(1));
+  const Sequence store = ledger.Append(PriceSetEvent({.level = ScopeLevel::Store,
+                                                      .scope_name = "store-12",
+                                                      .amount_minor = 1100,
+                                                      .from_ns = Day(1)}),
+                                       Day(1));
   const Sequence markdown = ledger.Append(
-      PriceSetEvent({.type = PriceType::Markdown, .amount_minor = 800, .from_ns = Day(3),
-                     .to_ns = Day(6)}),
+      PriceSetEvent(
+          {.type = PriceType::Markdown, .amount_minor = 800, .from_ns = Day(3), .to_ns = Day(6)}),
       Day(2));
   ledger.Append(PriceSetEvent({.type = PriceType::Cost, .amount_minor = 600, .from_ns = Day(1)}),
                 Day(1));
   ledger.CatchUp();
   auto book = ledger.runner().price_book();
   Sequence seq = 0;
-  PriceQuery q{.sku = "4711", .channel = "pos", .region = "de-north", .store = "store-12",
-               .valid_at_ns = Day(2), .known_at_ns = Day(9)};
+  PriceQuery q{.sku = "4711",
+               .channel = "pos",
+               .region = "de-north",
+               .store = "store-12",
+               .valid_at_ns = Day(2),
+               .known_at_ns = Day(9)};
   CHECK(Selling(*book, q, &seq) == 1100);
   CHECK(seq == store);
   q.store = "store-7";
@@ -92,8 +100,12 @@ TEST_CASE("PriceBook: the most specific scope wins and a markdown beats a list p
   CHECK(Selling(*book, q, &seq) == 970);
   CHECK(seq == web);
   // The markdown window: it beats every list price, even the store's.
-  q = {.sku = "4711", .channel = "pos", .region = "de-north", .store = "store-12",
-       .valid_at_ns = Day(4), .known_at_ns = Day(9)};
+  q = {.sku = "4711",
+       .channel = "pos",
+       .region = "de-north",
+       .store = "store-12",
+       .valid_at_ns = Day(4),
+       .known_at_ns = Day(9)};
   CHECK(Selling(*book, q, &seq) == 800);
   CHECK(seq == markdown);
   q.valid_at_ns = Day(6);
@@ -107,23 +119,25 @@ TEST_CASE("PriceBook: the most specific scope wins and a markdown beats a list p
 TEST_CASE("PriceBook: a retraction uncovers what applied before, from when it is known",
           "[price_book]") {
   LedgerFixture ledger;
-  const Sequence global = ledger.Append(PriceSetEvent({.amount_minor = 1000, .from_ns = Day(1)}),
-                                        Day(1));
-  const PriceDecisionSpec store_price{.level = ScopeLevel::Store, .scope_name = "store-12",
-                                      .amount_minor = 1100, .from_ns = Day(1)};
+  const Sequence global =
+      ledger.Append(PriceSetEvent({.amount_minor = 1000, .from_ns = Day(1)}), Day(1));
+  const PriceDecisionSpec store_price{.level = ScopeLevel::Store,
+                                      .scope_name = "store-12",
+                                      .amount_minor = 1100,
+                                      .from_ns = Day(1)};
   const Sequence store = ledger.Append(PriceSetEvent(store_price), Day(1));
-  const Sequence overwrite = ledger.Append(
-      PriceSetEvent({.amount_minor = 990, .from_ns = Day(4)}), Day(4));
-  ledger.Append(PriceRetractedEvent({.level = ScopeLevel::Store, .scope_name = "store-12",
-                                     .from_ns = Day(7)},
-                                    store),
-                Day(7));
+  const Sequence overwrite =
+      ledger.Append(PriceSetEvent({.amount_minor = 990, .from_ns = Day(4)}), Day(4));
+  ledger.Append(
+      PriceRetractedEvent({.level = ScopeLevel::Store, .scope_name = "store-12", .from_ns = Day(7)},
+                          store),
+      Day(7));
   ledger.Append(PriceRetractedEvent({.from_ns = Day(5), .to_ns = Day(6)}, overwrite), Day(8));
   ledger.CatchUp();
   auto book = ledger.runner().price_book();
   Sequence seq = 0;
-  PriceQuery q{.sku = "4711", .store = "store-12", .valid_at_ns = Day(7) + 1,
-               .known_at_ns = Day(6)};
+  PriceQuery q{
+      .sku = "4711", .store = "store-12", .valid_at_ns = Day(7) + 1, .known_at_ns = Day(6)};
   CHECK(Selling(*book, q, &seq) == 1100);
   q.known_at_ns = Day(7);
   CHECK(Selling(*book, q, &seq) == 990);
@@ -140,8 +154,8 @@ TEST_CASE("PriceBook: a retraction of a price that does not exist stops the proj
           "[price_book]") {
   LedgerFixture ledger;
   const Sequence set = ledger.Append(PriceSetEvent({.amount_minor = 1000}), Day(1));
-  const Sequence bad = ledger.Append(PriceRetractedEvent({.type = PriceType::Markdown}, set),
-                                     Day(2));
+  const Sequence bad =
+      ledger.Append(PriceRetractedEvent({.type = PriceType::Markdown}, set), Day(2));
   ledger.Append(PriceSetEvent({.amount_minor = 1200, .from_ns = Day(3)}), Day(3));
   const Status s = ledger.runner().CatchUp();
   CHECK(s.code() == StatusCode::kCorruption);

@@ -88,7 +88,8 @@ class RandomHistory {
 
   void Retract() {
     if (sets_.empty()) return SetPrice();
-    SetRecord& r = sets_[static_cast<std::size_t>(Pick(0, static_cast<std::int64_t>(sets_.size()) - 1))];
+    SetRecord& r =
+        sets_[static_cast<std::size_t>(Pick(0, static_cast<std::int64_t>(sets_.size()) - 1))];
     PriceDecisionSpec spec = r.spec;
     spec.sku = r.sku;
     spec.scope_name = r.scope;
@@ -211,12 +212,16 @@ TEST_CASE("ProjectionRunner: live state equals a rebuild, in place and side by s
     std::vector<std::string> out;
     for (int sku = 1; sku <= 12; ++sku) {
       for (int day = 0; day < 20; ++day) {
-        auto price = ledger.runner().price_book()->SellingPrice(
-            {.sku = "SKU-" + std::to_string(sku), .channel = "web", .region = "de-north",
-             .store = "store-12", .valid_at_ns = Day(day), .known_at_ns = Day(day + 2)});
-        out.push_back(price.ok() ? std::to_string(price->amount_minor) + "@" +
-                                       std::to_string(price->seq)
-                                 : price.status().ToString());
+        auto price =
+            ledger.runner().price_book()->SellingPrice({.sku = "SKU-" + std::to_string(sku),
+                                                        .channel = "web",
+                                                        .region = "de-north",
+                                                        .store = "store-12",
+                                                        .valid_at_ns = Day(day),
+                                                        .known_at_ns = Day(day + 2)});
+        out.push_back(price.ok()
+                          ? std::to_string(price->amount_minor) + "@" + std::to_string(price->seq)
+                          : price.status().ToString());
       }
     }
     return out;
@@ -225,8 +230,7 @@ TEST_CASE("ProjectionRunner: live state equals a rebuild, in place and side by s
   ledger.Reopen();
   CHECK(Digests(ledger.runner()) == live);
   CHECK(answers() == live_answers);
-  CHECK(ledger.runner().Rebuild("no_such", RebuildMode::kInPlace).code() ==
-        StatusCode::kNotFound);
+  CHECK(ledger.runner().Rebuild("no_such", RebuildMode::kInPlace).code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("ProjectionRunner: a side-by-side rebuild serves the old state until the swap",
@@ -256,8 +260,7 @@ TEST_CASE("ProjectionRunner: a side-by-side rebuild serves the old state until t
   CHECK(ledger.runner().State()[0].generation == "price_book.2");
 }
 
-TEST_CASE("ProjectionRunner: state stored by another code version is rebuilt on open",
-          "[runner]") {
+TEST_CASE("ProjectionRunner: state stored by another code version is rebuilt on open", "[runner]") {
   LedgerFixture ledger;
   ledger.Append(PriceSetEvent({.amount_minor = 1234, .from_ns = Day(1)}), Day(1));
   ledger.CatchUp();
@@ -276,7 +279,9 @@ TEST_CASE("ProjectionRunner: state stored by another code version is rebuilt on 
   CHECK(notices[0] ==
         "rebuilding price_book: its state was built by code version 99, this is version 1");
   CHECK(Digests(ledger.runner()) == before);
-  CHECK(ledger.runner().price_book()->SellingPrice({.sku = "4711", .valid_at_ns = Day(2)})
+  CHECK(ledger.runner()
+            .price_book()
+            ->SellingPrice({.sku = "4711", .valid_at_ns = Day(2)})
             ->amount_minor == 1234);
 }
 

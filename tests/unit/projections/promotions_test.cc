@@ -30,15 +30,14 @@ TEST_CASE("Promotions: the workflow, amendments and the live set on both time ax
       PromotionDraftedEvent({.stores = {"store-12"}, .valid_from_ns = Day(0)}), Day(1));
   ledger.Append(PromotionStepEvent(Payload::PromotionSubmitted, "SPRING-10", 1, "user:ann"),
                 Day(1));
-  ledger.Append(PromotionStepEvent(Payload::PromotionApproved, "SPRING-10", 1, "user:bob"),
-                Day(2));
+  ledger.Append(PromotionStepEvent(Payload::PromotionApproved, "SPRING-10", 1, "user:bob"), Day(2));
   ledger.Append(PromotionPublishedEvent("SPRING-10", 1, Day(3), Day(20), v1), Day(2));
   ledger.Append(PromotionStepEvent(Payload::PromotionPaused, "SPRING-10", 1), Day(5));
   ledger.Append(PromotionStepEvent(Payload::PromotionResumed, "SPRING-10", 1), Day(6));
   // An amendment: version 2 needs approval again; version 1 stays live until 2 is published.
   const Sequence v2 = ledger.Append(
-      PromotionDraftedEvent({.version = 2, .name = "Spring 15%", .stores = {"store-12"},
-                             .percent_bps = 1500}),
+      PromotionDraftedEvent(
+          {.version = 2, .name = "Spring 15%", .stores = {"store-12"}, .percent_bps = 1500}),
       Day(7));
   ledger.Append(PromotionStepEvent(Payload::PromotionSubmitted, "SPRING-10", 2, "user:ann"),
                 Day(7));
@@ -48,8 +47,8 @@ TEST_CASE("Promotions: the workflow, amendments and the live set on both time ax
   ledger.CatchUp();
   auto promotions = ledger.runner().promotions();
 
-  PlaceAndTime at{.channel = "pos", .store = "store-12", .valid_at_ns = Day(4),
-                  .known_at_ns = Day(30)};
+  PlaceAndTime at{
+      .channel = "pos", .store = "store-12", .valid_at_ns = Day(4), .known_at_ns = Day(30)};
   CHECK(LiveIds(*promotions, at) == Ids{"SPRING-10@1"});
   at.valid_at_ns = Day(5) + 1;  // paused
   CHECK(LiveIds(*promotions, at).empty());
@@ -101,8 +100,7 @@ TEST_CASE("Promotions: a withdrawn or expired version is no longer live", "[prom
   ledger.Append(PromotionStepEvent(Payload::PromotionExpired, "B", 1), Day(4));
   ledger.CatchUp();
   auto promotions = ledger.runner().promotions();
-  CHECK(LiveIds(*promotions, {.valid_at_ns = Day(2), .known_at_ns = Day(9)}) ==
-        Ids{"A@1", "B@1"});
+  CHECK(LiveIds(*promotions, {.valid_at_ns = Day(2), .known_at_ns = Day(9)}) == Ids{"A@1", "B@1"});
   CHECK(LiveIds(*promotions, {.valid_at_ns = Day(3) + 1, .known_at_ns = Day(9)}) == Ids{"B@1"});
   CHECK(LiveIds(*promotions, {.valid_at_ns = Day(5), .known_at_ns = Day(9)}).empty());
   CHECK(promotions->Describe("A", Day(9))->versions[0].state == "withdrawn");
@@ -112,8 +110,8 @@ TEST_CASE("Promotions: publishing with a rule snapshot that is not the version's
           "[promotions]") {
   LedgerFixture ledger;
   const Sequence v1 = ledger.Append(PromotionDraftedEvent({}), Day(1));
-  const Sequence bad = ledger.Append(PromotionPublishedEvent("SPRING-10", 1, Day(1), 0, v1 + 7),
-                                     Day(1));
+  const Sequence bad =
+      ledger.Append(PromotionPublishedEvent("SPRING-10", 1, Day(1), 0, v1 + 7), Day(1));
   const Status s = ledger.runner().CatchUp();
   CHECK(s.code() == StatusCode::kCorruption);
   CHECK_THAT(s.message(), Catch::Contains("promotions cannot apply event " + std::to_string(bad)));
