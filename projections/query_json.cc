@@ -9,7 +9,7 @@
 namespace tillroll::projections {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 json Time(std::int64_t ns) { return ns == 0 ? json() : json(FormatUtcTime(ns)); }
 

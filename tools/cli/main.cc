@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "tools/cli/exit_codes.h"
+#include "tools/cli/generate_command.h"
 #include "tools/cli/log_commands.h"
 #include "tools/cli/projection_commands.h"
 
@@ -136,6 +137,23 @@ int main(int argc, char** argv) {
   AddDataDir(digest_cmd, &digest_dir);
   digest_cmd->add_option("name", digest_name, "the projection")->required();
 
+  GenerateArgs generate;
+  CLI::App* generate_cmd = app.add_subcommand(
+      "generate",
+      "Write a realistic retail history into a fresh ledger: a catalogue with list, cost and "
+      "floor prices, channel/region/store overrides, markdown waves, later corrections, "
+      "promotion campaigns through their workflow, sales with discounts, returns, settlements.");
+  generate_cmd->add_option("--out", generate.out, "a new folder for the ledger")->required();
+  generate_cmd->add_option("--skus", generate.skus, "catalogue size")->default_val(200);
+  generate_cmd->add_option("--stores", generate.stores, "stores")->default_val(5);
+  generate_cmd->add_option("--days", generate.days, "days of history, ending today")
+      ->default_val(60);
+  generate_cmd->add_option("--seed", generate.seed, "the same seed writes the same history")
+      ->default_val(1);
+  generate_cmd->add_option("--sales-per-store-day", generate.sales_per_store_day,
+                           "mean sales per store and day")
+      ->default_val(40);
+
   try {
     app.parse(argc, argv);
     if (*rebuild_cmd && !rebuild.all && rebuild.projection.empty()) {
@@ -158,6 +176,7 @@ int main(int argc, char** argv) {
   if (*order_cmd) return RunOrder(order, std::cout, std::cerr);
   if (*publication_cmd) return RunPublication(publication, std::cout, std::cerr);
   if (*rebuild_cmd) return RunRebuild(rebuild, std::cout, std::cerr);
+  if (*generate_cmd) return RunGenerate(generate, std::cout, std::cerr);
   if (*digest_cmd) return RunDigest(digest_dir, digest_name, std::cout, std::cerr);
   return kExitBadInput;
 }

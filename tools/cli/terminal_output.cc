@@ -13,7 +13,7 @@
 namespace tillroll::cli {
 namespace {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 constexpr int kBarWidth = 30;
 
@@ -28,11 +28,34 @@ std::string Rate(double events_per_s) {
   return s.str();
 }
 
-std::string Cell(const json& value) {
+std::string Scalar(const json& value) {
   if (value.is_null()) return "";
   if (value.is_string()) return value.get<std::string>();
-  if (value.is_array()) return "[" + std::to_string(value.size()) + "]";
   return value.dump();
+}
+
+// A nested array in one cell: its objects' scalar fields as "name=value", objects split by "; ".
+std::string Cell(const json& value) {
+  if (!value.is_array()) return Scalar(value);
+  std::string cell;
+  for (const json& item : value) {
+    if (!cell.empty()) cell += "; ";
+    if (!item.is_object()) {
+      cell += Scalar(item);
+      continue;
+    }
+    std::string fields;
+    for (const auto& [key, field] : item.items()) {
+      if (field.is_structured()) continue;
+      fields += (fields.empty() ? "" : " ") + key + "=" + Scalar(field);
+    }
+    cell += fields;
+  }
+  return cell;
+}
+
+bool IsTable(const json& value) {
+  return value.is_array() && !value.empty() && value.front().is_object();
 }
 
 // Flattens an object's scalars (and nested objects' scalars) into name → cell.
@@ -116,10 +139,19 @@ void PrintTable(std::string_view json_line, std::ostream& out) {
   std::vector<std::pair<std::string, std::string>> scalars;
   std::vector<std::pair<std::string, const json*>> tables;
   for (const auto& [key, value] : answer.items()) {
-    if (value.is_array() && !value.empty() && value.front().is_object()) {
+    if (IsTable(value)) {
       tables.emplace_back(key, &value);
     } else if (value.is_object()) {
-      Flatten(value, key + ".", scalars);
+      // One level down, arrays of objects (a sale's lines) become tables of their own.
+      json rest = json::object();
+      for (const auto& [inner_key, inner] : value.items()) {
+        if (IsTable(inner)) {
+          tables.emplace_back(key + "." + inner_key, &inner);
+        } else {
+          rest[inner_key] = inner;
+        }
+      }
+      Flatten(rest, key + ".", scalars);
     } else {
       scalars.emplace_back(key, Cell(value));
     }
