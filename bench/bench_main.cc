@@ -30,9 +30,13 @@ int main(int argc, char** argv) {
       "asof_price: point-in-time price lookups at ~1M and ~10M generated events (--events sets "
       "the larger); price_book_memory: the loaded price book of 1M SKUs");
   add_common(asof);
+  asof->add_option("--histories", options.histories,
+                   "keep generated histories here and reuse them in later runs");
   CLI::App* rebuild = app.add_subcommand(
       "rebuild", "rebuild_price_book over a generated history of --events (default 10M)");
   add_common(rebuild);
+  rebuild->add_option("--histories", options.histories,
+                      "keep generated histories here and reuse them in later runs");
   CLI::App* all = app.add_subcommand("all", "every suite");
   add_common(all);
   CLI11_PARSE(app, argc, argv);

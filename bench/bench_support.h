@@ -17,6 +17,9 @@ struct BenchOptions {
   std::string only_case;      // empty: every case of the suite
   std::uint64_t events = 0;   // 0: the suite's default
   double seconds = 0;         // 0: the suite's default
+  // Where generated histories are kept and reused across runs; empty: generated each time in
+  // a scratch folder and removed.
+  std::filesystem::path histories;
 };
 
 // A fresh, empty folder under options.dir, removed when the object goes.

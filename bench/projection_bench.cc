@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <random>
 #include <unordered_map>
 
@@ -23,19 +24,50 @@ namespace {
 using projections::ProjectionRunner;
 
 struct GeneratedLedger {
-  std::unique_ptr<ScratchDir> dir;
+  std::unique_ptr<ScratchDir> scratch;  // null when the history is kept in --histories
+  std::filesystem::path path;
   std::unique_ptr<ManualClock> clock;
   std::unique_ptr<EventLog> log;
   generate::HistoryReport report;
 };
 
+// A kept history's marker: written once generation has finished, with what the report said.
+constexpr const char* kDoneMarker = "history.done";
+
+bool ReadMarker(const std::filesystem::path& dir, generate::HistoryReport& report) {
+  std::ifstream in(dir / kDoneMarker);
+  return static_cast<bool>(in >> report.event_count >> report.price_events >>
+                           report.first_day_ns >> report.last_day_ns);
+}
+
+// Generates the history, or with --histories reuses one generated earlier with the same options
+// (the generator is deterministic, so the same options give the same events).
 GeneratedLedger Generate(const BenchOptions& options, const std::string& name,
                          const generate::HistoryOptions& history) {
   GeneratedLedger ledger;
-  ledger.dir = std::make_unique<ScratchDir>(options.dir, name);
+  if (options.histories.empty()) {
+    ledger.scratch = std::make_unique<ScratchDir>(options.dir, name);
+    ledger.path = ledger.scratch->path();
+  } else {
+    ledger.path = options.histories /
+                  ("history-" + std::to_string(history.sku_count) + "-" +
+                   std::to_string(history.store_count) + "-" + std::to_string(history.day_count) +
+                   "-" + std::to_string(history.sales_per_store_day) + "-" +
+                   std::to_string(history.seed));
+  }
   ledger.clock = std::make_unique<ManualClock>(0);
-  ledger.log =
-      std::move(*EventLog::Open(ledger.dir->path(), {.clock = ledger.clock.get(), .sync = false}));
+  const bool kept = !options.histories.empty() && ReadMarker(ledger.path, ledger.report);
+  if (!kept) std::filesystem::remove_all(ledger.path);
+  Result<std::unique_ptr<EventLog>> log =
+      EventLog::Open(ledger.path, {.clock = ledger.clock.get(), .sync = false});
+  TR_ASSERT(log.ok());
+  ledger.log = std::move(*log);
+  if (kept) {
+    std::fprintf(stderr, "%s: reusing %llu events in %s\n", name.c_str(),
+                 static_cast<unsigned long long>(ledger.report.event_count),
+                 ledger.path.c_str());
+    return ledger;
+  }
   const auto start = std::chrono::steady_clock::now();
   Result<generate::HistoryReport> report =
       generate::GenerateHistory(*ledger.log, *ledger.clock, history);
@@ -43,6 +75,11 @@ GeneratedLedger Generate(const BenchOptions& options, const std::string& name,
   ledger.report = *report;
   std::fprintf(stderr, "%s: generated %llu events in %.1f s\n", name.c_str(),
                static_cast<unsigned long long>(report->event_count), SecondsSince(start));
+  if (!options.histories.empty()) {
+    std::ofstream(ledger.path / kDoneMarker)
+        << report->event_count << " " << report->price_events << " " << report->first_day_ns
+        << " " << report->last_day_ns << "\n";
+  }
   return ledger;
 }
 
@@ -60,7 +97,7 @@ generate::HistoryOptions HistoryOf(std::uint64_t events) {
 
 std::unique_ptr<ProjectionRunner> OpenRunner(const GeneratedLedger& ledger) {
   Result<std::unique_ptr<ProjectionRunner>> runner =
-      ProjectionRunner::Open(*ledger.log, ledger.dir->path() / "projections");
+      ProjectionRunner::Open(*ledger.log, ledger.path / "projections");
   TR_ASSERT(runner.ok());
   return std::move(*runner);
 }
