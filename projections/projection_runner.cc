@@ -18,8 +18,9 @@ constexpr std::size_t kFollowEvents = 4096;
 constexpr auto kFollowWait = std::chrono::milliseconds(100);
 constexpr auto kProgressInterval = std::chrono::seconds(1);
 
-constexpr std::array<std::string_view, 5> kNames = {
-    PriceBook::kName, Promotions::kName, Liabilities::kName, Orders::kName, Publication::kName};
+constexpr std::array<std::string_view, 6> kNames = {PriceBook::kName,   Promotions::kName,
+                                                    Liabilities::kName, Orders::kName,
+                                                    Publication::kName, Governance::kName};
 
 std::unique_ptr<Projection> MakeProjection(std::string_view name,
                                            std::shared_ptr<const StateReader> state) {
@@ -28,6 +29,7 @@ std::unique_ptr<Projection> MakeProjection(std::string_view name,
   if (name == Liabilities::kName) return std::make_unique<Liabilities>(std::move(state));
   if (name == Orders::kName) return std::make_unique<Orders>(std::move(state));
   if (name == Publication::kName) return std::make_unique<Publication>(std::move(state));
+  if (name == Governance::kName) return std::make_unique<Governance>();
   return nullptr;
 }
 
@@ -405,6 +407,9 @@ std::shared_ptr<const Orders> ProjectionRunner::orders() const {
 }
 std::shared_ptr<const Publication> ProjectionRunner::publication() const {
   return std::static_pointer_cast<const Publication>(Find(Publication::kName));
+}
+std::shared_ptr<const Governance> ProjectionRunner::governance() const {
+  return std::static_pointer_cast<const Governance>(Find(Governance::kName));
 }
 
 }  // namespace tillroll::projections

@@ -66,8 +66,8 @@ std::filesystem::path BinaryDir() {
   return std::filesystem::read_symlink("/proc/self/exe").parent_path();
 }
 
-std::filesystem::path SamplesDir() {
-  return std::filesystem::path(TILLROLL_SOURCE_DIR) / "schemas" / "samples" / "v1";
+std::filesystem::path SamplesDir(std::string_view version) {
+  return std::filesystem::path(TILLROLL_SOURCE_DIR) / "schemas" / "samples" / version;
 }
 
 std::string ReadFile(const std::filesystem::path& path) {
@@ -77,8 +77,8 @@ std::string ReadFile(const std::filesystem::path& path) {
   return bytes.str();
 }
 
-std::string ReadSample(std::string_view name) {
-  return ReadFile(SamplesDir() / (std::string(name) + ".json"));
+std::string ReadSample(std::string_view name, std::string_view version) {
+  return ReadFile(SamplesDir(version) / (std::string(name) + ".json"));
 }
 
 }  // namespace tillroll::testing

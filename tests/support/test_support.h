@@ -45,9 +45,12 @@ std::filesystem::path BinaryDir();
 // The whole content of a file (binary-safe); empty when it cannot be read.
 std::string ReadFile(const std::filesystem::path& path);
 
-// A sample event of the frozen corpus: schemas/samples/v1/<name>.json.
-std::string ReadSample(std::string_view name);
-std::filesystem::path SamplesDir();
+// The schema versions with a sample corpus, oldest first: schemas/samples/<version>/.
+inline constexpr std::string_view kSampleVersions[] = {"v1", "v2"};
+
+// A sample event: schemas/samples/<version>/<name>.json.
+std::string ReadSample(std::string_view name, std::string_view version = "v1");
+std::filesystem::path SamplesDir(std::string_view version = "v1");
 
 }  // namespace tillroll::testing
 

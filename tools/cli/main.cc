@@ -7,6 +7,7 @@
 #include "tools/cli/generate_command.h"
 #include "tools/cli/log_commands.h"
 #include "tools/cli/projection_commands.h"
+#include "tools/cli/submit_commands.h"
 
 namespace {
 
@@ -150,9 +151,35 @@ int main(int argc, char** argv) {
       ->default_val(60);
   generate_cmd->add_option("--seed", generate.seed, "the same seed writes the same history")
       ->default_val(1);
-  generate_cmd->add_option("--sales-per-store-day", generate.sales_per_store_day,
-                           "mean sales per store and day")
+  generate_cmd
+      ->add_option("--sales-per-store-day", generate.sales_per_store_day,
+                   "mean sales per store and day")
       ->default_val(40);
+
+  SubmitArgs submit{kDefaultDataDir};
+  CLI::App* submit_cmd = app.add_subcommand(
+      "submit",
+      "Decide commands (JSON lines: {\"command\":..., \"idempotency_key\":..., \"args\":{...}}) "
+      "as PRINCIPAL against roles, the authority matrix, four-eyes rules and the workflow; "
+      "append the events and an audit record of every attempt. Several lines are one atomic "
+      "batch unless --partial. Exit 2 invalid input, 4 governance rejection.");
+  AddDataDir(submit_cmd, &submit.data_dir);
+  submit_cmd->add_option("--as", submit.principal, "the principal, as in the configuration")
+      ->required();
+  submit_cmd->add_option("--config", submit.config, "principals and thresholds")
+      ->default_str("tillroll.toml");
+  submit_cmd->add_flag("--partial", submit.partial,
+                       "decide and record each line on its own, reporting each");
+  submit_cmd->add_option("file", submit.file, "commands as JSON lines; default standard input");
+
+  AuditArgs audit{kDefaultDataDir};
+  CLI::App* audit_cmd = app.add_subcommand(
+      "audit", "Every command attempt: who, when, what, outcome and why, as JSON lines.");
+  AddDataDir(audit_cmd, &audit.data_dir);
+  audit_cmd->add_option("--principal", audit.principal, "only this principal");
+  audit_cmd->add_option("--since", audit.since, "recorded at or after (ISO 8601 or UTC ns)");
+  audit_cmd->add_option("--outcome", audit.outcome, "accepted, rejected or held");
+  audit_cmd->add_option("--format", audit.format, "json (default) or table");
 
   try {
     app.parse(argc, argv);
@@ -176,6 +203,8 @@ int main(int argc, char** argv) {
   if (*order_cmd) return RunOrder(order, std::cout, std::cerr);
   if (*publication_cmd) return RunPublication(publication, std::cout, std::cerr);
   if (*rebuild_cmd) return RunRebuild(rebuild, std::cout, std::cerr);
+  if (*submit_cmd) return RunSubmit(submit, std::cin, std::cout, std::cerr);
+  if (*audit_cmd) return RunAudit(audit, std::cout, std::cerr);
   if (*generate_cmd) return RunGenerate(generate, std::cout, std::cerr);
   if (*digest_cmd) return RunDigest(digest_dir, digest_name, std::cout, std::cerr);
   return kExitBadInput;

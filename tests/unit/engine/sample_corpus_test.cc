@@ -1,9 +1,11 @@
-// Proves that old events stay readable: the frozen corpus (schemas/samples/v1/frozen, one
-// sealed event per payload type, chained) must decode with today's schema to exactly the
-// JSON it had when it was frozen, and every input sample must still parse. A schema change
-// that renumbers, retypes or removes a field fails here.
+// Proves that old events stay readable: the frozen corpus of every schema version
+// (schemas/samples/<version>/frozen, one sealed event per payload type that version added,
+// chained) must decode with today's schema to exactly the JSON it had when it was frozen, and
+// every input sample must still parse. A schema change that renumbers, retypes or removes a
+// field fails here.
 //
-// To freeze a new schema version's corpus: unit_tests "[.freeze]" (writes into the source tree).
+// To freeze the newest schema version's corpus: unit_tests "[.freeze]" (writes into the source
+// tree, and only the newest version's folder: a released corpus is never rewritten).
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -26,9 +28,9 @@ using testing::SamplesDir;
 
 constexpr std::int64_t kFrozenAt = 1'772'532'000'000'000'000;  // 2026-03-03T10:00:00Z
 
-std::vector<std::string> SampleNames() {
+std::vector<std::string> SampleNames(std::string_view version) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(SamplesDir())) {
+  for (const auto& entry : fs::directory_iterator(SamplesDir(version))) {
     if (entry.path().extension() == ".json") names.push_back(entry.path().stem().string());
   }
   std::sort(names.begin(), names.end());
@@ -60,7 +62,11 @@ TEST_CASE("Schemas: every payload scalar defaults to zero", "[samples]") {
 }
 
 TEST_CASE("Samples: there is one sample per payload type", "[samples]") {
-  const std::vector<std::string> names = SampleNames();
+  std::vector<std::string> names;
+  for (std::string_view version : testing::kSampleVersions) {
+    for (std::string& name : SampleNames(version)) names.push_back(std::move(name));
+  }
+  std::sort(names.begin(), names.end());
   std::vector<std::string> payloads;
   for (auto type : events::EnumValuesPayload()) {
     if (type != events::Payload::NONE) payloads.push_back(events::EnumNamePayload(type));
@@ -69,14 +75,15 @@ TEST_CASE("Samples: there is one sample per payload type", "[samples]") {
   CHECK(names == payloads);
 }
 
-TEST_CASE("Samples: the frozen v1 corpus decodes to the JSON it was frozen with", "[samples]") {
+// The frozen corpus of one schema version, chained in name order.
+void CheckFrozenCorpus(std::string_view version) {
   EventJson json;
   ChainChecker chain;
-  const std::vector<std::string> names = SampleNames();
+  const std::vector<std::string> names = SampleNames(version);
   REQUIRE_FALSE(names.empty());
   for (std::size_t i = 0; i < names.size(); ++i) {
-    INFO("sample " << names[i]);
-    const fs::path frozen = SamplesDir() / "frozen" / names[i];
+    INFO("sample " << version << "/" << names[i]);
+    const fs::path frozen = SamplesDir(version) / "frozen" / names[i];
     const std::string bytes = testing::ReadFile(frozen.string() + ".event");
     REQUIRE_FALSE(bytes.empty());
     REQUIRE(chain.Add(i + 1, bytes).ok());
@@ -89,7 +96,7 @@ TEST_CASE("Samples: the frozen v1 corpus decodes to the JSON it was frozen with"
     CHECK(*text == expected);
 
     // The input sample still means the same event.
-    EventJson::Parsed parsed = json.ParseUnsealed(testing::ReadSample(names[i]));
+    EventJson::Parsed parsed = json.ParseUnsealed(testing::ReadSample(names[i], version));
     REQUIRE(parsed.ok());
     Result<std::string> parsed_text = json.ToJson(parsed.bytes);
     REQUIRE(parsed_text.ok());
@@ -97,14 +104,21 @@ TEST_CASE("Samples: the frozen v1 corpus decodes to the JSON it was frozen with"
   }
 }
 
+TEST_CASE("Samples: every frozen corpus decodes to the JSON it was frozen with", "[samples]") {
+  for (std::string_view version : testing::kSampleVersions) {
+    CheckFrozenCorpus(version);
+  }
+}
+
 TEST_CASE("Samples: freeze the corpus of this schema version", "[.freeze]") {
   EventJson json;
-  const fs::path dir = SamplesDir() / "frozen";
+  const std::string_view version = std::end(testing::kSampleVersions)[-1];
+  const fs::path dir = SamplesDir(version) / "frozen";
   fs::create_directories(dir);
   Digest prev;
   Sequence seq = 0;
-  for (const std::string& name : SampleNames()) {
-    EventJson::Parsed parsed = json.ParseUnsealed(testing::ReadSample(name));
+  for (const std::string& name : SampleNames(version)) {
+    EventJson::Parsed parsed = json.ParseUnsealed(testing::ReadSample(name, version));
     REQUIRE(parsed.ok());
     ++seq;
     prev = SealEvent(parsed.bytes, {seq, 1, kFrozenAt + static_cast<std::int64_t>(seq), prev});
@@ -112,6 +126,5 @@ TEST_CASE("Samples: freeze the corpus of this schema version", "[.freeze]") {
     std::ofstream(dir / (name + ".event.json")) << *json.ToJson(parsed.bytes) << "\n";
   }
 }
-
 }  // namespace
 }  // namespace tillroll

@@ -1,0 +1,82 @@
+#ifndef TILLROLL_ENGINE_COMMAND_H_
+#define TILLROLL_ENGINE_COMMAND_H_
+
+// Commands: one per business action, the only way decisions enter the ledger. A command is one
+// JSON object:
+//
+//   {"command": "set_price", "idempotency_key": "pe-run-881:4711", "expected_version": 3,
+//    "correlation_id": "req-1", "args": { ...the payload's fields... }}
+//
+// `args` is the FlatBuffers JSON of the payload the command is about (schemas/*.fbs), so the
+// schemas stay the one contract: set_price takes a PriceSet, draft_promotion a
+// PromotionDrafted, approve_promotion a PromotionApproved, and so on (CommandSpecs()). Fields
+// the ledger assigns (a draft's version, a publish's rule_snapshot_seq) must be left out.
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/event_json.h"
+#include "schemas/envelope_generated.h"
+
+namespace tillroll {
+
+enum class CommandType : std::uint8_t {
+  kSetPrice,
+  kRetractPrice,
+  kApprovePriceChange,
+  kRejectPriceChange,
+  kDraftPromotion,
+  kAmendPromotion,
+  kSubmitPromotion,
+  kApprovePromotion,
+  kRejectPromotion,
+  kPublishPromotion,
+  kPausePromotion,
+  kResumePromotion,
+  kWithdrawPromotion,
+  kIssueCoupons,
+  kVoidCoupon,
+  kRecordSale,
+  kRecordReturn,
+  kRecordSettlement,
+  kSetAuthorityRule,
+  kGrantRole,
+  kRevokeRole,
+};
+
+struct CommandSpec {
+  CommandType type;
+  std::string_view name;   // "set_price"
+  events::Payload args;    // the payload `args` holds
+  std::string_view roles;  // the roles that may send it, space-separated
+};
+std::span<const CommandSpec> CommandSpecs();
+const CommandSpec& SpecOf(CommandType type);
+
+struct Command {
+  CommandType type = CommandType::kSetPrice;
+  std::string idempotency_key;
+  std::int64_t expected_version = -1;  // of the stream the command writes; -1 = not checked
+  std::string correlation_id;
+  std::string args_json;  // `args` as strict JSON
+  std::string args;       // an unsealed Event carrying `args` as its payload (a typed view)
+
+  const CommandSpec& spec() const { return SpecOf(type); }
+  const events::Event& args_event() const { return *events::GetEvent(args.data()); }
+};
+
+struct ParsedCommand {
+  std::optional<Command> command;      // when problems is empty
+  std::vector<FieldProblem> problems;  // paths like "args.amount_minor"
+};
+
+// Parses one command. `json` is reused across calls (not thread-safe, like EventJson).
+ParsedCommand ParseCommand(std::string_view line, EventJson& json);
+
+}  // namespace tillroll
+
+#endif  // TILLROLL_ENGINE_COMMAND_H_

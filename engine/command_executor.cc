@@ -1,0 +1,160 @@
+#include "engine/command_executor.h"
+
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "engine/event_json.h"
+
+namespace tillroll {
+namespace {
+
+using json = nlohmann::json;
+
+// Decisions made again when a concurrent writer changed a stream between deciding and appending.
+constexpr int kDecideAttemptsMax = 4;
+
+bool IsIdempotencyConflict(const Status& s) {
+  return s.code() == StatusCode::kConflict &&
+         s.message().find("idempotency key") != std::string::npos;
+}
+
+json Actor(const Principal& principal, const Decision& decision) {
+  return {{"principal", principal.id},
+          {"role", decision.roles.empty() ? "" : decision.roles.front()},
+          {"source_system", principal.source_system}};
+}
+
+}  // namespace
+
+CommandExecutor::CommandExecutor(EventLog& log, const DecisionState& state, GovernanceRules rules,
+                                 Clock& clock, std::function<Status()> catch_up)
+    : log_(log), state_(state), rules_(rules), clock_(clock), catch_up_(std::move(catch_up)) {}
+
+Result<std::vector<std::string>> CommandExecutor::Build(const Principal& principal,
+                                                        const Command& command,
+                                                        const Decision& decision) const {
+  const std::string audit_key = "audit:" + principal.id + ":" + command.idempotency_key;
+  json audit_payload = {
+      {"command", command.spec().name}, {"principal", principal.id},
+      {"roles", decision.roles},        {"source_system", principal.source_system},
+      {"subject", decision.subject},    {"outcome", events::EnumNameAuditOutcome(decision.outcome)},
+      {"reason", decision.reason},      {"field", decision.field},
+      {"rule", decision.rule},          {"event_count", decision.events.size()}};
+  std::vector<json> lines;
+  lines.push_back({{"stream", "audit/" + principal.id},
+                   {"idempotency_key", audit_key},
+                   {"actor", Actor(principal, decision)},
+                   {"payload_type", "CommandAudited"},
+                   {"payload", std::move(audit_payload)}});
+  for (std::size_t i = 0; i < decision.events.size(); ++i) {
+    const EventDraft& draft = decision.events[i];
+    lines.push_back({{"stream", draft.stream},
+                     {"expected_version", draft.expected_version},
+                     {"idempotency_key", command.idempotency_key + "#" + std::to_string(i + 1)},
+                     {"causation_id", audit_key},
+                     {"actor", Actor(principal, decision)},
+                     {"payload_type", events::EnumNamePayload(draft.type)},
+                     {"payload", json::parse(draft.payload_json)}});
+  }
+  EventJson converter;
+  std::vector<std::string> events;
+  for (json& line : lines) {
+    if (!command.correlation_id.empty()) line["correlation_id"] = command.correlation_id;
+    // Empty strings are left out, as the log's own JSON would.
+    for (auto it = line["payload"].begin(); it != line["payload"].end();) {
+      it = it->is_string() && it->get<std::string>().empty() ? line["payload"].erase(it) : ++it;
+    }
+    EventJson::Parsed parsed = converter.ParseUnsealed(line.dump());
+    if (!parsed.ok()) {
+      return Status::Internal("decided event does not match its schema: " +
+                              parsed.problems.front().path + ": " + parsed.problems.front().reason);
+    }
+    events.push_back(std::move(parsed.bytes));
+  }
+  return events;
+}
+
+Result<SubmitOutcome> CommandExecutor::Submit(const Principal& principal, const Command& command) {
+  Status last_conflict;
+  for (int attempt = 0; attempt < kDecideAttemptsMax; ++attempt) {
+    if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
+    SubmitOutcome outcome;
+    outcome.decision = Decide(command, principal, state_, rules_, clock_.NowNs());
+    Result<std::vector<std::string>> events = Build(principal, command, outcome.decision);
+    if (!events.ok()) return events.status();
+    Result<std::vector<AppendOutcome>> appended = log_.Append(std::move(*events));
+    if (!appended.ok()) {
+      if (appended.status().code() != StatusCode::kConflict) return appended.status();
+      if (IsIdempotencyConflict(appended.status())) {
+        return Status::Conflict("idempotency key '" + command.idempotency_key +
+                                "' was used by an earlier attempt that was decided otherwise");
+      }
+      last_conflict = appended.status();
+      continue;  // a stream moved on: decide again on the new state
+    }
+    outcome.audit_seq = appended->front().seq;
+    outcome.duplicate = appended->front().duplicate;
+    outcome.events.assign(appended->begin() + 1, appended->end());
+    return outcome;
+  }
+  return Status::Conflict("the streams kept changing while deciding: " + last_conflict.message());
+}
+
+Result<std::vector<SubmitOutcome>> CommandExecutor::SubmitBatch(const Principal& principal,
+                                                                std::span<const Command> commands,
+                                                                bool partial) {
+  std::vector<SubmitOutcome> outcomes;
+  if (partial) {
+    for (const Command& command : commands) {
+      Result<SubmitOutcome> outcome = Submit(principal, command);
+      if (!outcome.ok()) return outcome.status();
+      outcomes.push_back(std::move(*outcome));
+    }
+    return outcomes;
+  }
+  if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
+  const std::int64_t now_ns = clock_.NowNs();
+  std::size_t failed = 0;
+  for (const Command& command : commands) {
+    outcomes.push_back({Decide(command, principal, state_, rules_, now_ns)});
+    if (outcomes.back().decision.outcome == events::AuditOutcome::Rejected && failed == 0) {
+      failed = outcomes.size();
+    }
+  }
+  // Rows of one stream follow each other: their expected versions chain within the batch.
+  std::map<std::string, std::int64_t> next_version;
+  for (SubmitOutcome& o : outcomes) {
+    if (failed != 0 && o.decision.outcome != events::AuditOutcome::Rejected) {
+      o.decision.outcome = events::AuditOutcome::Rejected;
+      o.decision.rejection = RejectionKind::kRefused;
+      o.decision.reason = "the batch is atomic and row " + std::to_string(failed) + " was rejected";
+      o.decision.rule = "batch";
+      o.decision.events.clear();
+    }
+    for (EventDraft& e : o.decision.events) {
+      auto [it, fresh] = next_version.try_emplace(e.stream, e.expected_version);
+      e.expected_version = it->second++;
+    }
+  }
+  std::vector<std::string> batch;
+  std::vector<std::size_t> sizes;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    Result<std::vector<std::string>> events = Build(principal, commands[i], outcomes[i].decision);
+    if (!events.ok()) return events.status();
+    sizes.push_back(events->size());
+    for (std::string& e : *events) batch.push_back(std::move(e));
+  }
+  Result<std::vector<AppendOutcome>> appended = log_.Append(std::move(batch));
+  if (!appended.ok()) return appended.status();
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    outcomes[i].audit_seq = (*appended)[at].seq;
+    outcomes[i].duplicate = (*appended)[at].duplicate;
+    outcomes[i].events.assign(appended->begin() + static_cast<std::ptrdiff_t>(at + 1),
+                              appended->begin() + static_cast<std::ptrdiff_t>(at + sizes[i]));
+    at += sizes[i];
+  }
+  return outcomes;
+}
+
+}  // namespace tillroll

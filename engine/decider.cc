@@ -1,0 +1,580 @@
+// Decide(): see governance.h for the order of the checks and the policy they implement.
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "engine/governance.h"
+
+namespace tillroll {
+namespace {
+
+using events::AuditOutcome;
+using events::Payload;
+using events::PriceType;
+using json = nlohmann::json;
+
+constexpr std::string_view kAdmin = "admin";
+
+std::string_view View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : s->string_view();
+}
+
+bool IsCurrency(std::string_view code) {
+  return code.size() == 3 &&
+         std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+// Builds one decision; the helpers return false once it is a rejection.
+class Decider {
+ public:
+  Decider(const Command& command, const Principal& principal, const DecisionState& state,
+          const GovernanceRules& rules, std::int64_t now_ns)
+      : c_(command), p_(principal), s_(state), rules_(rules), now_ns_(now_ns) {}
+
+  Decision Run();
+
+ private:
+  bool Reject(RejectionKind kind, std::string field, std::string reason, std::string rule = {}) {
+    d_.outcome = AuditOutcome::Rejected;
+    d_.rejection = kind;
+    d_.field = std::move(field);
+    d_.reason = std::move(reason);
+    d_.rule = std::move(rule);
+    d_.events.clear();
+    return false;
+  }
+  bool Invalid(std::string field, std::string reason) {
+    return Reject(RejectionKind::kInvalid, std::move(field), std::move(reason));
+  }
+  bool Refused(std::string reason, std::string rule = "workflow") {
+    return Reject(RejectionKind::kRefused, "", std::move(reason), std::move(rule));
+  }
+  void Emit(std::string stream, Payload type, json payload) {
+    std::int64_t version = static_cast<std::int64_t>(s_.StreamVersion(stream));
+    for (const EventDraft& e : d_.events) {
+      if (e.stream == stream) ++version;
+    }
+    d_.events.push_back({std::move(stream), version, type, payload.dump()});
+  }
+  json Args() const { return json::parse(c_.args_json); }
+  const events::Event& args() const { return c_.args_event(); }
+
+  bool CheckRoles();
+  bool CheckExpectedVersion();
+  bool CheckAuthority(std::string_view family, std::optional<PriceType> type,
+                      std::string_view channel, std::string_view region);
+  bool ValidateScopeAndWindow(const events::Scope* scope, const events::ValidWindow* valid);
+  bool ValidateRule(const events::PromotionRule* rule);
+
+  bool SetPrice();
+  bool RetractPrice();
+  bool DecideProposal(bool approve);
+  bool DraftPromotion(bool amend);
+  bool PromotionStep();
+  bool Publish(const DecisionState::Promotion& promotion, const DecisionState::PromotionVersion& v);
+  bool PassThrough();
+
+  const Command& c_;
+  const Principal& p_;
+  const DecisionState& s_;
+  const GovernanceRules& rules_;
+  std::int64_t now_ns_;
+  Decision d_;
+};
+
+std::string SubjectOf(const Command& c) {
+  const events::Event& e = c.args_event();
+  switch (e.payload_type()) {
+    case Payload::PriceSet:
+      return "price/" + e.payload_as_PriceSet()->sku()->str();
+    case Payload::PriceRetracted:
+      return "price/" + e.payload_as_PriceRetracted()->sku()->str();
+    case Payload::CouponIssued:
+      return "coupon/" + e.payload_as_CouponIssued()->program()->str();
+    case Payload::CouponVoided:
+      return "coupon/" + e.payload_as_CouponVoided()->program()->str();
+    case Payload::SaleRecorded:
+      return "order/" + e.payload_as_SaleRecorded()->order_id()->str();
+    case Payload::ReturnRecorded:
+      return "order/" + e.payload_as_ReturnRecorded()->order_id()->str();
+    case Payload::LiabilitySettled:
+      return "liability/" + e.payload_as_LiabilitySettled()->promotion_id()->str();
+    case Payload::AuthorityRuleSet:
+      return "governance/authority";
+    case Payload::RoleGranted:
+    case Payload::RoleRevoked:
+      return "governance/roles";
+    default:
+      break;
+  }
+  // The promotion payloads all start with promotion_id; the proposals' subject comes later.
+  const auto* table = reinterpret_cast<const flatbuffers::Table*>(e.payload());
+  const auto* id = table->GetPointer<const flatbuffers::String*>(4);
+  if (id == nullptr) return "";
+  return (e.payload_type() == Payload::PriceChangeApproved ||
+          e.payload_type() == Payload::PriceChangeRejected)
+             ? std::string()
+             : "promo/" + id->str();
+}
+
+bool Decider::CheckRoles() {
+  d_.roles = p_.roles;
+  for (std::string& role : s_.GrantedRoles(p_.id, now_ns_)) {
+    if (std::find(d_.roles.begin(), d_.roles.end(), role) == d_.roles.end()) {
+      d_.roles.push_back(std::move(role));
+    }
+  }
+  std::sort(d_.roles.begin(), d_.roles.end());
+  const std::string_view allowed = c_.spec().roles;
+  for (const std::string& role : d_.roles) {
+    for (std::size_t at = 0; at < allowed.size();) {
+      const std::size_t end = std::min(allowed.find(' ', at), allowed.size());
+      if (allowed.substr(at, end - at) == role) return true;
+      at = end + 1;
+    }
+  }
+  return Reject(RejectionKind::kForbidden, "",
+                std::string(c_.spec().name) + " needs the role " + std::string(allowed) + "; " +
+                    p_.id + " holds none of them",
+                "roles:" + std::string(c_.spec().name));
+}
+
+bool Decider::CheckExpectedVersion() {
+  if (c_.expected_version < 0 || d_.subject.empty()) return true;
+  const std::uint64_t version = s_.StreamVersion(d_.subject);
+  if (static_cast<std::uint64_t>(c_.expected_version) == version) return true;
+  return Reject(RejectionKind::kRefused, "expected_version",
+                "stream " + d_.subject + " is at version " + std::to_string(version) +
+                    ", the command expected " + std::to_string(c_.expected_version),
+                "expected_version");
+}
+
+bool Decider::CheckAuthority(std::string_view family, std::optional<PriceType> type,
+                             std::string_view channel, std::string_view region) {
+  const DecisionState::AuthorityVerdict verdict =
+      s_.Authority(p_.source_system, family, type, channel, region, now_ns_);
+  if (verdict.allowed) return true;
+  std::string what = std::string(family);
+  if (type) what += " (" + std::string(events::EnumNamePriceType(*type)) + ")";
+  if (!channel.empty()) what += " on channel " + std::string(channel);
+  if (!region.empty()) what += " in region " + std::string(region);
+  return Reject(RejectionKind::kForbidden, type ? "args.price_type" : "",
+                "source system '" + p_.source_system + "' may not write " + what + ": " +
+                    (verdict.rule_id.empty() ? "no authority rule allows it"
+                                             : "authority rule " + verdict.rule_id + " forbids it"),
+                "authority:" + (verdict.rule_id.empty() ? "none" : verdict.rule_id));
+}
+
+bool Decider::ValidateScopeAndWindow(const events::Scope* scope, const events::ValidWindow* valid) {
+  if (scope != nullptr && scope->level() != events::ScopeLevel::Global) {
+    const std::string_view name =
+        scope->level() == events::ScopeLevel::Channel  ? View(scope->channel())
+        : scope->level() == events::ScopeLevel::Region ? View(scope->region())
+                                                       : View(scope->store());
+    if (name.empty()) {
+      const std::string level = events::EnumNameScopeLevel(scope->level());
+      return Invalid("args.scope", "a " + level + " scope needs its " + level + " name");
+    }
+  }
+  if (valid != nullptr && valid->to_ns() != 0 && valid->to_ns() <= valid->from_ns()) {
+    return Invalid("args.valid.to_ns", "must be after valid.from_ns (or 0 for open-ended)");
+  }
+  return true;
+}
+
+bool Decider::SetPrice() {
+  const events::PriceSet& price = *args().payload_as_PriceSet();
+  if (!IsCurrency(View(price.currency()))) {
+    return Invalid("args.currency", "expected an ISO 4217 code like \"EUR\"");
+  }
+  if (price.amount_minor() < 0) return Invalid("args.amount_minor", "a price cannot be negative");
+  if (!ValidateScopeAndWindow(price.scope(), price.valid())) return false;
+  const events::Scope* scope = price.scope();
+  const std::string_view channel = scope != nullptr && scope->level() == events::ScopeLevel::Channel
+                                       ? View(scope->channel())
+                                       : "";
+  const std::string_view region =
+      scope != nullptr && scope->level() == events::ScopeLevel::Region ? View(scope->region()) : "";
+  if (!CheckAuthority("price", price.price_type(), channel, region)) return false;
+
+  json payload = Args();
+  const bool selling =
+      price.price_type() == PriceType::List || price.price_type() == PriceType::Markdown;
+  if (!selling) {
+    Emit(d_.subject, Payload::PriceSet, payload);
+    return true;
+  }
+  const std::int64_t at_ns =
+      price.valid() != nullptr ? std::max(now_ns_, price.valid()->from_ns()) : now_ns_;
+  const std::string_view sku = price.sku()->string_view();
+  const auto old_price = s_.PriceInForce(sku, price.price_type(), scope, at_ns);
+  const auto floor = s_.PriceInForce(sku, PriceType::Floor, scope, at_ns);
+  const auto cost = s_.PriceInForce(sku, PriceType::Cost, scope, at_ns);
+  std::string why;
+  std::int64_t change_bps = 0;
+  if (old_price && old_price->amount_minor > 0) {
+    change_bps =
+        (price.amount_minor() - old_price->amount_minor) * 10'000 / old_price->amount_minor;
+    if (std::abs(change_bps) > rules_.price_change_bps_max) {
+      why = "moves the price by " + std::to_string(change_bps) + " bps, more than " +
+            std::to_string(rules_.price_change_bps_max);
+    }
+  }
+  if (why.empty() && floor && price.amount_minor() < floor->amount_minor) {
+    why = "below the floor price " + std::to_string(floor->amount_minor);
+  }
+  if (why.empty() && cost && price.amount_minor() < cost->amount_minor) {
+    why = "below cost " + std::to_string(cost->amount_minor);
+  }
+  if (why.empty()) {
+    Emit(d_.subject, Payload::PriceSet, payload);
+    return true;
+  }
+  payload["proposal_id"] = "proposal:" + p_.id + ":" + c_.idempotency_key;
+  payload["approval_reason"] = why;
+  payload["old_amount_minor"] = old_price ? old_price->amount_minor : 0;
+  payload["old_price_seq"] = old_price ? old_price->seq : 0;
+  payload["change_bps"] = change_bps;
+  d_.outcome = AuditOutcome::HeldForApproval;
+  d_.reason = "held for a pricing_approver: " + why;
+  d_.rule = "four_eyes:price_change";
+  Emit(d_.subject, Payload::PriceChangeProposed, payload);
+  return true;
+}
+
+bool Decider::RetractPrice() {
+  const events::PriceRetracted& r = *args().payload_as_PriceRetracted();
+  if (!ValidateScopeAndWindow(r.scope(), r.valid())) return false;
+  if (!CheckAuthority("price", r.price_type(), "", "")) return false;
+  Emit(d_.subject, Payload::PriceRetracted, Args());
+  return true;
+}
+
+bool Decider::DecideProposal(bool approve) {
+  const events::Event& e = args();
+  const std::string_view id =
+      approve ? e.payload_as_PriceChangeApproved()->proposal_id()->string_view()
+              : e.payload_as_PriceChangeRejected()->proposal_id()->string_view();
+  const auto proposal = s_.FindProposal(id);
+  if (!proposal) return Refused("no price change proposal " + std::string(id), "four_eyes");
+  d_.subject = "price/" + proposal->sku;
+  if (!CheckExpectedVersion()) return false;
+  if (proposal->state != "pending") {
+    return Refused("proposal " + std::string(id) + " is already " + proposal->state, "four_eyes");
+  }
+  if (proposal->proposer == p_.id) {
+    return Reject(RejectionKind::kForbidden, "args.proposal_id",
+                  p_.id + " proposed " + std::string(id) + " and cannot also decide it",
+                  "separation_of_duties");
+  }
+  if (!approve) {
+    Emit(d_.subject, Payload::PriceChangeRejected, Args());
+    return true;
+  }
+  Emit(d_.subject, Payload::PriceChangeApproved, Args());
+  json proposed = json::parse(proposal->proposal_json);
+  json price;
+  for (const char* field : {"sku", "price_type", "scope", "amount_minor", "currency", "valid",
+                            "reason", "source_ref", "proposal_id"}) {
+    if (proposed.contains(field)) price[field] = proposed[field];
+  }
+  Emit(d_.subject, Payload::PriceSet, price);
+  return true;
+}
+
+bool Decider::ValidateRule(const events::PromotionRule* rule) {
+  if (!IsCurrency(View(rule->currency()))) {
+    return Invalid("args.rule.currency", "expected an ISO 4217 code like \"EUR\"");
+  }
+  if (rule->valid() != nullptr && rule->valid()->to_ns() != 0 &&
+      rule->valid()->to_ns() <= rule->valid()->from_ns()) {
+    return Invalid("args.rule.valid.to_ns", "must be after valid.from_ns (or 0 for no end)");
+  }
+  const events::PromotionReward* r = rule->reward();
+  if (r == nullptr) return Invalid("args.rule.reward", "required");
+  using events::RewardKind;
+  switch (r->kind()) {
+    case RewardKind::PercentOff:
+      if (r->percent_bps() <= 0 || r->percent_bps() > 10'000) {
+        return Invalid("args.rule.reward.percent_bps", "must be in 1..10000");
+      }
+      break;
+    case RewardKind::AmountOff:
+      if (r->amount_minor() <= 0) return Invalid("args.rule.reward.amount_minor", "must be > 0");
+      break;
+    case RewardKind::BuyXGetY:
+      if (r->buy_qty() <= 0) return Invalid("args.rule.reward.buy_qty", "must be at least 1");
+      if (r->get_qty() <= 0) return Invalid("args.rule.reward.get_qty", "must be at least 1");
+      if (r->get_percent_bps() <= 0 || r->get_percent_bps() > 10'000) {
+        return Invalid("args.rule.reward.get_percent_bps", "must be in 1..10000");
+      }
+      break;
+    case RewardKind::FixedBundlePrice:
+      if (r->bundle_qty() < 2) return Invalid("args.rule.reward.bundle_qty", "must be at least 2");
+      if (r->bundle_price_minor() <= 0) {
+        return Invalid("args.rule.reward.bundle_price_minor", "must be > 0");
+      }
+      break;
+    case RewardKind::FreeProduct:
+      if (View(r->free_sku()).empty()) return Invalid("args.rule.reward.free_sku", "required");
+      if (r->free_qty() <= 0) return Invalid("args.rule.reward.free_qty", "must be at least 1");
+      break;
+    case RewardKind::TieredSpend: {
+      if (r->tiers() == nullptr || r->tiers()->size() == 0) {
+        return Invalid("args.rule.reward.tiers", "at least one tier");
+      }
+      std::int64_t last = -1;
+      for (flatbuffers::uoffset_t i = 0; i < r->tiers()->size(); ++i) {
+        const auto* tier = r->tiers()->Get(i);
+        const std::string path = "args.rule.reward.tiers[" + std::to_string(i) + "]";
+        if (tier->threshold_minor() <= last) {
+          return Invalid(path + ".threshold_minor", "tiers must ascend");
+        }
+        if (tier->discount_minor() <= 0) return Invalid(path + ".discount_minor", "must be > 0");
+        last = tier->threshold_minor();
+      }
+      break;
+    }
+  }
+  if (r->target() == events::RewardTarget::SpecificProducts &&
+      (r->target_skus() == nullptr || r->target_skus()->size() == 0)) {
+    return Invalid("args.rule.reward.target_skus", "SpecificProducts needs at least one SKU");
+  }
+  if (rule->funding() != nullptr && rule->funding()->size() > 0) {
+    std::int64_t total = 0;
+    for (const auto* share : *rule->funding()) total += share->share_bps();
+    if (total != 10'000) {
+      return Invalid("args.rule.funding",
+                     "shares add up to " + std::to_string(total) + " bps, not 10000");
+    }
+  }
+  return true;
+}
+
+bool Decider::DraftPromotion(bool amend) {
+  const events::PromotionDrafted& draft = *args().payload_as_PromotionDrafted();
+  if (!ValidateRule(draft.rule())) return false;
+  if (!CheckAuthority("promotion", std::nullopt, "", "")) return false;
+  const auto promotion = s_.FindPromotion(draft.promotion_id()->string_view());
+  if (!amend && promotion) {
+    return Refused("promotion " + draft.promotion_id()->str() +
+                   " exists; amend_promotion drafts its next version");
+  }
+  if (amend && !promotion) {
+    return Refused("promotion " + draft.promotion_id()->str() + " does not exist; draft it first");
+  }
+  if (amend && promotion->live_version == 0 && !promotion->versions.empty() &&
+      (promotion->versions.back().state == "withdrawn" ||
+       promotion->versions.back().state == "expired")) {
+    return Refused("promotion " + draft.promotion_id()->str() + " is " +
+                   promotion->versions.back().state + "; it cannot be amended");
+  }
+  json payload = Args();
+  payload["version"] = promotion ? promotion->versions.size() + 1 : 1;
+  Emit(d_.subject, Payload::PromotionDrafted, payload);
+  return true;
+}
+
+// Whether a version needs a second approver: a percent reward above the threshold, no end
+// date, or no budget.
+std::string SecondApprovalReason(const events::PromotionRule& rule, const GovernanceRules& rules) {
+  const events::PromotionReward* r = rule.reward();
+  const std::int32_t percent = r == nullptr                                  ? 0
+                               : r->kind() == events::RewardKind::PercentOff ? r->percent_bps()
+                               : r->kind() == events::RewardKind::BuyXGetY
+                                   ? r->get_percent_bps() / 2
+                                   : 0;
+  if (percent > rules.promotion_percent_bps_max) {
+    return "its reward of " + std::to_string(percent) + " bps is above " +
+           std::to_string(rules.promotion_percent_bps_max);
+  }
+  if (rule.valid() == nullptr || rule.valid()->to_ns() == 0) return "it has no end date";
+  if (rule.limits() == nullptr || rule.limits()->budget_minor() == 0) return "it has no budget";
+  return "";
+}
+
+bool Decider::Publish(const DecisionState::Promotion& promotion,
+                      const DecisionState::PromotionVersion& v) {
+  const events::PromotionRule& rule =
+      *events::GetEvent(v.drafted_event.data())->payload_as_PromotionDrafted()->rule();
+  const std::string second = SecondApprovalReason(rule, rules_);
+  const std::size_t needed = second.empty() ? 1 : 2;
+  if (v.approvers.size() < needed) {
+    return Refused("version " + std::to_string(v.version) + " has " +
+                       std::to_string(v.approvers.size()) + " approval(s) and needs " +
+                       std::to_string(needed) + (second.empty() ? "" : " because " + second),
+                   "four_eyes:promotion");
+  }
+  const events::PromotionPublished& p = *args().payload_as_PromotionPublished();
+  const events::ValidWindow* window = p.window();
+  if (window == nullptr) return Invalid("args.window", "required: when the promotion is live");
+  if (window->to_ns() != 0 && window->to_ns() <= window->from_ns()) {
+    return Invalid("args.window.to_ns", "must be after window.from_ns");
+  }
+  if (rule.valid() != nullptr &&
+      (window->from_ns() < rule.valid()->from_ns() ||
+       (rule.valid()->to_ns() != 0 &&
+        (window->to_ns() == 0 || window->to_ns() > rule.valid()->to_ns())))) {
+    return Invalid("args.window", "must lie inside the rule's valid window");
+  }
+  json payload = Args();
+  payload["rule_snapshot_seq"] = v.drafted_seq;
+  if (promotion.live_version != 0 && promotion.live_version != v.version) {
+    payload["supersedes_version"] = promotion.live_version;
+  }
+  Emit(d_.subject, Payload::PromotionPublished, payload);
+  return true;
+}
+
+bool Decider::PromotionStep() {
+  const json payload = Args();
+  const std::string id = payload.value("promotion_id", "");
+  const std::uint32_t version = payload.value("version", 0u);
+  const auto promotion = s_.FindPromotion(id);
+  if (!promotion) return Refused("no promotion " + id);
+  if (version == 0 || version > promotion->versions.size()) {
+    return Invalid("args.version", "promotion " + id + " has versions 1.." +
+                                       std::to_string(promotion->versions.size()));
+  }
+  const DecisionState::PromotionVersion& v = promotion->versions[version - 1];
+  const std::string name(c_.spec().name);
+  auto needs = [&](std::initializer_list<std::string_view> states) {
+    for (std::string_view s : states) {
+      if (v.state == s) return true;
+    }
+    std::string list;
+    for (std::string_view s : states) list += (list.empty() ? "" : " or ") + std::string(s);
+    return Refused("promotion " + id + " version " + std::to_string(version) + " is " + v.state +
+                   "; " + name + " needs it " + list);
+  };
+  const bool approval =
+      c_.type == CommandType::kApprovePromotion || c_.type == CommandType::kRejectPromotion;
+  if (approval && v.author == p_.id) {
+    return Reject(RejectionKind::kForbidden, "args.version",
+                  p_.id + " drafted version " + std::to_string(version) +
+                      " and cannot also approve or reject it",
+                  "separation_of_duties");
+  }
+  switch (c_.type) {
+    case CommandType::kSubmitPromotion:
+      if (!needs({"drafted"})) return false;
+      break;
+    case CommandType::kApprovePromotion:
+      if (!needs({"submitted", "approved"})) return false;
+      if (std::find(v.approvers.begin(), v.approvers.end(), p_.id) != v.approvers.end()) {
+        return Reject(RejectionKind::kForbidden, "",
+                      p_.id + " already approved version " + std::to_string(version),
+                      "separation_of_duties");
+      }
+      break;
+    case CommandType::kRejectPromotion:
+      if (!needs({"submitted", "approved"})) return false;
+      break;
+    case CommandType::kPublishPromotion:
+      if (!needs({"approved"})) return false;
+      return Publish(*promotion, v);
+    case CommandType::kPausePromotion:
+      if (!needs({"published"})) return false;
+      break;
+    case CommandType::kResumePromotion:
+      if (!needs({"paused"})) return false;
+      break;
+    case CommandType::kWithdrawPromotion:
+      if (!needs({"published", "paused"})) return false;
+      break;
+    default:
+      TR_ASSERT(false);
+  }
+  Emit(d_.subject, c_.spec().args, payload);
+  return true;
+}
+
+bool Decider::PassThrough() {
+  const events::Event& e = args();
+  if (const auto* sale = e.payload_as_SaleRecorded()) {
+    if (!IsCurrency(View(sale->currency()))) {
+      return Invalid("args.currency", "expected an ISO 4217 code like \"EUR\"");
+    }
+    if (sale->lines() == nullptr || sale->lines()->size() == 0) {
+      return Invalid("args.lines", "a sale needs at least one line");
+    }
+    for (flatbuffers::uoffset_t i = 0; i < sale->lines()->size(); ++i) {
+      const auto* line = sale->lines()->Get(i);
+      const std::string path = "args.lines[" + std::to_string(i) + "]";
+      if (line->qty() <= 0) return Invalid(path + ".qty", "must be at least 1");
+      if (line->unit_price_minor() < 0) return Invalid(path + ".unit_price_minor", "negative");
+    }
+    if (s_.OrderExists(sale->order_id()->string_view())) {
+      return Refused("order " + sale->order_id()->str() + " is already recorded", "orders");
+    }
+  } else if (const auto* ret = e.payload_as_ReturnRecorded()) {
+    if (!s_.OrderExists(ret->order_id()->string_view())) {
+      return Invalid("args.order_id", "no sale recorded for order " + ret->order_id()->str());
+    }
+  } else if (const auto* settled = e.payload_as_LiabilitySettled()) {
+    if (!IsCurrency(View(settled->currency()))) {
+      return Invalid("args.currency", "expected an ISO 4217 code like \"EUR\"");
+    }
+    if (View(settled->party()).empty()) return Invalid("args.party", "required");
+  } else if (const auto* issued = e.payload_as_CouponIssued()) {
+    if (!CheckAuthority("coupon", std::nullopt, "", "")) return false;
+    if (issued->codes() == nullptr || issued->codes()->size() == 0) {
+      return Invalid("args.codes", "at least one code");
+    }
+  } else if (e.payload_type() == Payload::CouponVoided) {
+    if (!CheckAuthority("coupon", std::nullopt, "", "")) return false;
+  } else if (const auto* rule = e.payload_as_AuthorityRuleSet()) {
+    if (View(rule->source_system()).empty()) return Invalid("args.source_system", "required");
+    if (View(rule->event_family()).empty()) return Invalid("args.event_family", "required");
+  }
+  Emit(d_.subject, c_.spec().args, Args());
+  return true;
+}
+
+Decision Decider::Run() {
+  d_.subject = SubjectOf(c_);
+  if (!CheckRoles()) return d_;
+  if (c_.type != CommandType::kApprovePriceChange && c_.type != CommandType::kRejectPriceChange &&
+      !CheckExpectedVersion()) {
+    return d_;
+  }
+  d_.outcome = AuditOutcome::Accepted;
+  switch (c_.type) {
+    case CommandType::kSetPrice:
+      SetPrice();
+      break;
+    case CommandType::kRetractPrice:
+      RetractPrice();
+      break;
+    case CommandType::kApprovePriceChange:
+    case CommandType::kRejectPriceChange:
+      DecideProposal(c_.type == CommandType::kApprovePriceChange);
+      break;
+    case CommandType::kDraftPromotion:
+    case CommandType::kAmendPromotion:
+      DraftPromotion(c_.type == CommandType::kAmendPromotion);
+      break;
+    case CommandType::kSubmitPromotion:
+    case CommandType::kApprovePromotion:
+    case CommandType::kRejectPromotion:
+    case CommandType::kPublishPromotion:
+    case CommandType::kPausePromotion:
+    case CommandType::kResumePromotion:
+    case CommandType::kWithdrawPromotion:
+      PromotionStep();
+      break;
+    default:
+      PassThrough();
+      break;
+  }
+  return d_;
+}
+
+}  // namespace
+
+Decision Decide(const Command& command, const Principal& principal, const DecisionState& state,
+                const GovernanceRules& rules, std::int64_t now_ns) {
+  return Decider(command, principal, state, rules, now_ns).Run();
+}
+
+}  // namespace tillroll

@@ -1,0 +1,142 @@
+#ifndef TILLROLL_ENGINE_GOVERNANCE_H_
+#define TILLROLL_ENGINE_GOVERNANCE_H_
+
+// Deciding a command: a pure function of (command, principal, current state, rules, time) →
+// the events to append, or a rejection with the field, the reason and the rule. In order:
+//
+//   1. validation: currencies, non-negative money, windows, rule consistency (field paths);
+//   2. roles: the principal holds a role the command allows (CommandSpec::roles; `admin` sends
+//      only governance commands, `auditor` nothing); roles come from the configuration and
+//      from RoleGranted/RoleRevoked events;
+//   3. authority: for prices, promotions and coupons, the most specific AuthorityRuleSet in
+//      force for (source system, family, price type, channel, region) must allow it; no rule
+//      means no;
+//   4. separation of duties: nobody approves or rejects their own draft or proposal, and a
+//      promotion version needs distinct approvers;
+//   5. four eyes (GovernanceRules): a selling-price change above the threshold, below the
+//      floor or below cost becomes a PriceChangeProposed that a pricing_approver approves; a
+//      promotion whose reward is above the percent threshold, or which has no end or no budget,
+//      needs two approvals before it can be published (every promotion needs one);
+//   6. workflow: draft → submitted → approved | rejected → published → paused ⇄ resumed →
+//      withdrawn | expired; amending creates the next version, which needs approval again
+//      while the published one stays in force. An illegal step names the current state.
+//
+// Every event decided carries the expected version of its stream, so a concurrent change makes
+// the append a conflict instead of a second decision on stale state.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/command.h"
+#include "engine/event.h"
+
+namespace tillroll {
+
+// Who sends a command: an authenticated identity, its configured roles and the system it
+// comes through.
+struct Principal {
+  std::string id;                  // "service:pricing-engine", "user:anna.berg"
+  std::vector<std::string> roles;  // from the configuration; grants are added by the state
+  std::string source_system;       // "pricing-engine", "odoo", "pos", ...
+};
+
+// The four-eyes thresholds. Defaults are the documented policy.
+struct GovernanceRules {
+  // A List or Markdown price that moves the price in force at its scope by more than this.
+  std::int32_t price_change_bps_max = 2000;
+  // A promotion whose percent reward exceeds this needs a second approver.
+  std::int32_t promotion_percent_bps_max = 3000;
+};
+
+// What the decider reads about the present. Implemented over the projections (projections/
+// decision_state.h); every answer reflects the log up to the point the executor caught up to.
+class DecisionState {
+ public:
+  virtual ~DecisionState() = default;
+
+  virtual std::uint64_t StreamVersion(std::string_view stream) const = 0;
+
+  struct Price {
+    std::int64_t amount_minor = 0;
+    Sequence seq = 0;
+  };
+  // The price of `type` in force at `at_ns` for the scope (store ▸ region ▸ channel ▸ global
+  // fallback from the given scope), as known now.
+  virtual std::optional<Price> PriceInForce(std::string_view sku, events::PriceType type,
+                                            const events::Scope* scope,
+                                            std::int64_t at_ns) const = 0;
+
+  struct Proposal {
+    std::string proposal_id;
+    std::string sku;
+    std::string proposer;
+    std::string state;          // "pending", "approved", "rejected"
+    std::string proposal_json;  // the PriceChangeProposed payload as JSON
+  };
+  virtual std::optional<Proposal> FindProposal(std::string_view proposal_id) const = 0;
+
+  struct PromotionVersion {
+    std::uint32_t version = 0;
+    std::string state;  // as projections::Promotions folds it
+    std::string author;
+    std::vector<std::string> approvers;  // distinct, in order, since the last submit
+    Sequence drafted_seq = 0;
+    std::string drafted_event;  // sealed PromotionDrafted
+  };
+  struct Promotion {
+    std::vector<PromotionVersion> versions;  // version v at index v - 1
+    std::uint32_t live_version = 0;          // published and not withdrawn or expired
+  };
+  virtual std::optional<Promotion> FindPromotion(std::string_view promotion_id) const = 0;
+
+  struct AuthorityVerdict {
+    bool allowed = false;
+    std::string rule_id;  // empty when no rule matched
+  };
+  virtual AuthorityVerdict Authority(std::string_view source_system, std::string_view family,
+                                     std::optional<events::PriceType> price_type,
+                                     std::string_view channel, std::string_view region,
+                                     std::int64_t at_ns) const = 0;
+
+  // Roles granted by events (minus revocations) in force at at_ns.
+  virtual std::vector<std::string> GrantedRoles(std::string_view principal,
+                                                std::int64_t at_ns) const = 0;
+
+  virtual bool OrderExists(std::string_view order_id) const = 0;
+};
+
+// An event to append: its stream, expected version and payload as FlatBuffers JSON.
+struct EventDraft {
+  std::string stream;
+  std::int64_t expected_version = -1;
+  events::Payload type = events::Payload::NONE;
+  std::string payload_json;
+};
+
+enum class RejectionKind : std::uint8_t {
+  kNone,
+  kInvalid,    // the command itself is wrong (field path and reason)
+  kForbidden,  // the principal may not send it (role, source system, own approval)
+  kRefused,    // not in this state (workflow step, missing proposal or promotion)
+};
+
+struct Decision {
+  events::AuditOutcome outcome = events::AuditOutcome::Rejected;
+  RejectionKind rejection = RejectionKind::kNone;
+  std::string subject;  // the stream the command is about
+  std::string reason;
+  std::string field;
+  std::string rule;
+  std::vector<std::string> roles;  // the roles the principal held
+  std::vector<EventDraft> events;
+};
+
+Decision Decide(const Command& command, const Principal& principal, const DecisionState& state,
+                const GovernanceRules& rules, std::int64_t now_ns);
+
+}  // namespace tillroll
+
+#endif  // TILLROLL_ENGINE_GOVERNANCE_H_

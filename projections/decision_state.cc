@@ -1,0 +1,97 @@
+#include "projections/decision_state.h"
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "engine/event_json.h"
+#include "projections/folding.h"
+
+namespace tillroll::projections {
+
+std::uint64_t LedgerDecisionState::StreamVersion(std::string_view stream) const {
+  Result<std::uint64_t> version = log_.StreamVersion(stream);
+  // A failed read is an I/O error: the expected version then makes the append fail cleanly.
+  return version.ok() ? *version : UINT64_MAX;
+}
+
+std::optional<DecisionState::Price> LedgerDecisionState::PriceInForce(std::string_view sku,
+                                                                      events::PriceType type,
+                                                                      const events::Scope* scope,
+                                                                      std::int64_t at_ns) const {
+  PriceQuery query{.sku = sku, .valid_at_ns = at_ns, .known_at_ns = INT64_MAX};
+  if (scope != nullptr) {
+    switch (scope->level()) {
+      case events::ScopeLevel::Channel:
+        query.channel = View(scope->channel());
+        break;
+      case events::ScopeLevel::Region:
+        query.region = View(scope->region());
+        break;
+      case events::ScopeLevel::Store:
+        query.store = View(scope->store());
+        break;
+      default:
+        break;
+    }
+  }
+  Result<PriceAnswer> answer = runner_.price_book()->PriceOfType(query, type);
+  if (!answer.ok()) return std::nullopt;
+  return Price{answer->amount_minor, answer->seq};
+}
+
+std::optional<DecisionState::Proposal> LedgerDecisionState::FindProposal(
+    std::string_view proposal_id) const {
+  std::optional<ProposalRecord> record = runner_.governance()->Proposal(proposal_id);
+  if (!record) return std::nullopt;
+  Proposal proposal{record->proposal_id, record->sku, record->proposer, record->state, "{}"};
+  EventJson json;
+  Result<std::string> text = json.ToJson(record->proposal_event);
+  if (text.ok()) {
+    const auto event = nlohmann::json::parse(*text, nullptr, false);
+    if (!event.is_discarded())
+      proposal.proposal_json = event.value("payload", nlohmann::json()).dump();
+  }
+  return proposal;
+}
+
+std::optional<DecisionState::Promotion> LedgerDecisionState::FindPromotion(
+    std::string_view promotion_id) const {
+  Result<PromotionView> view = runner_.promotions()->Describe(promotion_id, INT64_MAX);
+  if (!view.ok()) return std::nullopt;
+  Promotion promotion;
+  promotion.live_version = view->live_version;
+  for (const PromotionVersionView& v : view->versions) {
+    PromotionVersion version{v.version, v.state, "", {}, v.rule_snapshot_seq, v.rule_event};
+    for (const PromotionStepRecord& step : v.steps) {
+      if (step.step == PromotionStep::kDrafted) version.author = step.principal;
+      if (step.step == PromotionStep::kSubmitted) version.approvers.clear();
+      if (step.step == PromotionStep::kApproved &&
+          std::find(version.approvers.begin(), version.approvers.end(), step.principal) ==
+              version.approvers.end()) {
+        version.approvers.push_back(step.principal);
+      }
+    }
+    promotion.versions.push_back(std::move(version));
+  }
+  return promotion;
+}
+
+DecisionState::AuthorityVerdict LedgerDecisionState::Authority(
+    std::string_view source_system, std::string_view family,
+    std::optional<events::PriceType> price_type, std::string_view channel, std::string_view region,
+    std::int64_t at_ns) const {
+  AuthorityAnswer answer = runner_.governance()->Authority(source_system, family, price_type,
+                                                           channel, region, at_ns, INT64_MAX);
+  return {answer.allowed, std::move(answer.rule_id)};
+}
+
+std::vector<std::string> LedgerDecisionState::GrantedRoles(std::string_view principal,
+                                                           std::int64_t at_ns) const {
+  return runner_.governance()->GrantedRoles(principal, at_ns);
+}
+
+bool LedgerDecisionState::OrderExists(std::string_view order_id) const {
+  return runner_.orders()->Find(order_id, INT64_MAX).ok();
+}
+
+}  // namespace tillroll::projections

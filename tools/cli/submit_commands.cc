@@ -1,0 +1,198 @@
+#include "tools/cli/submit_commands.h"
+
+#include <fstream>
+#include <istream>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "engine/command_executor.h"
+#include "engine/governance_config.h"
+#include "engine/limits.h"
+#include "engine/utc_time.h"
+#include "projections/decision_state.h"
+#include "projections/projection_runner.h"
+#include "tools/cli/exit_codes.h"
+#include "tools/cli/terminal_output.h"
+
+namespace tillroll::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+int Fail(std::ostream& err, std::string_view command, const Status& status) {
+  err << "tillroll " << command << ": " << status.ToString() << "\n";
+  return ExitCodeFor(status);
+}
+
+std::string OutcomeName(events::AuditOutcome outcome) {
+  switch (outcome) {
+    case events::AuditOutcome::Accepted:
+      return "accepted";
+    case events::AuditOutcome::HeldForApproval:
+      return "held";
+    default:
+      return "rejected";
+  }
+}
+
+std::string OutcomeJson(const Command& command, const SubmitOutcome& o) {
+  json events = json::array();
+  for (const AppendOutcome& e : o.events) events.push_back(e.seq);
+  json j = {{"command", command.spec().name},
+            {"idempotency_key", command.idempotency_key},
+            {"outcome", OutcomeName(o.decision.outcome)},
+            {"subject", o.decision.subject},
+            {"audit_seq", o.audit_seq},
+            {"event_seqs", std::move(events)}};
+  if (!o.decision.reason.empty()) j["reason"] = o.decision.reason;
+  if (!o.decision.field.empty()) j["field"] = o.decision.field;
+  if (!o.decision.rule.empty()) j["rule"] = o.decision.rule;
+  if (o.duplicate) j["duplicate"] = true;
+  return j.dump();
+}
+
+// Reads every line as a command; prints each problem with its line. Nothing is decided when
+// one line is not a command.
+bool ReadCommands(std::istream& in, std::ostream& err, std::vector<Command>& commands) {
+  EventJson json_converter;
+  std::string line;
+  std::size_t line_no = 0;
+  bool ok = true;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    if (commands.size() == limits::kBatchEventsMax / 2) {
+      err << "line " << line_no << ": one submit takes at most " << limits::kBatchEventsMax / 2
+          << " commands; split the input\n";
+      return false;
+    }
+    ParsedCommand parsed = ParseCommand(line, json_converter);
+    for (const FieldProblem& p : parsed.problems) {
+      err << "line " << line_no << ": " << (p.path.empty() ? "" : p.path + ": ") << p.reason
+          << "\n";
+      ok = false;
+    }
+    if (parsed.command) commands.push_back(std::move(*parsed.command));
+  }
+  return ok;
+}
+
+}  // namespace
+
+int RunSubmit(const SubmitArgs& args, std::istream& stdin_stream, std::ostream& out,
+              std::ostream& err) {
+  Result<GovernanceConfig> config = LoadGovernanceConfig(args.config);
+  if (!config.ok()) {
+    return Fail(err, "submit",
+                config.status().code() == StatusCode::kNotFound
+                    ? Status::InvalidArgument("--config: " + config.status().message())
+                    : config.status());
+  }
+  Result<Principal> principal = config->Find(args.principal);
+  if (!principal.ok()) return Fail(err, "submit", principal.status());
+  std::ifstream file;
+  if (!args.file.empty() && args.file != "-") {
+    file.open(args.file);
+    if (!file) return Fail(err, "submit", Status::InvalidArgument("cannot read " + args.file));
+  }
+  std::vector<Command> commands;
+  if (!ReadCommands(file.is_open() ? file : stdin_stream, err, commands)) {
+    err << "tillroll submit: nothing was decided or appended\n";
+    return kExitBadInput;
+  }
+  if (commands.empty()) return Fail(err, "submit", Status::InvalidArgument("no command given"));
+
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(args.data_dir);
+  if (!log.ok()) return Fail(err, "submit", log.status());
+  projections::RunnerOptions options;
+  options.notice = [&err](std::string_view line) { err << "tillroll: " << line << "\n"; };
+  Result<std::unique_ptr<projections::ProjectionRunner>> runner =
+      projections::ProjectionRunner::Open(**log, args.data_dir / "projections", options);
+  if (!runner.ok()) return Fail(err, "submit", runner.status());
+  projections::LedgerDecisionState state(**log, **runner);
+  SystemClock clock;
+  CommandExecutor executor(**log, state, config->rules, clock,
+                           [&runner] { return (*runner)->CatchUp(); });
+
+  Result<std::vector<SubmitOutcome>> outcomes =
+      commands.size() == 1 ? [&]() -> Result<std::vector<SubmitOutcome>> {
+    Result<SubmitOutcome> one = executor.Submit(*principal, commands.front());
+    if (!one.ok()) return one.status();
+    return std::vector<SubmitOutcome>{std::move(*one)};
+  }()
+      : executor.SubmitBatch(*principal, commands, args.partial);
+  if (!outcomes.ok()) return Fail(err, "submit", outcomes.status());
+  int exit_code = kExitOk;
+  for (std::size_t i = 0; i < outcomes->size(); ++i) {
+    const Decision& d = (*outcomes)[i].decision;
+    out << OutcomeJson(commands[i], (*outcomes)[i]) << "\n";
+    if (d.outcome != events::AuditOutcome::Rejected) continue;
+    err << "tillroll submit: " << commands[i].spec().name
+        << " rejected: " << (d.field.empty() ? "" : d.field + ": ") << d.reason << "\n";
+    const int code = d.rejection == RejectionKind::kInvalid ? kExitBadInput : kExitConflict;
+    if (exit_code == kExitOk || code == kExitConflict) exit_code = code;
+  }
+  return exit_code;
+}
+
+int RunAudit(const AuditArgs& args, std::ostream& out, std::ostream& err) {
+  std::string outcome_filter;
+  if (args.outcome == "accepted") outcome_filter = "Accepted";
+  if (args.outcome == "rejected") outcome_filter = "Rejected";
+  if (args.outcome == "held") outcome_filter = "HeldForApproval";
+  if (!args.outcome.empty() && outcome_filter.empty()) {
+    return Fail(err, "audit",
+                Status::InvalidArgument("--outcome: expected accepted, rejected or held"));
+  }
+  std::int64_t since_ns = 0;
+  if (!args.since.empty()) {
+    Result<std::int64_t> since = ParseUtcTimeNs(args.since);
+    if (!since.ok())
+      return Fail(err, "audit", Status::InvalidArgument("--since: " + since.status().message()));
+    since_ns = *since;
+  }
+  LogOptions options;
+  options.create_if_missing = false;
+  Result<std::unique_ptr<EventLog>> log = EventLog::Open(args.data_dir, options);
+  if (!log.ok()) return Fail(err, "audit", log.status());
+  Result<Sequence> from = (*log)->FirstRecordedAtOrAfter(since_ns);
+  if (!from.ok()) return Fail(err, "audit", from.status());
+  json rows = json::array();
+  Status scanned =
+      (*log)->Replay(*from, (*log)->Head().seq + 1, [&](Sequence seq, std::string_view bytes) {
+        const events::Event* e = events::GetEvent(bytes.data());
+        const events::CommandAudited* a = e->payload_as_CommandAudited();
+        if (a == nullptr) return true;
+        auto text = [](const flatbuffers::String* s) { return s == nullptr ? "" : s->str(); };
+        if (!args.principal.empty() && text(a->principal()) != args.principal) return true;
+        const std::string outcome = events::EnumNameAuditOutcome(a->outcome());
+        if (!outcome_filter.empty() && outcome != outcome_filter) return true;
+        json roles = json::array();
+        if (a->roles() != nullptr) {
+          for (const auto* r : *a->roles()) roles.push_back(r->str());
+        }
+        json row = {{"seq", seq},
+                    {"recorded_at", FormatUtcTime(e->recorded_at_ns())},
+                    {"principal", text(a->principal())},
+                    {"source_system", text(a->source_system())},
+                    {"command", text(a->command())},
+                    {"subject", text(a->subject())},
+                    {"outcome", outcome},
+                    {"reason", text(a->reason())},
+                    {"field", text(a->field())},
+                    {"rule", text(a->rule())},
+                    {"roles", std::move(roles)},
+                    {"event_count", a->event_count()}};
+        if (args.format == "table") {
+          rows.push_back(std::move(row));
+        } else {
+          out << row.dump() << "\n";
+        }
+        return true;
+      });
+  if (!scanned.ok()) return Fail(err, "audit", scanned);
+  if (args.format == "table") PrintTable(json{{"attempts", std::move(rows)}}.dump(), out);
+  return kExitOk;
+}
+
+}  // namespace tillroll::cli
