@@ -94,4 +94,22 @@ bool LedgerDecisionState::OrderExists(std::string_view order_id) const {
   return runner_.orders()->Find(order_id, INT64_MAX).ok();
 }
 
+std::vector<DecisionState::EndedVersion> LedgerDecisionState::EndedPromotions(
+    std::int64_t now_ns) const {
+  std::vector<EndedVersion> ended;
+  auto promotions = runner_.promotions();
+  for (const std::string& id : promotions->Ids(INT64_MAX)) {
+    Result<PromotionView> view = promotions->Describe(id, INT64_MAX);
+    if (!view.ok() || view->live_version == 0) continue;
+    const PromotionVersionView& live = view->versions[view->live_version - 1];
+    if (live.state != "published" && live.state != "paused") continue;
+    std::int64_t window_end_ns = 0;
+    for (const PromotionStepRecord& step : live.steps) {
+      if (step.step == PromotionStep::kPublished) window_end_ns = step.window_to_ns;
+    }
+    if (window_end_ns != 0 && window_end_ns <= now_ns) ended.push_back({id, live.version});
+  }
+  return ended;
+}
+
 }  // namespace tillroll::projections

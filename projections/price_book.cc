@@ -49,59 +49,48 @@ Status CheckScope(const events::Scope* scope) {
 
 }  // namespace
 
-// One backward pass over a SKU's decisions that fills, per wanted price type and scope rank,
-// the first set in force that no later retraction took back.
-class PriceBook::Resolver {
- public:
-  Resolver(std::span<const events::PriceType> types,
-           const std::array<std::optional<std::uint32_t>, kRanks>& ranked_scopes,
-           std::int64_t valid_at_ns)
-      : types_(types), scopes_(ranked_scopes), valid_at_ns_(valid_at_ns) {}
-
-  // Feeds decisions newest first; false once nothing better can come.
-  bool Feed(const Decision& d) {
-    if (d.from_ns > valid_at_ns_ || valid_at_ns_ >= d.to_ns) return true;
-    const std::optional<std::size_t> slot = SlotOf(d);
-    if (!slot || found_[*slot] != nullptr) return true;
-    if (d.retraction) {
-      retractions_.push_back(&d);
-      return true;
-    }
-    for (const Decision* r : retractions_) {
-      if (r->type == d.type && r->scope_id == d.scope_id &&
-          (r->retracted_seq == 0 || r->retracted_seq == d.seq)) {
-        return true;
-      }
-    }
-    found_[*slot] = &d;
-    return *slot != 0;
+void PriceBook::Timeline::Add(const Decision& d) {
+  TR_ASSERT(decisions.empty() || decisions.back().seq < d.seq);
+  decisions.push_back(d);
+  prefix_max_end_ns.push_back(
+      prefix_max_end_ns.empty() ? d.to_ns : std::max(prefix_max_end_ns.back(), d.to_ns));
+  suffix_min_from_ns.push_back(d.from_ns);
+  // A decision for an earlier window (a correction) lowers the bound of those before it.
+  for (std::size_t i = suffix_min_from_ns.size() - 1; i-- > 0;) {
+    if (suffix_min_from_ns[i] <= d.from_ns) break;
+    suffix_min_from_ns[i] = d.from_ns;
   }
+}
 
-  // The best decision found: types in the order given, each from the most specific scope.
-  const Decision* Best() const {
-    for (const Decision* d : found_) {
-      if (d != nullptr) return d;
+const PriceBook::Decision* PriceBook::InForce(const Timeline& t, std::int64_t valid_at_ns,
+                                              std::int64_t known_at_ns) {
+  const std::vector<Decision>& d = t.decisions;
+  // Known by known_at: decisions are in sequence order, so their record times never decrease.
+  const auto known_end = std::upper_bound(
+      d.begin(), d.end(), known_at_ns,
+      [](std::int64_t known_at, const Decision& x) { return known_at < x.recorded_at_ns; });
+  // From the first index whose suffix starts after valid_at, no decision can hold it.
+  const auto starts_after = std::partition_point(
+      t.suffix_min_from_ns.begin(), t.suffix_min_from_ns.end(),
+      [valid_at_ns](std::int64_t from_ns) { return from_ns <= valid_at_ns; });
+  std::size_t i = std::min(static_cast<std::size_t>(known_end - d.begin()),
+                           static_cast<std::size_t>(starts_after - t.suffix_min_from_ns.begin()));
+  std::vector<const Decision*> retractions;
+  while (i-- > 0) {
+    if (t.prefix_max_end_ns[i] <= valid_at_ns) break;  // everything before ended by valid_at
+    const Decision& x = d[i];
+    if (x.from_ns > valid_at_ns || valid_at_ns >= x.to_ns) continue;
+    if (x.retraction) {
+      retractions.push_back(&x);
+      continue;
     }
-    return nullptr;
+    const bool retracted = std::any_of(retractions.begin(), retractions.end(), [&](auto* r) {
+      return r->retracted_seq == 0 || r->retracted_seq == x.seq;
+    });
+    if (!retracted) return &x;
   }
-
- private:
-  std::optional<std::size_t> SlotOf(const Decision& d) const {
-    for (std::size_t t = 0; t < types_.size(); ++t) {
-      if (types_[t] != d.type) continue;
-      for (std::size_t rank = 0; rank < kRanks; ++rank) {
-        if (scopes_[rank] == d.scope_id) return t * kRanks + rank;
-      }
-    }
-    return std::nullopt;
-  }
-
-  std::span<const events::PriceType> types_;
-  const std::array<std::optional<std::uint32_t>, kRanks>& scopes_;
-  std::int64_t valid_at_ns_;
-  std::array<const Decision*, 2 * kRanks> found_{};
-  std::vector<const Decision*> retractions_;
-};
+  return nullptr;
+}
 
 Status PriceBook::Apply(const LoggedEvent& logged, StateWriter& state) {
   switch (logged.event->payload_type()) {
@@ -149,13 +138,16 @@ Status PriceBook::ApplyRetracted(Sequence seq, const events::Event& event, State
   if (retracted.retracted_seq() != 0) {
     std::shared_lock lock(mu_);
     const std::optional<std::uint32_t> scope_id = FindScope(level, ScopeName(retracted.scope()));
-    auto it = decisions_.find(std::string(retracted.sku()->string_view()));
-    const bool named_set_exists =
-        scope_id && it != decisions_.end() &&
-        std::any_of(it->second.begin(), it->second.end(), [&](const Decision& d) {
-          return d.seq == retracted.retracted_seq() && !d.retraction &&
-                 d.type == retracted.price_type() && d.scope_id == *scope_id;
-        });
+    auto it = skus_.find(std::string(retracted.sku()->string_view()));
+    bool named_set_exists = false;
+    for (const Timeline& t : it == skus_.end() ? SkuTimelines() : it->second) {
+      if (!scope_id || t.type != retracted.price_type() || t.scope_id != *scope_id) continue;
+      auto set = std::lower_bound(
+          t.decisions.begin(), t.decisions.end(), retracted.retracted_seq(),
+          [](const Decision& d, Sequence wanted) { return d.seq < wanted; });
+      named_set_exists = set != t.decisions.end() && set->seq == retracted.retracted_seq() &&
+                         !set->retraction;
+    }
     if (!named_set_exists) {
       return CannotApply("retracted_seq: " + std::to_string(retracted.retracted_seq()) +
                          " is not a price of this sku, price type and scope");
@@ -208,9 +200,15 @@ Status PriceBook::Absorb(std::string_view key, std::string_view value) {
   std::copy(currency.begin(), currency.end(), d.currency);
   std::unique_lock lock(mu_);
   d.scope_id = InternScope(level, scope_name);
-  std::vector<Decision>& list = decisions_[std::string(sku)];
-  TR_ASSERT(list.empty() || list.back().seq < d.seq);
-  list.push_back(d);
+  SkuTimelines& timelines = skus_[std::string(sku)];
+  for (Timeline& t : timelines) {
+    if (t.type == d.type && t.scope_id == d.scope_id) {
+      t.Add(d);
+      return Status::Ok();
+    }
+  }
+  timelines.push_back({d.type, d.scope_id});
+  timelines.back().Add(d);
   return Status::Ok();
 }
 
@@ -245,8 +243,8 @@ PriceAnswer PriceBook::Answer(std::string_view sku, const Decision& d) const {
 Result<PriceAnswer> PriceBook::Resolve(const PriceQuery& query,
                                        std::span<const events::PriceType> types) const {
   std::shared_lock lock(mu_);
-  auto it = decisions_.find(std::string(query.sku));
-  if (it == decisions_.end()) {
+  auto it = skus_.find(std::string(query.sku));
+  if (it == skus_.end()) {
     return Status::NotFound("no price decision for sku " + std::string(query.sku));
   }
   std::array<std::optional<std::uint32_t>, kRanks> ranked;
@@ -254,22 +252,20 @@ Result<PriceAnswer> PriceBook::Resolve(const PriceQuery& query,
   if (!query.region.empty()) ranked[1] = FindScope(events::ScopeLevel::Region, query.region);
   if (!query.channel.empty()) ranked[2] = FindScope(events::ScopeLevel::Channel, query.channel);
   ranked[3] = FindScope(events::ScopeLevel::Global, "");
-
-  const std::vector<Decision>& list = it->second;
-  // Decisions are in sequence order, so their record times never decrease.
-  auto known_end = std::upper_bound(
-      list.begin(), list.end(), query.known_at_ns,
-      [](std::int64_t known_at, const Decision& d) { return known_at < d.recorded_at_ns; });
-  Resolver resolver(types, ranked, query.valid_at_ns);
-  for (auto d = known_end; d != list.begin();) {
-    if (!resolver.Feed(*--d)) break;
+  // Types in the order given (a markdown before a list price), each from its most specific scope.
+  for (events::PriceType type : types) {
+    for (const std::optional<std::uint32_t>& scope_id : ranked) {
+      if (!scope_id) continue;
+      for (const Timeline& t : it->second) {
+        if (t.type != type || t.scope_id != *scope_id) continue;
+        if (const Decision* d = InForce(t, query.valid_at_ns, query.known_at_ns)) {
+          return Answer(query.sku, *d);
+        }
+      }
+    }
   }
-  const Decision* best = resolver.Best();
-  if (best == nullptr) {
-    return Status::NotFound("no price in force for sku " + std::string(query.sku) +
-                            " at that valid time, as known then");
-  }
-  return Answer(query.sku, *best);
+  return Status::NotFound("no price in force for sku " + std::string(query.sku) +
+                          " at that valid time, as known then");
 }
 
 Result<PriceAnswer> PriceBook::SellingPrice(const PriceQuery& query) const {
@@ -285,7 +281,7 @@ Result<PriceAnswer> PriceBook::PriceOfType(const PriceQuery& query, events::Pric
 
 std::size_t PriceBook::sku_count() const {
   std::shared_lock lock(mu_);
-  return decisions_.size();
+  return skus_.size();
 }
 
 }  // namespace tillroll::projections

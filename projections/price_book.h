@@ -91,7 +91,21 @@ class PriceBook final : public Projection {
     events::ScopeLevel level;
     std::string name;
   };
-  class Resolver;
+  // The decisions of one (price type, scope) of a SKU in sequence order, with two running
+  // bounds that let a lookup skip, by binary search and an early stop, every decision that
+  // cannot hold its valid time: a lookup costs O(log n) plus the few decisions near it,
+  // however long the history.
+  struct Timeline {
+    events::PriceType type = events::PriceType::List;
+    std::uint32_t scope_id = 0;
+    std::vector<Decision> decisions;
+    std::vector<std::int64_t> suffix_min_from_ns;  // min from_ns of decisions[i..]
+    std::vector<std::int64_t> prefix_max_end_ns;   // max to_ns of decisions[..i]
+    void Add(const Decision& d);
+  };
+  using SkuTimelines = std::vector<Timeline>;
+  static const Decision* InForce(const Timeline& timeline, std::int64_t valid_at_ns,
+                                 std::int64_t known_at_ns);
 
   Status Absorb(std::string_view key, std::string_view value);
   std::optional<std::uint32_t> FindScope(events::ScopeLevel level, std::string_view name) const;
@@ -103,7 +117,7 @@ class PriceBook final : public Projection {
   Status ApplyRetracted(Sequence seq, const events::Event& event, StateWriter& state);
 
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::vector<Decision>> decisions_;  // by sku, in seq order
+  std::unordered_map<std::string, SkuTimelines> skus_;
   std::vector<ScopeKey> scopes_;
   std::unordered_map<std::string, std::uint32_t> scope_ids_;  // level byte + name
 };
