@@ -51,6 +51,7 @@ constexpr AssignedField kAssigned[] = {
     {CommandType::kAmendPromotion, "version"},
     {CommandType::kPublishPromotion, "rule_snapshot_seq"},
     {CommandType::kPublishPromotion, "supersedes_version"},
+    {CommandType::kSetPrice, "proposal_id"},  // only an approved proposal's price carries it
 };
 
 std::string ArgsPath(const std::string& payload_path) {

@@ -20,7 +20,7 @@ bool IsIdempotencyConflict(const Status& s) {
 
 json Actor(const Principal& principal, const Decision& decision) {
   return {{"principal", principal.id},
-          {"role", decision.roles.empty() ? "" : decision.roles.front()},
+          {"role", decision.acting_role},
           {"source_system", principal.source_system}};
 }
 
@@ -74,7 +74,43 @@ Result<std::vector<std::string>> CommandExecutor::Build(const Principal& princip
   return events;
 }
 
+Result<std::optional<SubmitOutcome>> CommandExecutor::Recorded(const Principal& principal,
+                                                               const Command& command) const {
+  Result<std::optional<Sequence>> audit_seq =
+      log_.SeqOfIdempotencyKey("audit:" + principal.id + ":" + command.idempotency_key);
+  if (!audit_seq.ok()) return audit_seq.status();
+  if (!audit_seq->has_value()) return std::optional<SubmitOutcome>();
+  Result<std::vector<EventRecord>> read = log_.Read(**audit_seq, 1);
+  if (!read.ok()) return read.status();
+  if (read->empty()) return Status::Corruption("the audit record of an idempotency key is missing");
+  const events::CommandAudited* audited =
+      events::GetEvent(read->front().bytes.data())->payload_as_CommandAudited();
+  if (audited == nullptr || audited->command()->string_view() != command.spec().name) {
+    return Status::Conflict("idempotency key '" + command.idempotency_key +
+                            "' was used for another command");
+  }
+  SubmitOutcome outcome;
+  outcome.duplicate = true;
+  outcome.audit_seq = **audit_seq;
+  Decision& d = outcome.decision;
+  d.outcome = audited->outcome();
+  auto text = [](const flatbuffers::String* t) { return t == nullptr ? "" : t->str(); };
+  d.subject = text(audited->subject());
+  d.reason = text(audited->reason());
+  d.field = text(audited->field());
+  d.rule = text(audited->rule());
+  if (d.outcome == events::AuditOutcome::Rejected) d.rejection = RejectionKind::kRefused;
+  for (std::uint32_t i = 1; i <= audited->event_count(); ++i) {
+    outcome.events.push_back({**audit_seq + i, 0, true});
+  }
+  return std::optional<SubmitOutcome>(std::move(outcome));
+}
+
 Result<SubmitOutcome> CommandExecutor::Submit(const Principal& principal, const Command& command) {
+  // Sent again: the attempt recorded first is the answer, whatever the ledger decides today.
+  Result<std::optional<SubmitOutcome>> recorded = Recorded(principal, command);
+  if (!recorded.ok()) return recorded.status();
+  if (recorded->has_value()) return std::move(**recorded);
   Status last_conflict;
   for (int attempt = 0; attempt < kDecideAttemptsMax; ++attempt) {
     if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
@@ -111,6 +147,22 @@ Result<std::vector<SubmitOutcome>> CommandExecutor::SubmitBatch(const Principal&
       outcomes.push_back(std::move(*outcome));
     }
     return outcomes;
+  }
+  // A batch sent again is answered from its records; a batch that reuses some keys only is not
+  // the same batch.
+  std::size_t recorded_count = 0;
+  for (const Command& command : commands) {
+    Result<std::optional<SubmitOutcome>> recorded = Recorded(principal, command);
+    if (!recorded.ok()) return recorded.status();
+    if (!recorded->has_value()) continue;
+    ++recorded_count;
+    outcomes.push_back(std::move(**recorded));
+  }
+  if (recorded_count == commands.size()) return outcomes;
+  if (recorded_count != 0) {
+    return Status::Conflict(std::to_string(recorded_count) + " of the batch's " +
+                            std::to_string(commands.size()) +
+                            " idempotency keys were used before; a batch is sent again whole");
   }
   if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
   const std::int64_t now_ns = clock_.NowNs();
@@ -155,6 +207,36 @@ Result<std::vector<SubmitOutcome>> CommandExecutor::SubmitBatch(const Principal&
     at += sizes[i];
   }
   return outcomes;
+}
+
+Result<std::vector<Sequence>> CommandExecutor::ExpireDue() {
+  if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
+  std::vector<Sequence> appended;
+  EventJson converter;
+  for (const DecisionState::EndedVersion& ended : state_.EndedPromotions(clock_.NowNs())) {
+    const std::string stream = "promo/" + ended.promotion_id;
+    const json line = {
+        {"stream", stream},
+        {"expected_version", state_.StreamVersion(stream)},
+        {"idempotency_key", "expire:" + ended.promotion_id + ":" + std::to_string(ended.version)},
+        {"actor", {{"principal", "tillroll:scheduler"}, {"source_system", "tillroll"}}},
+        {"payload_type", "PromotionExpired"},
+        {"payload",
+         {{"promotion_id", ended.promotion_id},
+          {"version", ended.version},
+          {"reason", "window ended"}}}};
+    EventJson::Parsed parsed = converter.ParseUnsealed(line.dump());
+    TR_ASSERT(parsed.ok());
+    std::vector<std::string> batch;
+    batch.push_back(std::move(parsed.bytes));
+    Result<std::vector<AppendOutcome>> outcome = log_.Append(std::move(batch));
+    if (!outcome.ok()) {
+      if (outcome.status().code() == StatusCode::kConflict) continue;
+      return outcome.status();
+    }
+    if (!outcome->front().duplicate) appended.push_back(outcome->front().seq);
+  }
+  return appended;
 }
 
 }  // namespace tillroll

@@ -9,9 +9,11 @@
 // most), so no decision is ever made on stale state.
 //
 // Idempotency: the audit record's key is "audit:<principal>:<command key>" and the k-th decided
-// event's "<command key>#k". Sending the same command again appends nothing when it decides the
-// same way (the outcome is marked duplicate); when the ledger has moved on and it would decide
-// differently, it is a Conflict naming the key.
+// event's "<command key>#k". Sending a command again with its key appends nothing and answers
+// with the outcome recorded the first time (marked duplicate), even if the ledger would decide
+// differently today; the same key for another command is a Conflict. In an atomic batch that
+// was refused, every row's key is used up by its audit record: send the corrected batch with
+// new keys.
 //
 // Thread-safety: Submit may be called from any thread; the log serializes the appends.
 
@@ -50,7 +52,16 @@ class CommandExecutor {
   Result<std::vector<SubmitOutcome>> SubmitBatch(const Principal& principal,
                                                  std::span<const Command> commands, bool partial);
 
+  // The expiry scheduler: records PromotionExpired ("window ended") for every published
+  // version whose window has ended, as the principal "tillroll:scheduler". Idempotent (key
+  // "expire:<promotion>:<version>"); a version changed meanwhile is left for the next run.
+  // Returns the sequences appended.
+  Result<std::vector<Sequence>> ExpireDue();
+
  private:
+  // The outcome recorded for this principal's idempotency key, if any.
+  Result<std::optional<SubmitOutcome>> Recorded(const Principal& principal,
+                                                const Command& command) const;
   Result<std::vector<std::string>> Build(const Principal& principal, const Command& command,
                                          const Decision& decision) const;
 

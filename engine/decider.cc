@@ -1,6 +1,7 @@
 // Decide(): see governance.h for the order of the checks and the policy they implement.
 
 #include <algorithm>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "engine/governance.h"
@@ -129,7 +130,10 @@ bool Decider::CheckRoles() {
   for (const std::string& role : d_.roles) {
     for (std::size_t at = 0; at < allowed.size();) {
       const std::size_t end = std::min(allowed.find(' ', at), allowed.size());
-      if (allowed.substr(at, end - at) == role) return true;
+      if (allowed.substr(at, end - at) == role) {
+        d_.acting_role = role;
+        return true;
+      }
       at = end + 1;
     }
   }
@@ -207,14 +211,22 @@ bool Decider::SetPrice() {
   const std::int64_t at_ns =
       price.valid() != nullptr ? std::max(now_ns_, price.valid()->from_ns()) : now_ns_;
   const std::string_view sku = price.sku()->string_view();
-  const auto old_price = s_.PriceInForce(sku, price.price_type(), scope, at_ns);
+  // A markdown is measured against the selling price it replaces: the markdown in force, else
+  // the list price.
+  auto old_price = s_.PriceInForce(sku, price.price_type(), scope, at_ns);
+  if (!old_price && price.price_type() == PriceType::Markdown) {
+    old_price = s_.PriceInForce(sku, PriceType::List, scope, at_ns);
+  }
   const auto floor = s_.PriceInForce(sku, PriceType::Floor, scope, at_ns);
   const auto cost = s_.PriceInForce(sku, PriceType::Cost, scope, at_ns);
   std::string why;
   std::int64_t change_bps = 0;
   if (old_price && old_price->amount_minor > 0) {
-    change_bps =
-        (price.amount_minor() - old_price->amount_minor) * 10'000 / old_price->amount_minor;
+    // In 128 bits, then clamped to the field's int32: any move that large is far over the line.
+    const __int128 exact = static_cast<__int128>(price.amount_minor() - old_price->amount_minor) *
+                           10'000 / old_price->amount_minor;
+    change_bps = static_cast<std::int64_t>(std::clamp<__int128>(
+        exact, std::numeric_limits<std::int32_t>::min(), std::numeric_limits<std::int32_t>::max()));
     if (std::abs(change_bps) > rules_.price_change_bps_max) {
       why = "moves the price by " + std::to_string(change_bps) + " bps, more than " +
             std::to_string(rules_.price_change_bps_max);

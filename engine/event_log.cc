@@ -391,6 +391,17 @@ Result<std::uint64_t> EventLog::StreamVersion(std::string_view stream) const {
   return impl_->store->IndexedStreamVersion(stream);
 }
 
+Result<std::optional<Sequence>> EventLog::SeqOfIdempotencyKey(std::string_view key) const {
+  if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
+  std::string value;
+  rocksdb::Status s =
+      impl_->store->index_db->Get(rocksdb::ReadOptions(), impl_->store->idempotency, key, &value);
+  if (s.IsNotFound()) return std::optional<Sequence>();
+  if (!s.ok()) return FromRocks(s, "reading the idempotency index");
+  if (value.size() < 8) return Status::Corruption("an idempotency entry is malformed");
+  return std::optional<Sequence>(log_format::GetBigEndian64(value));
+}
+
 Result<Sequence> EventLog::FirstRecordedAtOrAfter(std::int64_t recorded_at_ns) const {
   const LogHead head = Head();
   std::unique_ptr<rocksdb::Iterator> it(

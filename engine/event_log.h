@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -106,6 +107,9 @@ class EventLog {
 
   // The stream's current version; 0 for a stream with no events.
   Result<std::uint64_t> StreamVersion(std::string_view stream) const;
+
+  // The event an idempotency key produced; nullopt when the key was never used.
+  Result<std::optional<Sequence>> SeqOfIdempotencyKey(std::string_view key) const;
 
   // The first sequence recorded at or after `recorded_at_ns`; Head().seq + 1 if none.
   Result<Sequence> FirstRecordedAtOrAfter(std::int64_t recorded_at_ns) const;

@@ -4,17 +4,19 @@
 // Deciding a command: a pure function of (command, principal, current state, rules, time) →
 // the events to append, or a rejection with the field, the reason and the rule. In order:
 //
-//   1. validation: currencies, non-negative money, windows, rule consistency (field paths);
-//   2. roles: the principal holds a role the command allows (CommandSpec::roles; `admin` sends
+//   1. roles: the principal holds a role the command allows (CommandSpec::roles; `admin` sends
 //      only governance commands, `auditor` nothing); roles come from the configuration and
-//      from RoleGranted/RoleRevoked events;
+//      from RoleGranted/RoleRevoked events. First, so that a principal without the role learns
+//      nothing about the state; then the command's expected_version, if it set one;
+//   2. validation: currencies, non-negative money, windows, rule consistency (field paths);
 //   3. authority: for prices, promotions and coupons, the most specific AuthorityRuleSet in
 //      force for (source system, family, price type, channel, region) must allow it; no rule
 //      means no;
 //   4. separation of duties: nobody approves or rejects their own draft or proposal, and a
 //      promotion version needs distinct approvers;
-//   5. four eyes (GovernanceRules): a selling-price change above the threshold, below the
-//      floor or below cost becomes a PriceChangeProposed that a pricing_approver approves; a
+//   5. four eyes (GovernanceRules): a selling-price change above the threshold (a markdown
+//      against the markdown in force, else the list price), below the floor or below cost
+//      becomes a PriceChangeProposed that a pricing_approver approves; a
 //      promotion whose reward is above the percent threshold, or which has no end or no budget,
 //      needs two approvals before it can be published (every promotion needs one);
 //   6. workflow: draft → submitted → approved | rejected → published → paused ⇄ resumed →
@@ -106,6 +108,17 @@ class DecisionState {
                                                 std::int64_t at_ns) const = 0;
 
   virtual bool OrderExists(std::string_view order_id) const = 0;
+
+  // Published versions, not withdrawn or expired, whose window ended at or before now_ns.
+  struct EndedVersion {
+    std::string promotion_id;
+    std::uint32_t version = 0;
+  };
+  // A state that cannot list them (a test's) schedules nothing.
+  virtual std::vector<EndedVersion> EndedPromotions(std::int64_t now_ns) const {
+    (void)now_ns;
+    return {};
+  }
 };
 
 // An event to append: its stream, expected version and payload as FlatBuffers JSON.
@@ -131,6 +144,7 @@ struct Decision {
   std::string field;
   std::string rule;
   std::vector<std::string> roles;  // the roles the principal held
+  std::string acting_role;         // the one that allowed the command; empty when none did
   std::vector<EventDraft> events;
 };
 

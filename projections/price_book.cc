@@ -49,17 +49,17 @@ Status CheckScope(const events::Scope* scope) {
 
 }  // namespace
 
-void PriceBook::Timeline::Add(const Decision& d) {
+void PriceBook::Timeline::Add(Decision d) {
   TR_ASSERT(decisions.empty() || decisions.back().seq < d.seq);
-  decisions.push_back(d);
-  prefix_max_end_ns.push_back(
-      prefix_max_end_ns.empty() ? d.to_ns : std::max(prefix_max_end_ns.back(), d.to_ns));
-  suffix_min_from_ns.push_back(d.from_ns);
+  d.prefix_max_end_ns =
+      decisions.empty() ? d.to_ns : std::max(decisions.back().prefix_max_end_ns, d.to_ns);
+  d.suffix_min_from_ns = d.from_ns;
   // A decision for an earlier window (a correction) lowers the bound of those before it.
-  for (std::size_t i = suffix_min_from_ns.size() - 1; i-- > 0;) {
-    if (suffix_min_from_ns[i] <= d.from_ns) break;
-    suffix_min_from_ns[i] = d.from_ns;
+  for (auto it = decisions.rbegin(); it != decisions.rend(); ++it) {
+    if (it->suffix_min_from_ns <= d.from_ns) break;
+    it->suffix_min_from_ns = d.from_ns;
   }
+  decisions.push_back(d);
 }
 
 const PriceBook::Decision* PriceBook::InForce(const Timeline& t, std::int64_t valid_at_ns,
@@ -71,13 +71,12 @@ const PriceBook::Decision* PriceBook::InForce(const Timeline& t, std::int64_t va
       [](std::int64_t known_at, const Decision& x) { return known_at < x.recorded_at_ns; });
   // From the first index whose suffix starts after valid_at, no decision can hold it.
   const auto starts_after = std::partition_point(
-      t.suffix_min_from_ns.begin(), t.suffix_min_from_ns.end(),
-      [valid_at_ns](std::int64_t from_ns) { return from_ns <= valid_at_ns; });
-  std::size_t i = std::min(static_cast<std::size_t>(known_end - d.begin()),
-                           static_cast<std::size_t>(starts_after - t.suffix_min_from_ns.begin()));
+      d.begin(), d.end(),
+      [valid_at_ns](const Decision& x) { return x.suffix_min_from_ns <= valid_at_ns; });
+  std::size_t i = static_cast<std::size_t>(std::min(known_end, starts_after) - d.begin());
   std::vector<const Decision*> retractions;
   while (i-- > 0) {
-    if (t.prefix_max_end_ns[i] <= valid_at_ns) break;  // everything before ended by valid_at
+    if (d[i].prefix_max_end_ns <= valid_at_ns) break;  // everything before ended by valid_at
     const Decision& x = d[i];
     if (x.from_ns > valid_at_ns || valid_at_ns >= x.to_ns) continue;
     if (x.retraction) {
@@ -142,11 +141,11 @@ Status PriceBook::ApplyRetracted(Sequence seq, const events::Event& event, State
     bool named_set_exists = false;
     for (const Timeline& t : it == skus_.end() ? SkuTimelines() : it->second) {
       if (!scope_id || t.type != retracted.price_type() || t.scope_id != *scope_id) continue;
-      auto set = std::lower_bound(
-          t.decisions.begin(), t.decisions.end(), retracted.retracted_seq(),
-          [](const Decision& d, Sequence wanted) { return d.seq < wanted; });
-      named_set_exists = set != t.decisions.end() && set->seq == retracted.retracted_seq() &&
-                         !set->retraction;
+      auto set =
+          std::lower_bound(t.decisions.begin(), t.decisions.end(), retracted.retracted_seq(),
+                           [](const Decision& d, Sequence wanted) { return d.seq < wanted; });
+      named_set_exists =
+          set != t.decisions.end() && set->seq == retracted.retracted_seq() && !set->retraction;
     }
     if (!named_set_exists) {
       return CannotApply("retracted_seq: " + std::to_string(retracted.retracted_seq()) +

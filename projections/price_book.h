@@ -82,6 +82,9 @@ class PriceBook final : public Projection {
     std::int64_t from_ns = 0;
     std::int64_t to_ns = 0;  // INT64_MAX when open-ended
     std::int64_t amount_minor = 0;
+    // Running bounds over the decision's timeline (see Timeline).
+    std::int64_t suffix_min_from_ns = 0;  // min from_ns of this and every later decision
+    std::int64_t prefix_max_end_ns = 0;   // max to_ns of this and every earlier decision
     std::uint32_t scope_id = 0;
     char currency[3] = {};
     events::PriceType type = events::PriceType::List;
@@ -99,9 +102,7 @@ class PriceBook final : public Projection {
     events::PriceType type = events::PriceType::List;
     std::uint32_t scope_id = 0;
     std::vector<Decision> decisions;
-    std::vector<std::int64_t> suffix_min_from_ns;  // min from_ns of decisions[i..]
-    std::vector<std::int64_t> prefix_max_end_ns;   // max to_ns of decisions[..i]
-    void Add(const Decision& d);
+    void Add(Decision d);
   };
   using SkuTimelines = std::vector<Timeline>;
   static const Decision* InForce(const Timeline& timeline, std::int64_t valid_at_ns,

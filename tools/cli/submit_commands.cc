@@ -114,6 +114,12 @@ int RunSubmit(const SubmitArgs& args, std::istream& stdin_stream, std::ostream& 
   CommandExecutor executor(**log, state, config->rules, clock,
                            [&runner] { return (*runner)->CatchUp(); });
 
+  // The expiry scheduler runs before any decision, so that a command sees ended promotions
+  // as expired.
+  Result<std::vector<Sequence>> expired = executor.ExpireDue();
+  if (!expired.ok()) return Fail(err, "submit", expired.status());
+  for (Sequence seq : *expired) err << "tillroll: recorded PromotionExpired at seq " << seq << "\n";
+
   Result<std::vector<SubmitOutcome>> outcomes =
       commands.size() == 1 ? [&]() -> Result<std::vector<SubmitOutcome>> {
     Result<SubmitOutcome> one = executor.Submit(*principal, commands.front());
