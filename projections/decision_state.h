@@ -1,8 +1,9 @@
 #ifndef TILLROLL_PROJECTIONS_DECISION_STATE_H_
 #define TILLROLL_PROJECTIONS_DECISION_STATE_H_
 
-// The command decider's view of the present (engine/governance.h), answered by the log and the
-// runner's projections as far as they have caught up. Thread-safe as the projections are.
+// The command decider's view of the present (engine/governance.h), answered by the runner's
+// projections as far as they have caught up, and stream versions as of that same point.
+// Thread-safe as the projections are.
 
 #include "engine/event_log.h"
 #include "engine/governance.h"

@@ -1,0 +1,149 @@
+// The command path over a real ledger: the executor decides on projections it catches up, and
+// appends the audit record with the decided events. Proves that a concurrent change of a stream
+// between deciding and appending makes it decide again on the new state (never a decision on
+// stale state), and that the expiry scheduler records PromotionExpired once, when the published
+// window has ended.
+
+#include "engine/command_executor.h"
+
+#include <nlohmann/json.hpp>
+
+#include "projections/decision_state.h"
+#include "tests/unit/projections/ledger_fixture.h"
+
+namespace tillroll::testing {
+namespace {
+
+using json = nlohmann::json;
+
+const Principal kAuthor{"user:mira.schulz", {"promo_author"}, "promotion-platform"};
+const Principal kApprover{"user:lena.vogt", {"promo_approver"}, "promotion-platform"};
+const Principal kAdmin{"user:greta.hansen", {"admin"}, "tillroll-admin"};
+
+Command Parse(std::string_view name, const json& args, const std::string& key) {
+  EventJson converter;
+  ParsedCommand parsed = ParseCommand(
+      json{{"command", name}, {"idempotency_key", key}, {"args", args}}.dump(), converter);
+  INFO((parsed.problems.empty() ? "" : parsed.problems.front().path + ": " +
+                                           parsed.problems.front().reason));
+  REQUIRE(parsed.command.has_value());
+  return std::move(*parsed.command);
+}
+
+class CommandLedger {
+ public:
+  CommandLedger()
+      : state_(ledger_.log(), ledger_.runner()),
+        executor_(ledger_.log(), state_, GovernanceRules{}, ledger_.clock(),
+                  [this] { return CatchUp(); }) {}
+
+  SubmitOutcome Submit(const Principal& p, std::string_view name, const json& args) {
+    Result<SubmitOutcome> outcome =
+        executor_.Submit(p, Parse(name, args, "k" + std::to_string(++keys_)));
+    INFO((outcome.ok() ? "" : outcome.status().ToString()));
+    REQUIRE(outcome.ok());
+    return std::move(*outcome);
+  }
+
+  // Runs once before the next decision, after the state caught up: a concurrent writer.
+  std::function<void()> before_next_decision;
+  LedgerFixture& ledger() { return ledger_; }
+  CommandExecutor& executor() { return executor_; }
+  int catch_ups = 0;
+
+ private:
+  Status CatchUp() {
+    ++catch_ups;
+    Status s = ledger_.runner().CatchUp();
+    if (before_next_decision) {
+      auto concurrent = std::move(before_next_decision);
+      before_next_decision = nullptr;
+      concurrent();
+    }
+    return s;
+  }
+
+  LedgerFixture ledger_;
+  projections::LedgerDecisionState state_;
+  CommandExecutor executor_;
+  int keys_ = 0;
+};
+
+json Rule(std::int64_t to_ns) {
+  return {{"reward", {{"kind", "PercentOff"}, {"percent_bps", 1000}}},
+          {"valid", {{"from_ns", Day(0)}, {"to_ns", to_ns}}},
+          {"limits", {{"budget_minor", 100000}}},
+          {"currency", "EUR"}};
+}
+
+void AllowPromotions(CommandLedger& c) {
+  const SubmitOutcome rule = c.Submit(kAdmin, "set_authority_rule",
+                                      {{"rule_id", "promo-platform"},
+                                       {"source_system", "promotion-platform"},
+                                       {"event_family", "promotion"},
+                                       {"allow", true}});
+  REQUIRE(rule.decision.outcome == events::AuditOutcome::Accepted);
+}
+
+TEST_CASE("CommandExecutor: a stream changed after deciding makes it decide again",
+          "[governance]") {
+  CommandLedger c;
+  AllowPromotions(c);
+  REQUIRE(c.Submit(kAuthor, "draft_promotion",
+                   {{"promotion_id", "P"}, {"name", "10%"}, {"rule", Rule(Day(30))}})
+              .decision.outcome == events::AuditOutcome::Accepted);
+  // Between the catch-up and the append, another writer drafts version 2 on the same stream.
+  c.before_next_decision = [&] {
+    c.ledger().Append(PromotionDraftedEvent({.id = "P", .version = 2}), Day(0));
+  };
+  const int catch_ups = c.catch_ups;
+  const SubmitOutcome amended = c.Submit(
+      kAuthor, "amend_promotion", {{"promotion_id", "P"}, {"name", "12%"}, {"rule", Rule(Day(30))}});
+  CHECK(amended.decision.outcome == events::AuditOutcome::Accepted);
+  CHECK(c.catch_ups == catch_ups + 2);  // decided twice
+  c.ledger().CatchUp();
+  auto view = c.ledger().runner().promotions()->Describe("P", INT64_MAX);
+  REQUIRE(view.ok());
+  REQUIRE(view->versions.size() == 3);  // the concurrent version 2, then ours as version 3
+  CHECK(view->versions[2].name == "12%");
+}
+
+TEST_CASE("CommandExecutor: the scheduler expires a published version once its window ended",
+          "[governance]") {
+  CommandLedger c;
+  c.ledger().clock().Set(Day(1));
+  AllowPromotions(c);
+  const json id = {{"promotion_id", "P"}, {"version", 1}};
+  REQUIRE(c.Submit(kAuthor, "draft_promotion",
+                   {{"promotion_id", "P"}, {"name", "10%"}, {"rule", Rule(Day(30))}})
+              .decision.outcome == events::AuditOutcome::Accepted);
+  c.Submit(kAuthor, "submit_promotion", id);
+  c.Submit(kApprover, "approve_promotion", id);
+  json publish = id;
+  publish["window"] = {{"from_ns", Day(1)}, {"to_ns", Day(3)}};
+  const SubmitOutcome published = c.Submit(kAuthor, "publish_promotion", publish);
+  INFO(published.decision.reason);
+  REQUIRE(published.decision.outcome == events::AuditOutcome::Accepted);
+
+  c.ledger().clock().Set(Day(2));
+  Result<std::vector<Sequence>> expired = c.executor().ExpireDue();
+  REQUIRE(expired.ok());
+  CHECK(expired->empty());
+  c.ledger().clock().Set(Day(3));
+  expired = c.executor().ExpireDue();
+  REQUIRE(expired.ok());
+  REQUIRE(expired->size() == 1);
+  c.ledger().CatchUp();
+  CHECK(c.ledger().runner().promotions()->Describe("P", INT64_MAX)->versions[0].state ==
+        "expired");
+  expired = c.executor().ExpireDue();  // idempotent
+  REQUIRE(expired.ok());
+  CHECK(expired->empty());
+  // A resume after expiry names the state.
+  const SubmitOutcome resumed = c.Submit(kAuthor, "resume_promotion", id);
+  CHECK(resumed.decision.outcome == events::AuditOutcome::Rejected);
+  CHECK_THAT(resumed.decision.reason, Catch::Contains("is expired"));
+}
+
+}  // namespace
+}  // namespace tillroll::testing
