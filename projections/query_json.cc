@@ -131,6 +131,12 @@ std::string LiabilitiesJson(const std::vector<LiabilityRow>& rows, const AsOf& a
   return Dump({{"liabilities", std::move(list)}, {"as_of", AsOfJson(as_of)}});
 }
 
+std::string AuthorityJson(const AuthorityAnswer& answer, const AsOf& as_of) {
+  return Dump({{"allowed", answer.allowed},
+               {"rule_id", answer.rule_id.empty() ? json() : json(answer.rule_id)},
+               {"as_of", AsOfJson(as_of)}});
+}
+
 std::string PublicationJson(const std::vector<PublicationRow>& rows, const AsOf& as_of) {
   json list = json::array();
   for (const PublicationRow& r : rows) {

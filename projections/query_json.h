@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/event_log.h"
+#include "projections/governance.h"
 #include "projections/liabilities.h"
 #include "projections/orders.h"
 #include "projections/price_book.h"
@@ -35,6 +36,7 @@ std::string LivePromotionsJson(const std::vector<LivePromotion>& live, const AsO
 std::string PromotionListJson(const Promotions& promotions, const AsOf& as_of);
 
 std::string LiabilitiesJson(const std::vector<LiabilityRow>& rows, const AsOf& as_of);
+std::string AuthorityJson(const AuthorityAnswer& answer, const AsOf& as_of);
 std::string PublicationJson(const std::vector<PublicationRow>& rows, const AsOf& as_of);
 
 // The returns desk's view of an order: the sale as recorded (lines, prices and their price

@@ -540,3 +540,30 @@ TEST_CASE(
 
 }  // namespace
 }  // namespace tillroll
+
+namespace tillroll {
+namespace {
+
+TEST_CASE("authority: who was allowed to write what, as of a moment", "[submit]") {
+  Ledger ledger;
+  const Run odoo_list = ledger.Cli("authority --source-system odoo --family price --type List");
+  REQUIRE(odoo_list.exit_code == 0);
+  const json denied = json::parse(odoo_list.out);
+  CHECK(denied["allowed"] == false);
+  CHECK(denied["rule_id"] == "odoo-deny");
+  const json cost =
+      json::parse(ledger.Cli("authority --source-system odoo --family price --type Cost").out);
+  CHECK(cost["allowed"] == true);
+  // Known before the rules were set, nothing allowed it.
+  const json before =
+      json::parse(ledger
+                      .Cli("authority --source-system odoo --family price --type Cost "
+                           "--known-at 2020-01-01T00:00:00Z")
+                      .out);
+  CHECK(before["allowed"] == false);
+  CHECK(before["rule_id"].is_null());
+  CHECK(ledger.Cli("authority --source-system odoo --family price --type Retail").exit_code == 2);
+}
+
+}  // namespace
+}  // namespace tillroll

@@ -118,6 +118,19 @@ int main(int argc, char** argv) {
   publication_cmd->add_option("--artifact", publication.artifact, "e.g. price/4711");
   publication_cmd->add_option("--destination", publication.destination, "e.g. odoo");
 
+  AuthorityArgs authority{{kDefaultDataDir}};
+  CLI::App* authority_cmd = app.add_subcommand(
+      "authority",
+      "Whether a source system may write an event family (and price type, channel, region) at "
+      "--valid-at, by the authority matrix as known at --known-at, and the rule that decides.");
+  AddQueryOptions(authority_cmd, &authority.query);
+  authority_cmd->add_option("--source-system", authority.source_system, "e.g. odoo")->required();
+  authority_cmd->add_option("--family", authority.family, "price, promotion, coupon, ...")
+      ->required();
+  authority_cmd->add_option("--type", authority.price_type, "List, Markdown, Cost or Floor");
+  authority_cmd->add_option("--channel", authority.channel, "e.g. web");
+  authority_cmd->add_option("--region", authority.region, "e.g. de-north");
+
   RebuildArgs rebuild{kDefaultDataDir};
   CLI::App* rebuild_cmd = app.add_subcommand(
       "rebuild",
@@ -202,6 +215,7 @@ int main(int argc, char** argv) {
   if (*liabilities_cmd) return RunLiabilities(liabilities, std::cout, std::cerr);
   if (*order_cmd) return RunOrder(order, std::cout, std::cerr);
   if (*publication_cmd) return RunPublication(publication, std::cout, std::cerr);
+  if (*authority_cmd) return RunAuthority(authority, std::cout, std::cerr);
   if (*rebuild_cmd) return RunRebuild(rebuild, std::cout, std::cerr);
   if (*submit_cmd) return RunSubmit(submit, std::cin, std::cout, std::cerr);
   if (*audit_cmd) return RunAudit(audit, std::cout, std::cerr);

@@ -177,6 +177,22 @@ int RunPublication(const PublicationArgs& args, std::ostream& out, std::ostream&
                });
 }
 
+int RunAuthority(const AuthorityArgs& args, std::ostream& out, std::ostream& err) {
+  return Query("authority", projections::Governance::kName, args.query, out, err,
+               [&](OpenLedger& ledger, const AsOf& as_of) -> Result<std::string> {
+                 std::optional<events::PriceType> type;
+                 if (!args.price_type.empty()) {
+                   Result<events::PriceType> parsed = PriceTypeArg(args.price_type);
+                   if (!parsed.ok()) return parsed.status();
+                   type = *parsed;
+                 }
+                 const projections::AuthorityAnswer answer = ledger.runner->governance()->Authority(
+                     args.source_system, args.family, type, args.channel, args.region,
+                     as_of.valid_at_ns, as_of.known_at_ns);
+                 return projections::AuthorityJson(answer, as_of);
+               });
+}
+
 int RunRebuild(const RebuildArgs& args, std::ostream& out, std::ostream& err) {
   std::vector<std::string> names;
   if (args.all) {

@@ -67,6 +67,17 @@ struct PublicationArgs {
 };
 int RunPublication(const PublicationArgs& args, std::ostream& out, std::ostream& err);
 
+// "Who was allowed to set store prices on 3 March?": the authority matrix as of a moment.
+struct AuthorityArgs {
+  QueryArgs query;
+  std::string source_system;
+  std::string family;      // price, promotion, coupon, ...
+  std::string price_type;  // for prices: List, Markdown, Cost, Floor
+  std::string channel;
+  std::string region;
+};
+int RunAuthority(const AuthorityArgs& args, std::ostream& out, std::ostream& err);
+
 struct RebuildArgs {
   std::filesystem::path data_dir;
   std::string projection;  // empty with all = true

@@ -24,8 +24,9 @@ Command Parse(std::string_view name, const json& args, const std::string& key) {
   EventJson converter;
   ParsedCommand parsed = ParseCommand(
       json{{"command", name}, {"idempotency_key", key}, {"args", args}}.dump(), converter);
-  INFO((parsed.problems.empty() ? "" : parsed.problems.front().path + ": " +
-                                           parsed.problems.front().reason));
+  INFO((parsed.problems.empty()
+            ? ""
+            : parsed.problems.front().path + ": " + parsed.problems.front().reason));
   REQUIRE(parsed.command.has_value());
   return std::move(*parsed.command);
 }
@@ -97,8 +98,9 @@ TEST_CASE("CommandExecutor: a stream changed after deciding makes it decide agai
     c.ledger().Append(PromotionDraftedEvent({.id = "P", .version = 2}), Day(0));
   };
   const int catch_ups = c.catch_ups;
-  const SubmitOutcome amended = c.Submit(
-      kAuthor, "amend_promotion", {{"promotion_id", "P"}, {"name", "12%"}, {"rule", Rule(Day(30))}});
+  const SubmitOutcome amended =
+      c.Submit(kAuthor, "amend_promotion",
+               {{"promotion_id", "P"}, {"name", "12%"}, {"rule", Rule(Day(30))}});
   CHECK(amended.decision.outcome == events::AuditOutcome::Accepted);
   CHECK(c.catch_ups == catch_ups + 2);  // decided twice
   c.ledger().CatchUp();
@@ -134,8 +136,7 @@ TEST_CASE("CommandExecutor: the scheduler expires a published version once its w
   REQUIRE(expired.ok());
   REQUIRE(expired->size() == 1);
   c.ledger().CatchUp();
-  CHECK(c.ledger().runner().promotions()->Describe("P", INT64_MAX)->versions[0].state ==
-        "expired");
+  CHECK(c.ledger().runner().promotions()->Describe("P", INT64_MAX)->versions[0].state == "expired");
   expired = c.executor().ExpireDue();  // idempotent
   REQUIRE(expired.ok());
   CHECK(expired->empty());
