@@ -13,6 +13,7 @@
 #include "engine/event_log.h"
 #include "projections/projection_runner.h"
 #include "tests/crash/child_process.h"
+#include "tests/support/projection_digests.h"
 #include "tests/support/test_support.h"
 
 namespace tillroll {
@@ -21,13 +22,7 @@ namespace {
 using projections::ProjectionRunner;
 
 std::map<std::string, std::string> Digests(const ProjectionRunner& runner) {
-  std::map<std::string, std::string> digests;
-  for (std::string_view name : ProjectionRunner::Names()) {
-    Result<projections::ProjectionDigest> d = runner.Digest(name);
-    REQUIRE(d.ok());
-    digests[std::string(name)] = d->sha256_hex + " @" + std::to_string(d->checkpoint);
-  }
-  return digests;
+  return testing::ProjectionDigests(runner);
 }
 
 TEST_CASE("Projections: after kill -9 while following, state equals a rebuild", "[crash]") {

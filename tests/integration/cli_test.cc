@@ -19,27 +19,10 @@ namespace {
 
 using testing::TempDir;
 
-struct Run {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Run = testing::CliRun;
 
-// Runs `tillroll ARGS` with `input` on stdin.
 Run Tillroll(const TempDir& dir, const std::string& args, const std::string& input = "") {
-  const auto in = dir.path() / "stdin";
-  const auto out = dir.path() / "stdout";
-  const auto err = dir.path() / "stderr";
-  std::ofstream(in) << input;
-  const std::string command = (testing::BinaryDir() / "tillroll").string() + " " + args +
-                              " --data " + (dir.path() / "ledger").string() + " < " + in.string() +
-                              " > " + out.string() + " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  Run run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = testing::ReadFile(out);
-  run.err = testing::ReadFile(err);
-  return run;
+  return testing::RunTillroll(dir, args, input);
 }
 
 std::size_t Lines(const std::string& text) {
@@ -149,10 +132,10 @@ namespace tillroll {
 namespace {
 
 std::string WindowPrice(const std::string& scope, int amount, long long from_ns, long long to_ns) {
-  return R"({"stream":"price/4711","payload_type":"PriceSet","payload":{"sku":"4711",)" +
-         scope + R"("amount_minor":)" + std::to_string(amount) +
-         R"(,"currency":"EUR","valid":{"from_ns":)" + std::to_string(from_ns) +
-         R"(,"to_ns":)" + std::to_string(to_ns) + "}}}\n";
+  return R"({"stream":"price/4711","payload_type":"PriceSet","payload":{"sku":"4711",)" + scope +
+         R"("amount_minor":)" + std::to_string(amount) +
+         R"(,"currency":"EUR","valid":{"from_ns":)" + std::to_string(from_ns) + R"(,"to_ns":)" +
+         std::to_string(to_ns) + "}}}\n";
 }
 
 std::string Field(const std::string& json, const std::string& name) {
@@ -175,8 +158,9 @@ TEST_CASE("CLI: price answers for a place and a valid time, as JSON or a table",
           WindowPrice(R"("price_type":"Markdown",)", 800, march1 + 2 * day, march1 + 3 * day));
   REQUIRE(appended.exit_code == 0);
 
-  Run store = Tillroll(dir, "price --sku 4711 --channel pos --store store-12 "
-                            "--valid-at 2026-03-02T10:00:00Z");
+  Run store = Tillroll(dir,
+                       "price --sku 4711 --channel pos --store store-12 "
+                       "--valid-at 2026-03-02T10:00:00Z");
   INFO(store.err);
   REQUIRE(store.exit_code == 0);
   CHECK(Field(store.out, "amount_minor") == "1100");
@@ -189,8 +173,9 @@ TEST_CASE("CLI: price answers for a place and a valid time, as JSON or a table",
   CHECK(table.out.find("1000") != std::string::npos);
 
   // Known before anything was recorded: not found.
-  Run before = Tillroll(dir, "price --sku 4711 --valid-at 2026-03-02T00:00:00Z "
-                             "--known-at 2020-01-01T00:00:00Z");
+  Run before = Tillroll(dir,
+                        "price --sku 4711 --valid-at 2026-03-02T00:00:00Z "
+                        "--known-at 2020-01-01T00:00:00Z");
   CHECK(before.exit_code == 3);
   CHECK(Tillroll(dir, "price --sku 9999").exit_code == 3);
   Run bad_time = Tillroll(dir, "price --sku 4711 --valid-at yesterday");

@@ -27,27 +27,10 @@ namespace {
 using json = nlohmann::json;
 using testing::TempDir;
 
-struct Run {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using Run = testing::CliRun;
 
-// Runs `tillroll ARGS` with `input` on stdin (as tests/integration/cli_test.cc does).
 Run Tillroll(const TempDir& dir, const std::string& args, const std::string& input = "") {
-  const auto in = dir.path() / "stdin";
-  const auto out = dir.path() / "stdout";
-  const auto err = dir.path() / "stderr";
-  std::ofstream(in) << input;
-  const std::string command = (testing::BinaryDir() / "tillroll").string() + " " + args +
-                              " --data " + (dir.path() / "ledger").string() + " < " + in.string() +
-                              " > " + out.string() + " 2> " + err.string();
-  const int status = std::system(command.c_str());
-  Run run;
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.out = testing::ReadFile(out);
-  run.err = testing::ReadFile(err);
-  return run;
+  return testing::RunTillroll(dir, args, input);
 }
 
 std::vector<json> JsonLines(const std::string& text) {

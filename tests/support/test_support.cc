@@ -1,5 +1,6 @@
 #include "tests/support/test_support.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -75,6 +76,22 @@ std::string ReadFile(const std::filesystem::path& path) {
   std::stringstream bytes;
   bytes << in.rdbuf();
   return bytes.str();
+}
+
+CliRun RunTillroll(const TempDir& dir, const std::string& args, const std::string& input) {
+  const auto in = dir.path() / "stdin";
+  const auto out = dir.path() / "stdout";
+  const auto err = dir.path() / "stderr";
+  std::ofstream(in) << input;
+  const std::string command = (BinaryDir() / "tillroll").string() + " " + args + " --data " +
+                              (dir.path() / "ledger").string() + " < " + in.string() + " > " +
+                              out.string() + " 2> " + err.string();
+  const int status = std::system(command.c_str());
+  CliRun run;
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  run.out = ReadFile(out);
+  run.err = ReadFile(err);
+  return run;
 }
 
 std::string ReadSample(std::string_view name, std::string_view version) {

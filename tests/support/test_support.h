@@ -39,6 +39,16 @@ struct PriceSpec {
 // An unsealed PriceSet event on stream "price/<sku>".
 std::string PriceEvent(const PriceSpec& spec);
 
+// What a run of the `tillroll` binary printed and how it ended.
+struct CliRun {
+  int exit_code = -1;  // -1 when it did not exit normally
+  std::string out;
+  std::string err;
+};
+
+// Runs `tillroll ARGS --data <dir>/ledger` (the binary beside the test's) with `input` on stdin.
+CliRun RunTillroll(const TempDir& dir, const std::string& args, const std::string& input = "");
+
 // The directory of the running test binary (helper programs are built next to it).
 std::filesystem::path BinaryDir();
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "projections/projection_store.h"
+#include "tests/support/projection_digests.h"
 #include "tests/unit/projections/ledger_fixture.h"
 
 namespace tillroll::testing {
@@ -168,13 +169,7 @@ class RandomHistory {
 };
 
 std::map<std::string, std::string> Digests(const ProjectionRunner& runner) {
-  std::map<std::string, std::string> digests;
-  for (std::string_view name : ProjectionRunner::Names()) {
-    Result<projections::ProjectionDigest> d = runner.Digest(name);
-    REQUIRE(d.ok());
-    digests[std::string(name)] = d->sha256_hex + " @" + std::to_string(d->checkpoint);
-  }
-  return digests;
+  return testing::ProjectionDigests(runner);
 }
 
 TEST_CASE("ProjectionRunner: live state equals a rebuild, in place and side by side, and a reload",
