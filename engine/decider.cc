@@ -515,6 +515,10 @@ bool Decider::PassThrough() {
       const std::string path = "args.lines[" + std::to_string(i) + "]";
       if (line->qty() <= 0) return Invalid(path + ".qty", "must be at least 1");
       if (line->unit_price_minor() < 0) return Invalid(path + ".unit_price_minor", "negative");
+      if (!s_.SkuKnown(line->sku()->string_view())) {
+        return Invalid(path + ".sku", "unknown SKU '" + line->sku()->str() +
+                                          "': the price book has no price for it");
+      }
     }
     if (s_.OrderExists(sale->order_id()->string_view())) {
       return Refused("order " + sale->order_id()->str() + " is already recorded", "orders");

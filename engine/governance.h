@@ -109,6 +109,13 @@ class DecisionState {
 
   virtual bool OrderExists(std::string_view order_id) const = 0;
 
+  // Whether the price book has any decision for the SKU: a sale of an unknown SKU is refused.
+  // A state that does not track SKUs (a test's) knows them all.
+  virtual bool SkuKnown(std::string_view sku) const {
+    (void)sku;
+    return true;
+  }
+
   // Published versions, not withdrawn or expired, whose window ended at or before now_ns.
   struct EndedVersion {
     std::string promotion_id;

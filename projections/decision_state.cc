@@ -101,6 +101,10 @@ std::vector<std::string> LedgerDecisionState::GrantedRoles(std::string_view prin
   return runner_.governance()->GrantedRoles(principal, at_ns);
 }
 
+bool LedgerDecisionState::SkuKnown(std::string_view sku) const {
+  return runner_.price_book()->Knows(sku);
+}
+
 bool LedgerDecisionState::OrderExists(std::string_view order_id) const {
   return runner_.orders()->Find(order_id, INT64_MAX).ok();
 }

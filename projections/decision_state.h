@@ -28,6 +28,7 @@ class LedgerDecisionState final : public DecisionState {
   std::vector<std::string> GrantedRoles(std::string_view principal,
                                         std::int64_t at_ns) const override;
   bool OrderExists(std::string_view order_id) const override;
+  bool SkuKnown(std::string_view sku) const override;
   std::vector<EndedVersion> EndedPromotions(std::int64_t now_ns) const override;
 
  private:

@@ -278,6 +278,11 @@ Result<PriceAnswer> PriceBook::PriceOfType(const PriceQuery& query, events::Pric
   return Resolve(query, types);
 }
 
+bool PriceBook::Knows(std::string_view sku) const {
+  std::shared_lock lock(mu_);
+  return skus_.count(std::string(sku)) != 0;
+}
+
 std::size_t PriceBook::sku_count() const {
   std::shared_lock lock(mu_);
   return skus_.size();

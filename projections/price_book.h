@@ -73,6 +73,8 @@ class PriceBook final : public Projection {
   Result<PriceAnswer> PriceOfType(const PriceQuery& query, events::PriceType type) const;
 
   std::size_t sku_count() const;
+  // Whether any price decision for the SKU was ever recorded.
+  bool Knows(std::string_view sku) const;
 
  private:
   struct Decision {

@@ -148,3 +148,35 @@ TEST_CASE("CommandExecutor: the scheduler expires a published version once its w
 
 }  // namespace
 }  // namespace tillroll::testing
+
+namespace tillroll::testing {
+namespace {
+
+TEST_CASE("CommandExecutor: a sale needs known SKUs and a new order id", "[governance]") {
+  CommandLedger c;
+  c.ledger().Append(PriceSetEvent({.sku = "4711", .amount_minor = 1000}), Day(1));
+  const Principal till{"service:pos-gateway", {"checkout"}, "pos"};
+  auto sale = [](const std::string& order_id, const std::string& sku) {
+    return json{{"order_id", order_id},
+                {"channel", "pos"},
+                {"currency", "EUR"},
+                {"lines",
+                 {{{"line_no", 1},
+                   {"sku", sku},
+                   {"qty", 1},
+                   {"unit_price_minor", 1000},
+                   {"line_total_minor", 1000}}}}};
+  };
+  const SubmitOutcome unknown = c.Submit(till, "record_sale", sale("R-1", "9999"));
+  CHECK(unknown.decision.rejection == RejectionKind::kInvalid);
+  CHECK(unknown.decision.field == "args.lines[0].sku");
+  const SubmitOutcome sold = c.Submit(till, "record_sale", sale("R-1", "4711"));
+  CHECK(sold.decision.outcome == events::AuditOutcome::Accepted);
+  REQUIRE(sold.events.size() == 1);
+  const SubmitOutcome again = c.Submit(till, "record_sale", sale("R-1", "4711"));
+  CHECK(again.decision.rejection == RejectionKind::kRefused);
+  CHECK_THAT(again.decision.reason, Catch::Contains("already recorded"));
+}
+
+}  // namespace
+}  // namespace tillroll::testing
