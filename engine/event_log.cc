@@ -2,6 +2,7 @@
 
 #include <rocksdb/iterator.h>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -389,6 +390,22 @@ Result<std::vector<EventRecord>> EventLog::ReadStream(std::string_view stream,
 Result<std::uint64_t> EventLog::StreamVersion(std::string_view stream) const {
   if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
   return impl_->store->IndexedStreamVersion(stream);
+}
+
+Result<std::vector<Sequence>> EventLog::SeqsOfStreams(std::string_view stream_prefix,
+                                                      Sequence after, Sequence up_to) const {
+  if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
+  std::vector<Sequence> seqs;
+  std::unique_ptr<rocksdb::Iterator> it(
+      impl_->store->index_db->NewIterator(rocksdb::ReadOptions(), impl_->store->streams));
+  for (it->Seek(stream_prefix); it->Valid() && it->key().starts_with(stream_prefix); it->Next()) {
+    if (it->value().size() != 8) return Status::Corruption("a stream index entry is malformed");
+    const Sequence seq = log_format::GetBigEndian64(it->value().ToStringView());
+    if (seq > after && seq <= up_to) seqs.push_back(seq);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
+  std::sort(seqs.begin(), seqs.end());
+  return seqs;
 }
 
 Result<std::optional<Sequence>> EventLog::SeqOfIdempotencyKey(std::string_view key) const {

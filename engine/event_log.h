@@ -108,6 +108,12 @@ class EventLog {
   // The stream's current version; 0 for a stream with no events.
   Result<std::uint64_t> StreamVersion(std::string_view stream) const;
 
+  // The sequences in (after, up_to] of events on every stream whose name starts with
+  // `stream_prefix` (e.g. "price/"), ascending: what a reader interested in one family of
+  // streams needs, without reading the rest of the log.
+  Result<std::vector<Sequence>> SeqsOfStreams(std::string_view stream_prefix, Sequence after,
+                                              Sequence up_to) const;
+
   // The event an idempotency key produced; nullopt when the key was never used.
   Result<std::optional<Sequence>> SeqOfIdempotencyKey(std::string_view key) const;
 

@@ -35,11 +35,13 @@ struct OrderRecord {
 class Orders final : public Projection {
  public:
   static constexpr std::string_view kName = "orders";
-  static constexpr std::uint32_t kCodeVersion = 1;
+  // 2: folds only its own streams (stream_prefix).
+  static constexpr std::uint32_t kCodeVersion = 2;
 
   explicit Orders(std::shared_ptr<const StateReader> state) : state_(std::move(state)) {}
   std::string_view name() const override { return kName; }
   std::uint32_t code_version() const override { return kCodeVersion; }
+  std::string_view stream_prefix() const override { return "order/"; }
   // InvalidArgument for a second sale of one order id, or a return against an order with no
   // sale.
   Status Apply(const LoggedEvent& logged, StateWriter& state) override;

@@ -59,10 +59,12 @@ struct PriceAnswer {
 class PriceBook final : public Projection {
  public:
   static constexpr std::string_view kName = "price_book";
-  static constexpr std::uint32_t kCodeVersion = 1;
+  // 2: folds only its own streams (stream_prefix).
+  static constexpr std::uint32_t kCodeVersion = 2;
 
   std::string_view name() const override { return kName; }
   std::uint32_t code_version() const override { return kCodeVersion; }
+  std::string_view stream_prefix() const override { return "price/"; }
   Status Apply(const LoggedEvent& logged, StateWriter& state) override;
   Status Load(const StateReader& state) override;
 

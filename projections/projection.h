@@ -68,6 +68,11 @@ class Projection {
   // the sequence; it never skips an event.
   virtual Status Apply(const LoggedEvent& logged, StateWriter& state) = 0;
 
+  // The streams this projection folds: those whose names start with this prefix (e.g.
+  // "price/"), or every stream when empty. The runner hands it nothing else, so that a rebuild
+  // can read just these streams through the log's stream index and fold the same state.
+  virtual std::string_view stream_prefix() const { return {}; }
+
   // Whether Apply calls StateWriter::Get. A projection that never reads while applying gets a
   // plain write batch, which is cheaper than one that indexes its writes for reading.
   virtual bool reads_while_applying() const { return false; }

@@ -45,6 +45,7 @@
 
 namespace tillroll::projections {
 
+class ProgressMeter;
 class ProjectionStore;
 class StateSlot;
 
@@ -83,6 +84,10 @@ struct RunnerOptions {
   ProgressFn progress;
   // One line for each thing an operator should know (a rebuild forced by a code version).
   std::function<void(std::string_view)> notice;
+  // A single projection with its own streams (Projection::stream_prefix) reads just those,
+  // through the log's stream index, when it has at least this many events to cover (a
+  // rebuild); shorter ranges read the log in order.
+  Sequence stream_index_events_min = 50'000;
 };
 
 class ProjectionRunner {
@@ -137,6 +142,8 @@ class ProjectionRunner {
   Status ApplyRange(std::span<Target> targets, Sequence to, std::string_view label,
                     const ProgressFn& progress);
   Status ApplyEvent(Target& target, const LoggedEvent& logged);
+  Status ApplyStreams(Target& target, Sequence to, ProgressMeter& meter,
+                      const std::function<Status(Target&)>& commit);
   // One target per serving projection that has not stopped on an error.
   std::vector<Target> HealthyTargets();
   void RecordErrors(std::span<const Target> targets);

@@ -92,10 +92,12 @@ struct PlaceAndTime {
 class Promotions final : public Projection {
  public:
   static constexpr std::string_view kName = "promotions";
-  static constexpr std::uint32_t kCodeVersion = 1;
+  // 2: folds only its own streams (stream_prefix).
+  static constexpr std::uint32_t kCodeVersion = 2;
 
   std::string_view name() const override { return kName; }
   std::uint32_t code_version() const override { return kCodeVersion; }
+  std::string_view stream_prefix() const override { return "promo/"; }
   Status Apply(const LoggedEvent& logged, StateWriter& state) override;
   Status Load(const StateReader& state) override;
 

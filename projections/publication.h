@@ -34,11 +34,13 @@ struct PublicationRow {
 class Publication final : public Projection {
  public:
   static constexpr std::string_view kName = "publication";
-  static constexpr std::uint32_t kCodeVersion = 1;
+  // 2: folds only its own streams (stream_prefix).
+  static constexpr std::uint32_t kCodeVersion = 2;
 
   explicit Publication(std::shared_ptr<const StateReader> state) : state_(std::move(state)) {}
   std::string_view name() const override { return kName; }
   std::uint32_t code_version() const override { return kCodeVersion; }
+  std::string_view stream_prefix() const override { return "publication/"; }
   Status Apply(const LoggedEvent& logged, StateWriter& state) override;
 
   // The last state of each (artifact, destination) as known at known_at, for one artifact (or
