@@ -226,10 +226,11 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     if (s.version != entry.versions.size() + 1) {
       return Status::Corruption("promotions: versions out of order for " + std::string(id));
     }
-    const events::Event* drafted = events::GetEvent(drafted_event.data());
-    entry.versions.push_back({s.version, s.seq,
-                              std::string(View(drafted->payload_as_PromotionDrafted()->name())),
-                              std::string(drafted_event)});
+    // Read from an owned copy: the record's bytes carry no FlatBuffers alignment.
+    Version version{s.version, s.seq, "", std::string(drafted_event)};
+    const events::Event* drafted = events::GetEvent(version.event.data());
+    version.name = View(drafted->payload_as_PromotionDrafted()->name());
+    entry.versions.push_back(std::move(version));
   }
   entry.steps.push_back(std::move(s));
   return Status::Ok();
