@@ -177,7 +177,13 @@ Status ProjectionRunner::ApplyRange(std::span<Target> targets, Sequence to, std:
   ProgressMeter meter(label, from, to, progress);
   if (targets.size() == 1 && !targets[0].projection->stream_prefix().empty() &&
       to - from >= options_.stream_index_events_min) {
-    return ApplyStreams(targets[0], to, meter, commit);
+    Result<std::vector<Sequence>> seqs =
+        log_.SeqsOfStreams(targets[0].projection->stream_prefix(), from, to);
+    if (!seqs.ok()) return targets[0].error = seqs.status();
+    // Point reads pay off only when the projection's streams are a small part of the range.
+    if (seqs->size() * 100 <= (to - from) * options_.stream_index_share_max_pct) {
+      return ApplyStreams(targets[0], *seqs, to, meter, commit);
+    }
   }
   // A projection that cannot apply an event stops there; the others go on.
   Status first_error;
@@ -224,13 +230,11 @@ Status ProjectionRunner::ApplyRange(std::span<Target> targets, Sequence to, std:
 // stream index and read one by one (each checked against its own hash), instead of every event
 // of the log. The state is the same as the dense path's because ApplyEvent hands a projection
 // nothing outside its streams either.
-Status ProjectionRunner::ApplyStreams(Target& t, Sequence to, ProgressMeter& meter,
+Status ProjectionRunner::ApplyStreams(Target& t, std::span<const Sequence> seqs, Sequence to,
+                                      ProgressMeter& meter,
                                       const std::function<Status(Target&)>& commit) {
-  Result<std::vector<Sequence>> seqs =
-      log_.SeqsOfStreams(t.projection->stream_prefix(), t.applied, to);
-  if (!seqs.ok()) return t.error = seqs.status();
   std::uint64_t since_commit = 0;
-  for (Sequence seq : *seqs) {
+  for (Sequence seq : seqs) {
     Result<std::vector<EventRecord>> read = log_.Read(seq, 1);
     if (!read.ok() || read->empty()) {
       return t.error = read.ok()

@@ -88,6 +88,8 @@ struct RunnerOptions {
   // through the log's stream index, when it has at least this many events to cover (a
   // rebuild); shorter ranges read the log in order.
   Sequence stream_index_events_min = 50'000;
+  // ... and when its events are at most this share of them (point reads cost more than a scan).
+  std::uint64_t stream_index_share_max_pct = 25;
 };
 
 class ProjectionRunner {
@@ -142,8 +144,8 @@ class ProjectionRunner {
   Status ApplyRange(std::span<Target> targets, Sequence to, std::string_view label,
                     const ProgressFn& progress);
   Status ApplyEvent(Target& target, const LoggedEvent& logged);
-  Status ApplyStreams(Target& target, Sequence to, ProgressMeter& meter,
-                      const std::function<Status(Target&)>& commit);
+  Status ApplyStreams(Target& target, std::span<const Sequence> seqs, Sequence to,
+                      ProgressMeter& meter, const std::function<Status(Target&)>& commit);
   // One target per serving projection that has not stopped on an error.
   std::vector<Target> HealthyTargets();
   void RecordErrors(std::span<const Target> targets);

@@ -228,7 +228,7 @@ TEST_CASE("ProjectionRunner: live state equals a rebuild, in place and side by s
 
   // Rebuilds that read only each projection's streams through the stream index fold the same.
   ledger.Close();
-  ledger.Open({.stream_index_events_min = 1});
+  ledger.Open({.stream_index_events_min = 1, .stream_index_share_max_pct = 100});
   for (std::string_view name : ProjectionRunner::Names()) {
     REQUIRE(ledger.runner().Rebuild(name, RebuildMode::kInPlace).ok());
   }
