@@ -55,16 +55,22 @@ struct EventLog::Impl {
 
 namespace {
 
+// Ranges at least this long are read as scans: with readahead, and around the block cache.
+constexpr Sequence kScanEventsMin = 64;
+
 // A one-pass iterator over the stored events [from, to_exclusive); it owns the upper bound
-// RocksDB reads through a pointer, and skips the block cache (a scan would only churn it).
+// RocksDB reads through a pointer. A long range reads ahead and skips the block cache (a scan
+// would only churn it); a short one (a point read, a subscriber's next few events) does neither,
+// since reading ahead 2 MiB for one event costs more than the event.
 class EventCursor {
  public:
   EventCursor(LogStore& store, Sequence from, Sequence to_exclusive)
       : upper_(log_format::EventKey(to_exclusive)), upper_slice_(upper_) {
     rocksdb::ReadOptions options;
     options.iterate_upper_bound = &upper_slice_;
-    options.fill_cache = false;
-    options.readahead_size = 2 << 20;
+    const bool scan = to_exclusive - from >= kScanEventsMin;
+    options.fill_cache = !scan;
+    options.readahead_size = scan ? 2 << 20 : 0;
     it_.reset(store.db->NewIterator(options, store.events));
     it_->Seek(log_format::EventKey(from));
   }
