@@ -25,7 +25,7 @@ std::map<std::string, std::string> Digests(const ProjectionRunner& runner) {
   return testing::ProjectionDigests(runner);
 }
 
-TEST_CASE("Projections: after kill -9 while following, state equals a rebuild", "[crash]") {
+TEST_CASE("Projections: after kill -9 while following - state equals a rebuild", "[crash]") {
   const std::uint64_t seed = testing::TestSeed("projection crash");
   const std::uint64_t kills = EnvNumber("TILLROLL_CRASH_KILLS").value_or(100) / 5;
   std::mt19937_64 rng(seed);

@@ -35,7 +35,7 @@ std::string Price(const std::string& sku, int amount, int expected_version = -1)
          sku + R"(","amount_minor":)" + std::to_string(amount) + R"(,"currency":"EUR"}})" + "\n";
 }
 
-TEST_CASE("CLI: append prints each event as stored, log and stats read it back", "[cli]") {
+TEST_CASE("CLI: append prints each event as stored - log and stats read it back", "[cli]") {
   TempDir dir;
   Run appended =
       Tillroll(dir, "append", Price("4711", 1299) + Price("42", 199) + Price("4711", 999));
@@ -65,7 +65,7 @@ TEST_CASE("CLI: append prints each event as stored, log and stats read it back",
   CHECK_THAT(verify.out, Catch::StartsWith("ok 3 events, head "));
 }
 
-TEST_CASE("CLI: bad input names line and field, exits 2 and appends nothing", "[cli]") {
+TEST_CASE("CLI: bad input names line and field - exits 2 and appends nothing", "[cli]") {
   TempDir dir;
   REQUIRE(Tillroll(dir, "append", Price("1", 100)).exit_code == 0);
   const std::string bad =
@@ -146,7 +146,7 @@ std::string Field(const std::string& json, const std::string& name) {
   return json.substr(begin, json.find_first_of(",}", begin) - begin);
 }
 
-TEST_CASE("CLI: price answers for a place and a valid time, as JSON or a table", "[cli]") {
+TEST_CASE("CLI: price answers for a place and a valid time - as JSON or a table", "[cli]") {
   TempDir dir;
   // 2026-03-01 .. 2026-03-05 list price 1000; a store price 1100; a markdown on 2026-03-03.
   const long long march1 = 1'772'323'200'000'000'000LL;

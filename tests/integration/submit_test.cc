@@ -183,7 +183,7 @@ class Ledger {
 };
 
 TEST_CASE(
-    "submit: an accepted price is in force; a source system without authority is "
+    "submit: an accepted price is in force - a source system without authority is "
     "rejected and audited",
     "[submit]") {
   Ledger ledger;
@@ -270,7 +270,7 @@ TEST_CASE(
   CHECK_THAT(again["reason"].get<std::string>(), Catch::Contains("already approved"));
 }
 
-TEST_CASE("submit: input that is not a command exits 2, appends nothing and audits nothing",
+TEST_CASE("submit: input that is not a command exits 2 - appends nothing and audits nothing",
           "[submit]") {
   Ledger ledger;
   const std::uint64_t events = ledger.EventCount();
@@ -304,7 +304,7 @@ TEST_CASE("submit: input that is not a command exits 2, appends nothing and audi
   CHECK(ledger.Audit(" --outcome rejected").size() == 1);
 }
 
-TEST_CASE("submit: an atomic batch applies every line or none; --partial applies what it may",
+TEST_CASE("submit: an atomic batch applies every line or none - --partial applies what it may",
           "[submit]") {
   Ledger ledger;
   const std::uint64_t events = ledger.EventCount();
@@ -408,7 +408,7 @@ std::string PromotionStep(const std::string& command, const std::string& key, in
 }
 
 TEST_CASE(
-    "submit: a promotion goes live after approval; an amendment needs approval again "
+    "submit: a promotion goes live after approval - an amendment needs approval again "
     "while the published version stays live",
     "[submit]") {
   Ledger ledger;
@@ -459,7 +459,7 @@ TEST_CASE(
 }
 
 TEST_CASE(
-    "submit: after rebuilding every projection from the log, governance, prices and "
+    "submit: after rebuilding every projection from the log - governance - prices and "
     "decisions are as before",
     "[submit]") {
   Ledger ledger;
@@ -527,7 +527,7 @@ TEST_CASE(
 namespace tillroll {
 namespace {
 
-TEST_CASE("authority: who was allowed to write what, as of a moment", "[submit]") {
+TEST_CASE("authority: who was allowed to write what - as of a moment", "[submit]") {
   Ledger ledger;
   const Run odoo_list = ledger.Cli("authority --source-system odoo --family price --type List");
   REQUIRE(odoo_list.exit_code == 0);

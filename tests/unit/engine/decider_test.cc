@@ -170,7 +170,7 @@ FakeState PricingState() {
   return state;
 }
 
-TEST_CASE("Decide: set_price needs a role the command allows; a role granted by events counts",
+TEST_CASE("Decide: set_price needs a role the command allows - a role granted by events counts",
           "[governance]") {
   FakeState state = PricingState();
   state.authority[{"promotion-platform", "price", "List"}] = {true, "promo-prices"};
@@ -261,7 +261,7 @@ TEST_CASE("Decide: a selling-price move above the threshold is held for a pricin
   CHECK(strict.outcome == AuditOutcome::HeldForApproval);
 }
 
-TEST_CASE("Decide: a price below the floor or below cost is held; a cost price never is",
+TEST_CASE("Decide: a price below the floor or below cost is held - a cost price never is",
           "[governance]") {
   FakeState state = PricingState();
   state.prices[{"4711", PriceType::Floor}] = {960, 8};
@@ -418,7 +418,7 @@ std::string Draft(std::string_view command, const json& rule) {
   return Line(command, {{"promotion_id", kPromotion}, {"name", "Spring 10%"}, {"rule", rule}});
 }
 
-TEST_CASE("Decide: draft assigns version 1 and amend the next; drafting twice is refused",
+TEST_CASE("Decide: draft assigns version 1 and amend the next - drafting twice is refused",
           "[governance]") {
   FakeState fresh = PromotionState({});
   fresh.promotions.clear();
@@ -520,7 +520,7 @@ TEST_CASE("Decide: nobody approves their own promotion or one version twice", "[
 }
 
 TEST_CASE(
-    "Decide: publishing needs one approval, two above the percent threshold or "
+    "Decide: publishing needs one approval - two above the percent threshold or "
     "without an end or a budget",
     "[governance]") {
   const GovernanceRules rules{.promotion_percent_bps_max = 3000};

@@ -56,7 +56,7 @@ TEST_CASE("EventChain: a link to the wrong previous hash is caught", "[chain]") 
   CHECK_THAT(broken.message(), Catch::Contains("prev_hash"));
 }
 
-TEST_CASE("EventChain: idempotency digests follow content, not layout", "[chain]") {
+TEST_CASE("EventChain: idempotency digests follow content - not layout", "[chain]") {
   EventJson json;
   auto a = json.ParseUnsealed(R"({"stream":"price/1","idempotency_key":"k",
     "payload_type":"PriceSet","payload":{"sku":"1","amount_minor":5,"currency":"EUR"}})");

@@ -235,7 +235,7 @@ TEST_CASE("EventLog: a stream reads back in version order", "[log]") {
   CHECK(only_a->size() == 5);
 }
 
-TEST_CASE("EventLog: a subscription catches up, then follows live appends", "[log]") {
+TEST_CASE("EventLog: a subscription catches up - then follows live appends", "[log]") {
   TempDir dir;
   auto log = OpenLog(dir);
   for (int i = 0; i < 10; ++i) REQUIRE(log->Append({PriceEvent({.sku = "S"})}).ok());
@@ -296,7 +296,7 @@ TEST_CASE("EventLog: concurrent appends are group-committed into one dense chain
   CHECK(report.event_count == kThreads * kAppendsPerThread);
 }
 
-TEST_CASE("EventLog: head, versions and stats survive a reopen", "[log]") {
+TEST_CASE("EventLog: head - versions and stats survive a reopen", "[log]") {
   TempDir dir;
   LogHead head_before;
   {
@@ -322,7 +322,7 @@ TEST_CASE("EventLog: head, versions and stats survive a reopen", "[log]") {
   CHECK(log->Verify().status.ok());
 }
 
-TEST_CASE("EventLog: batches over the limits are rejected, not truncated", "[log]") {
+TEST_CASE("EventLog: batches over the limits are rejected - not truncated", "[log]") {
   TempDir dir;
   auto log = OpenLog(dir);
   CHECK(log->Append({}).status().code() == StatusCode::kInvalidArgument);

@@ -27,7 +27,7 @@ TEST_CASE("UtcTime: malformed times are rejected with the accepted forms", "[tim
   }
 }
 
-TEST_CASE("UtcTime: times past what nanoseconds can hold are rejected, not wrapped", "[time]") {
+TEST_CASE("UtcTime: times past what nanoseconds can hold are rejected - not wrapped", "[time]") {
   auto far = ParseUtcTimeNs("2999-01-01T00:00:00Z");
   REQUIRE_FALSE(far.ok());
   CHECK_THAT(far.status().message(), Catch::Contains("out of range"));

@@ -23,7 +23,7 @@ const LiabilityRow* Row(const std::vector<LiabilityRow>& rows, std::string_view 
   return nullptr;
 }
 
-TEST_CASE("Liabilities: accrued by sales, reversed by returns, settled, as of both axes",
+TEST_CASE("Liabilities: accrued by sales - reversed by returns - settled - as of both axes",
           "[liabilities]") {
   LedgerFixture ledger;
   const SaleSpec sale{.order_id = "R-1",
@@ -72,7 +72,7 @@ TEST_CASE("Liabilities: accrued by sales, reversed by returns, settled, as of bo
   CHECK(rows->empty());
 }
 
-TEST_CASE("Orders: the sale and its returns as known at a moment, and the order context",
+TEST_CASE("Orders: the sale and its returns as known at a moment - and the order context",
           "[orders]") {
   LedgerFixture ledger;
   const SaleSpec sale{.order_id = "R-991",
@@ -110,7 +110,7 @@ TEST_CASE("Orders: the sale and its returns as known at a moment, and the order 
   CHECK(j["line_balance"][0]["returnable_qty"] == 2);
 }
 
-TEST_CASE("Orders: a second sale of one order, or a return without a sale, stops the projection",
+TEST_CASE("Orders: a second sale of one order - or a return without a sale - stops the projection",
           "[orders]") {
   LedgerFixture ledger;
   const Sequence orphan =
@@ -126,7 +126,7 @@ TEST_CASE("Orders: a second sale of one order, or a return without a sale, stops
   CHECK_THAT(s.message(), Catch::Contains("already has a sale, at seq 1"));
 }
 
-TEST_CASE("Publication: the last state per artifact and destination, as known then",
+TEST_CASE("Publication: the last state per artifact and destination - as known then",
           "[publication]") {
   using events::Payload;
   LedgerFixture ledger;

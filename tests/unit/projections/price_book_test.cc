@@ -116,7 +116,7 @@ TEST_CASE("PriceBook: the most specific scope wins and a markdown beats a list p
   CHECK(cost->amount_minor == 600);
 }
 
-TEST_CASE("PriceBook: a retraction uncovers what applied before, from when it is known",
+TEST_CASE("PriceBook: a retraction uncovers what applied before - from when it is known",
           "[price_book]") {
   LedgerFixture ledger;
   const Sequence global =

@@ -172,7 +172,7 @@ std::map<std::string, std::string> Digests(const ProjectionRunner& runner) {
   return testing::ProjectionDigests(runner);
 }
 
-TEST_CASE("ProjectionRunner: live state equals a rebuild, in place and side by side, and a reload",
+TEST_CASE("ProjectionRunner: live state equals a rebuild - in place and side by side - and a reload",
           "[runner]") {
   const std::uint64_t seed = TestSeed("runner live equals rebuild");
   LedgerFixture ledger;

@@ -23,7 +23,7 @@ std::vector<std::string> LiveIds(const projections::Promotions& p, const PlaceAn
 
 using Ids = std::vector<std::string>;
 
-TEST_CASE("Promotions: the workflow, amendments and the live set on both time axes",
+TEST_CASE("Promotions: the workflow - amendments and the live set on both time axes",
           "[promotions]") {
   LedgerFixture ledger;
   const Sequence v1 = ledger.Append(
