@@ -5,10 +5,12 @@
 // checks that make an event impossible to fold.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "engine/status.h"
+#include "projections/projection.h"
 #include "schemas/envelope_generated.h"
 
 namespace tillroll::projections {
@@ -41,6 +43,18 @@ inline Status CheckWindow(const events::ValidWindow* window, std::string_view fi
     return CannotApply(std::string(field) + ": to_ns must be after from_ns");
   }
   return Status::Ok();
+}
+
+// Projection::Load for a projection whose memory is folded from every stored record in key
+// order by `absorb`; the first error stops it.
+template <typename Absorb>
+Status AbsorbAll(const StateReader& state, Absorb absorb) {
+  Status absorbed;
+  Status scanned = state.Scan("", [&](std::string_view key, std::string_view value) {
+    absorbed = absorb(key, value);
+    return absorbed.ok();
+  });
+  return scanned.ok() ? absorbed : scanned;
 }
 
 }  // namespace tillroll::projections

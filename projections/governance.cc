@@ -75,12 +75,8 @@ Status Governance::Apply(const LoggedEvent& logged, StateWriter& state) {
 }
 
 Status Governance::Load(const StateReader& state) {
-  Status absorbed;
-  Status scanned = state.Scan("", [&](std::string_view key, std::string_view value) {
-    absorbed = Absorb(key, value);
-    return absorbed.ok();
-  });
-  return scanned.ok() ? absorbed : scanned;
+  return AbsorbAll(
+      state, [this](std::string_view key, std::string_view value) { return Absorb(key, value); });
 }
 
 Status Governance::Absorb(std::string_view key, std::string_view value) {

@@ -169,12 +169,8 @@ Status PriceBook::ApplyRetracted(Sequence seq, const events::Event& event, State
 }
 
 Status PriceBook::Load(const StateReader& state) {
-  Status absorbed;
-  Status scanned = state.Scan("", [&](std::string_view key, std::string_view value) {
-    absorbed = Absorb(key, value);
-    return absorbed.ok();
-  });
-  return scanned.ok() ? absorbed : scanned;
+  return AbsorbAll(
+      state, [this](std::string_view key, std::string_view value) { return Absorb(key, value); });
 }
 
 Status PriceBook::Absorb(std::string_view key, std::string_view value) {

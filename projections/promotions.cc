@@ -191,12 +191,8 @@ Status Promotions::Apply(const LoggedEvent& logged, StateWriter& state) {
 }
 
 Status Promotions::Load(const StateReader& state) {
-  Status absorbed;
-  Status scanned = state.Scan("", [&](std::string_view key, std::string_view value) {
-    absorbed = Absorb(key, value);
-    return absorbed.ok();
-  });
-  return scanned.ok() ? absorbed : scanned;
+  return AbsorbAll(
+      state, [this](std::string_view key, std::string_view value) { return Absorb(key, value); });
 }
 
 Status Promotions::Absorb(std::string_view key, std::string_view value) {

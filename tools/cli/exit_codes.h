@@ -1,6 +1,9 @@
 #ifndef TILLROLL_TOOLS_CLI_EXIT_CODES_H_
 #define TILLROLL_TOOLS_CLI_EXIT_CODES_H_
 
+#include <ostream>
+#include <string_view>
+
 #include "engine/status.h"
 
 namespace tillroll::cli {
@@ -33,6 +36,12 @@ inline int ExitCodeFor(const Status& status) {
     default:
       return kExitInternal;
   }
+}
+
+// Prints "tillroll COMMAND: <status>" on `err` and returns the status's exit code.
+inline int FailCommand(std::ostream& err, std::string_view command, const Status& status) {
+  err << "tillroll " << command << ": " << status.ToString() << "\n";
+  return ExitCodeFor(status);
 }
 
 }  // namespace tillroll::cli

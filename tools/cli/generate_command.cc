@@ -12,30 +12,24 @@
 #include "tools/generate/history_generator.h"
 
 namespace tillroll::cli {
-namespace {
-
-int Fail(std::ostream& err, const Status& status) {
-  err << "tillroll generate: " << status.ToString() << "\n";
-  return ExitCodeFor(status);
-}
-
-}  // namespace
-
 int RunGenerate(const GenerateArgs& args, std::ostream& out, std::ostream& err) {
   std::error_code ec;
   if (std::filesystem::exists(args.out, ec) && !std::filesystem::is_empty(args.out, ec)) {
-    return Fail(err, Status::InvalidArgument("--out: " + args.out.string() +
-                                             " is not empty; a history goes into a fresh folder"));
+    return FailCommand(
+        err, "generate",
+        Status::InvalidArgument("--out: " + args.out.string() +
+                                " is not empty; a history goes into a fresh folder"));
   }
   if (args.skus == 0 || args.stores == 0 || args.days == 0) {
-    return Fail(err, Status::InvalidArgument("--skus, --stores and --days must be at least 1"));
+    return FailCommand(err, "generate",
+                       Status::InvalidArgument("--skus, --stores and --days must be at least 1"));
   }
   ManualClock clock(0);
   // The generator drives the clock through the simulated days; durability comes from the
   // final flush on close, not from a sync per batch.
   Result<std::unique_ptr<EventLog>> log =
       EventLog::Open(args.out, {.clock = &clock, .sync = false});
-  if (!log.ok()) return Fail(err, log.status());
+  if (!log.ok()) return FailCommand(err, "generate", log.status());
   generate::HistoryOptions options;
   options.sku_count = args.skus;
   options.store_count = args.stores;
@@ -53,7 +47,7 @@ int RunGenerate(const GenerateArgs& args, std::ostream& out, std::ostream& err) 
         err << (terminal ? "\r" : "") << "generated " << events << " events"
             << (terminal ? "   " : "\n") << std::flush;
       });
-  if (!report.ok()) return Fail(err, report.status());
+  if (!report.ok()) return FailCommand(err, "generate", report.status());
   if (terminal) err << "\n";
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -62,8 +56,8 @@ int RunGenerate(const GenerateArgs& args, std::ostream& out, std::ostream& err) 
   runner_options.progress = ProgressPrinter(err, terminal);
   Result<std::unique_ptr<projections::ProjectionRunner>> runner =
       projections::ProjectionRunner::Open(**log, args.out / "projections", runner_options);
-  if (!runner.ok()) return Fail(err, runner.status());
-  if (Status s = (*runner)->CatchUp(); !s.ok()) return Fail(err, s);
+  if (!runner.ok()) return FailCommand(err, "generate", runner.status());
+  if (Status s = (*runner)->CatchUp(); !s.ok()) return FailCommand(err, "generate", s);
 
   out << "{\"events\":" << report->event_count << ",\"price_events\":" << report->price_events
       << ",\"promotion_events\":" << report->promotion_events

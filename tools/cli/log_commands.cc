@@ -23,11 +23,6 @@ Result<std::unique_ptr<EventLog>> OpenExisting(const std::filesystem::path& dir)
   return EventLog::Open(dir, options);
 }
 
-int Fail(std::ostream& err, const char* command, const Status& status) {
-  err << "tillroll " << command << ": " << status.ToString() << "\n";
-  return ExitCodeFor(status);
-}
-
 // The log names a failed event by its place in the batch ("event K of the batch"); the user
 // knows it by its input line.
 std::string WithInputLine(const std::string& message, const std::vector<std::size_t>& lines) {
@@ -96,7 +91,7 @@ int RunAppend(const AppendArgs& args, std::istream& stdin_stream, std::ostream& 
     return kExitBadInput;
   }
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(args.data_dir);
-  if (!log.ok()) return Fail(err, "append", log.status());
+  if (!log.ok()) return FailCommand(err, "append", log.status());
   Result<std::vector<AppendOutcome>> outcomes = (*log)->Append(std::move(input.events));
   if (!outcomes.ok()) {
     const Status& s = outcomes.status();
@@ -107,10 +102,11 @@ int RunAppend(const AppendArgs& args, std::istream& stdin_stream, std::ostream& 
   EventJson json;
   for (const AppendOutcome& outcome : *outcomes) {
     Result<std::vector<EventRecord>> stored = (*log)->Read(outcome.seq, 1);
-    if (!stored.ok()) return Fail(err, "append", stored.status());
-    if (stored->empty()) return Fail(err, "append", Status::Internal("appended event not found"));
+    if (!stored.ok()) return FailCommand(err, "append", stored.status());
+    if (stored->empty())
+      return FailCommand(err, "append", Status::Internal("appended event not found"));
     Result<std::string> text = json.ToJson(stored->front().bytes);
-    if (!text.ok()) return Fail(err, "append", text.status());
+    if (!text.ok()) return FailCommand(err, "append", text.status());
     out << *text << "\n";
   }
   return kExitOk;
@@ -118,14 +114,15 @@ int RunAppend(const AppendArgs& args, std::istream& stdin_stream, std::ostream& 
 
 int RunLog(const LogArgs& args, std::ostream& out, std::ostream& err) {
   Result<std::unique_ptr<EventLog>> log = OpenExisting(args.data_dir);
-  if (!log.ok()) return Fail(err, "log", log.status());
+  if (!log.ok()) return FailCommand(err, "log", log.status());
   Sequence from = std::max<Sequence>(args.from, 1);
   if (!args.since.empty()) {
     Result<std::int64_t> since = ParseUtcTimeNs(args.since);
     if (!since.ok())
-      return Fail(err, "log", Status::InvalidArgument("--since: " + since.status().message()));
+      return FailCommand(err, "log",
+                         Status::InvalidArgument("--since: " + since.status().message()));
     Result<Sequence> first = (*log)->FirstRecordedAtOrAfter(*since);
-    if (!first.ok()) return Fail(err, "log", first.status());
+    if (!first.ok()) return FailCommand(err, "log", first.status());
     from = std::max(from, *first);
   }
   const Sequence last = std::min(args.to.value_or(UINT64_MAX), (*log)->Head().seq);
@@ -141,10 +138,10 @@ int RunLog(const LogArgs& args, std::ostream& out, std::ostream& err) {
     for (;;) {
       Result<std::vector<EventRecord>> page =
           (*log)->ReadStream(args.stream, version, kReadChunkEvents);
-      if (!page.ok()) return Fail(err, "log", page.status());
+      if (!page.ok()) return FailCommand(err, "log", page.status());
       for (const EventRecord& record : *page) {
         if (record.seq < from || record.seq > last) continue;
-        if (Status s = print(record); !s.ok()) return Fail(err, "log", s);
+        if (Status s = print(record); !s.ok()) return FailCommand(err, "log", s);
       }
       if (page->size() < kReadChunkEvents) return kExitOk;
       version += page->size();
@@ -154,10 +151,10 @@ int RunLog(const LogArgs& args, std::ostream& out, std::ostream& err) {
     const std::size_t chunk =
         static_cast<std::size_t>(std::min<Sequence>(kReadChunkEvents, last - from + 1));
     Result<std::vector<EventRecord>> page = (*log)->Read(from, chunk);
-    if (!page.ok()) return Fail(err, "log", page.status());
+    if (!page.ok()) return FailCommand(err, "log", page.status());
     if (page->empty()) break;
     for (const EventRecord& record : *page) {
-      if (Status s = print(record); !s.ok()) return Fail(err, "log", s);
+      if (Status s = print(record); !s.ok()) return FailCommand(err, "log", s);
     }
     from = page->back().seq + 1;
   }
@@ -166,7 +163,7 @@ int RunLog(const LogArgs& args, std::ostream& out, std::ostream& err) {
 
 int RunVerify(const std::filesystem::path& data_dir, std::ostream& out, std::ostream& err) {
   Result<std::unique_ptr<EventLog>> log = OpenExisting(data_dir);
-  if (!log.ok()) return Fail(err, "verify", log.status());
+  if (!log.ok()) return FailCommand(err, "verify", log.status());
   VerifyReport report = (*log)->Verify();
   if (!report.status.ok()) {
     out << "bad at sequence " << report.first_bad_seq << ": " << report.status.message() << "\n";
@@ -178,9 +175,9 @@ int RunVerify(const std::filesystem::path& data_dir, std::ostream& out, std::ost
 
 int RunStats(const std::filesystem::path& data_dir, std::ostream& out, std::ostream& err) {
   Result<std::unique_ptr<EventLog>> log = OpenExisting(data_dir);
-  if (!log.ok()) return Fail(err, "stats", log.status());
+  if (!log.ok()) return FailCommand(err, "stats", log.status());
   Result<LogStats> stats = (*log)->Stats();
-  if (!stats.ok()) return Fail(err, "stats", stats.status());
+  if (!stats.ok()) return FailCommand(err, "stats", stats.status());
   out << "{\"events\":" << stats->head.seq << ",\"streams\":" << stats->stream_count
       << ",\"event_bytes\":" << stats->event_bytes << ",\"disk_bytes\":" << stats->disk_bytes
       << ",\"head_seq\":" << stats->head.seq << ",\"head_hash\":\"" << stats->head.hash.ToHex()

@@ -23,11 +23,6 @@ struct OpenLedger {
   std::unique_ptr<ProjectionRunner> runner;
 };
 
-int Fail(std::ostream& err, std::string_view command, const Status& status) {
-  err << "tillroll " << command << ": " << status.ToString() << "\n";
-  return ExitCodeFor(status);
-}
-
 Result<OpenLedger> Open(const std::filesystem::path& data_dir, std::ostream& err,
                         bool catch_up = true) {
   LogOptions log_options;
@@ -82,14 +77,14 @@ template <typename Answer>
 int Query(std::string_view command, std::string_view projection, const QueryArgs& query,
           std::ostream& out, std::ostream& err, Answer answer) {
   Result<AsOf> as_of = AsOfArgs(query);
-  if (!as_of.ok()) return Fail(err, command, as_of.status());
+  if (!as_of.ok()) return FailCommand(err, command, as_of.status());
   Result<OpenLedger> ledger = Open(query.data_dir, err);
-  if (!ledger.ok()) return Fail(err, command, ledger.status());
+  if (!ledger.ok()) return FailCommand(err, command, ledger.status());
   if (Status health = ledger->runner->Health(projection); !health.ok()) {
-    return Fail(err, command, health);
+    return FailCommand(err, command, health);
   }
   Result<std::string> json_line = answer(*ledger, *as_of);
-  if (!json_line.ok()) return Fail(err, command, json_line.status());
+  if (!json_line.ok()) return FailCommand(err, command, json_line.status());
   return Print(query, *json_line, out);
 }
 
@@ -201,20 +196,21 @@ int RunRebuild(const RebuildArgs& args, std::ostream& out, std::ostream& err) {
     names.push_back(args.projection);
   }
   Result<OpenLedger> ledger = Open(args.data_dir, err, /*catch_up=*/args.side_by_side);
-  if (!ledger.ok()) return Fail(err, "rebuild", ledger.status());
+  if (!ledger.ok()) return FailCommand(err, "rebuild", ledger.status());
   const auto mode = args.side_by_side ? projections::RebuildMode::kSideBySide
                                       : projections::RebuildMode::kInPlace;
   const projections::ProgressFn progress = ProgressPrinter(err, StderrIsTerminal());
   for (const std::string& name : names) {
     const auto start = std::chrono::steady_clock::now();
     if (Status s = ledger->runner->Rebuild(name, mode, progress); !s.ok()) {
-      return Fail(err, "rebuild",
-                  s.code() == StatusCode::kNotFound ? Status::InvalidArgument(s.message()) : s);
+      return FailCommand(
+          err, "rebuild",
+          s.code() == StatusCode::kNotFound ? Status::InvalidArgument(s.message()) : s);
     }
     const double elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     Result<projections::ProjectionDigest> digest = ledger->runner->Digest(name);
-    if (!digest.ok()) return Fail(err, "rebuild", digest.status());
+    if (!digest.ok()) return FailCommand(err, "rebuild", digest.status());
     out << "{\"projection\":\"" << name << "\",\"generation\":\"" << digest->generation
         << "\",\"checkpoint\":" << digest->checkpoint << ",\"records\":" << digest->record_count
         << ",\"seconds\":" << elapsed_s << ",\"events_per_s\":"
@@ -227,17 +223,17 @@ int RunRebuild(const RebuildArgs& args, std::ostream& out, std::ostream& err) {
 int RunDigest(const std::filesystem::path& data_dir, const std::string& projection,
               std::ostream& out, std::ostream& err) {
   Result<OpenLedger> ledger = Open(data_dir, err);
-  if (!ledger.ok()) return Fail(err, "digest", ledger.status());
+  if (!ledger.ok()) return FailCommand(err, "digest", ledger.status());
   if (Status health = ledger->runner->Health(projection);
       !health.ok() && health.code() != StatusCode::kNotFound) {
-    return Fail(err, "digest", health);
+    return FailCommand(err, "digest", health);
   }
   Result<projections::ProjectionDigest> digest = ledger->runner->Digest(projection);
   if (!digest.ok()) {
-    return Fail(err, "digest",
-                digest.status().code() == StatusCode::kNotFound
-                    ? Status::InvalidArgument(digest.status().message())
-                    : digest.status());
+    return FailCommand(err, "digest",
+                       digest.status().code() == StatusCode::kNotFound
+                           ? Status::InvalidArgument(digest.status().message())
+                           : digest.status());
   }
   out << "{\"projection\":\"" << digest->projection << "\",\"generation\":\"" << digest->generation
       << "\",\"checkpoint\":" << digest->checkpoint << ",\"code_version\":" << digest->code_version

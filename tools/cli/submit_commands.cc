@@ -19,11 +19,6 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-int Fail(std::ostream& err, std::string_view command, const Status& status) {
-  err << "tillroll " << command << ": " << status.ToString() << "\n";
-  return ExitCodeFor(status);
-}
-
 std::string OutcomeName(events::AuditOutcome outcome) {
   switch (outcome) {
     case events::AuditOutcome::Accepted:
@@ -83,32 +78,34 @@ int RunSubmit(const SubmitArgs& args, std::istream& stdin_stream, std::ostream& 
               std::ostream& err) {
   Result<GovernanceConfig> config = LoadGovernanceConfig(args.config);
   if (!config.ok()) {
-    return Fail(err, "submit",
-                config.status().code() == StatusCode::kNotFound
-                    ? Status::InvalidArgument("--config: " + config.status().message())
-                    : config.status());
+    return FailCommand(err, "submit",
+                       config.status().code() == StatusCode::kNotFound
+                           ? Status::InvalidArgument("--config: " + config.status().message())
+                           : config.status());
   }
   Result<Principal> principal = config->Find(args.principal);
-  if (!principal.ok()) return Fail(err, "submit", principal.status());
+  if (!principal.ok()) return FailCommand(err, "submit", principal.status());
   std::ifstream file;
   if (!args.file.empty() && args.file != "-") {
     file.open(args.file);
-    if (!file) return Fail(err, "submit", Status::InvalidArgument("cannot read " + args.file));
+    if (!file)
+      return FailCommand(err, "submit", Status::InvalidArgument("cannot read " + args.file));
   }
   std::vector<Command> commands;
   if (!ReadCommands(file.is_open() ? file : stdin_stream, err, commands)) {
     err << "tillroll submit: nothing was decided or appended\n";
     return kExitBadInput;
   }
-  if (commands.empty()) return Fail(err, "submit", Status::InvalidArgument("no command given"));
+  if (commands.empty())
+    return FailCommand(err, "submit", Status::InvalidArgument("no command given"));
 
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(args.data_dir);
-  if (!log.ok()) return Fail(err, "submit", log.status());
+  if (!log.ok()) return FailCommand(err, "submit", log.status());
   projections::RunnerOptions options;
   options.notice = [&err](std::string_view line) { err << "tillroll: " << line << "\n"; };
   Result<std::unique_ptr<projections::ProjectionRunner>> runner =
       projections::ProjectionRunner::Open(**log, args.data_dir / "projections", options);
-  if (!runner.ok()) return Fail(err, "submit", runner.status());
+  if (!runner.ok()) return FailCommand(err, "submit", runner.status());
   projections::LedgerDecisionState state(**log, **runner);
   SystemClock clock;
   CommandExecutor executor(**log, state, config->rules, clock,
@@ -117,7 +114,7 @@ int RunSubmit(const SubmitArgs& args, std::istream& stdin_stream, std::ostream& 
   // The expiry scheduler runs before any decision, so that a command sees ended promotions
   // as expired.
   Result<std::vector<Sequence>> expired = executor.ExpireDue();
-  if (!expired.ok()) return Fail(err, "submit", expired.status());
+  if (!expired.ok()) return FailCommand(err, "submit", expired.status());
   for (Sequence seq : *expired) err << "tillroll: recorded PromotionExpired at seq " << seq << "\n";
 
   Result<std::vector<SubmitOutcome>> outcomes =
@@ -127,7 +124,7 @@ int RunSubmit(const SubmitArgs& args, std::istream& stdin_stream, std::ostream& 
     return std::vector<SubmitOutcome>{std::move(*one)};
   }()
       : executor.SubmitBatch(*principal, commands, args.partial);
-  if (!outcomes.ok()) return Fail(err, "submit", outcomes.status());
+  if (!outcomes.ok()) return FailCommand(err, "submit", outcomes.status());
   int exit_code = kExitOk;
   for (std::size_t i = 0; i < outcomes->size(); ++i) {
     const Decision& d = (*outcomes)[i].decision;
@@ -147,22 +144,23 @@ int RunAudit(const AuditArgs& args, std::ostream& out, std::ostream& err) {
   if (args.outcome == "rejected") outcome_filter = "Rejected";
   if (args.outcome == "held") outcome_filter = "HeldForApproval";
   if (!args.outcome.empty() && outcome_filter.empty()) {
-    return Fail(err, "audit",
-                Status::InvalidArgument("--outcome: expected accepted, rejected or held"));
+    return FailCommand(err, "audit",
+                       Status::InvalidArgument("--outcome: expected accepted, rejected or held"));
   }
   std::int64_t since_ns = 0;
   if (!args.since.empty()) {
     Result<std::int64_t> since = ParseUtcTimeNs(args.since);
     if (!since.ok())
-      return Fail(err, "audit", Status::InvalidArgument("--since: " + since.status().message()));
+      return FailCommand(err, "audit",
+                         Status::InvalidArgument("--since: " + since.status().message()));
     since_ns = *since;
   }
   LogOptions options;
   options.create_if_missing = false;
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(args.data_dir, options);
-  if (!log.ok()) return Fail(err, "audit", log.status());
+  if (!log.ok()) return FailCommand(err, "audit", log.status());
   Result<Sequence> from = (*log)->FirstRecordedAtOrAfter(since_ns);
-  if (!from.ok()) return Fail(err, "audit", from.status());
+  if (!from.ok()) return FailCommand(err, "audit", from.status());
   json rows = json::array();
   Status scanned =
       (*log)->Replay(*from, (*log)->Head().seq + 1, [&](Sequence seq, std::string_view bytes) {
@@ -196,7 +194,7 @@ int RunAudit(const AuditArgs& args, std::ostream& out, std::ostream& err) {
         }
         return true;
       });
-  if (!scanned.ok()) return Fail(err, "audit", scanned);
+  if (!scanned.ok()) return FailCommand(err, "audit", scanned);
   if (args.format == "table") PrintTable(json{{"attempts", std::move(rows)}}.dump(), out);
   return kExitOk;
 }
