@@ -141,4 +141,24 @@ ParsedCommand ParseCommand(std::string_view line, EventJson& converter) {
   return parsed;
 }
 
+Result<Command> CommandFromEvent(CommandType type, std::string_view unsealed_event,
+                                 EventJson& converter) {
+  Result<std::string> event_json = converter.ToJson(unsealed_event);
+  if (!event_json.ok()) return event_json.status();
+  json args = json::parse(*event_json)["payload"];
+  for (const AssignedField& f : kAssigned) {
+    if (f.type == type) args.erase(f.field);
+  }
+  const json event = {{"stream", "command"},
+                      {"payload_type", events::EnumNamePayload(SpecOf(type).args)},
+                      {"payload", args}};
+  EventJson::Parsed parsed = converter.ParseUnsealed(event.dump());
+  if (!parsed.ok()) {
+    return Status::InvalidArgument("args." + parsed.problems.front().path + ": " +
+                                   parsed.problems.front().reason);
+  }
+  Command command{.type = type, .args_json = args.dump(), .args = std::move(parsed.bytes)};
+  return command;
+}
+
 }  // namespace tillroll

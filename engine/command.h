@@ -77,6 +77,13 @@ struct ParsedCommand {
 // Parses one command. `json` is reused across calls (not thread-safe, like EventJson).
 ParsedCommand ParseCommand(std::string_view line, EventJson& json);
 
+// The command of `type` whose args are the payload of an unsealed event (EventBuilder), with
+// the fields the ledger assigns left out; for callers that build payloads in FlatBuffers (the
+// history generator). The caller sets the idempotency key and correlation id. InvalidArgument
+// when the payload is not the command's.
+Result<Command> CommandFromEvent(CommandType type, std::string_view unsealed_event,
+                                 EventJson& converter);
+
 }  // namespace tillroll
 
 #endif  // TILLROLL_ENGINE_COMMAND_H_

@@ -8,6 +8,13 @@
 namespace tillroll {
 namespace {
 
+// Building a schema parser costs more than deciding a command: one per thread, reused (an
+// EventJson is not thread-safe).
+EventJson& ThreadConverter() {
+  thread_local EventJson converter;
+  return converter;
+}
+
 using json = nlohmann::json;
 
 // Decisions made again when a concurrent writer changed a stream between deciding and appending.
@@ -56,7 +63,7 @@ Result<std::vector<std::string>> CommandExecutor::Build(const Principal& princip
                      {"payload_type", events::EnumNamePayload(draft.type)},
                      {"payload", json::parse(draft.payload_json)}});
   }
-  EventJson converter;
+  EventJson& converter = ThreadConverter();
   std::vector<std::string> events;
   for (json& line : lines) {
     if (!command.correlation_id.empty()) line["correlation_id"] = command.correlation_id;
@@ -212,7 +219,7 @@ Result<std::vector<SubmitOutcome>> CommandExecutor::SubmitBatch(const Principal&
 Result<std::vector<Sequence>> CommandExecutor::ExpireDue() {
   if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
   std::vector<Sequence> appended;
-  EventJson converter;
+  EventJson& converter = ThreadConverter();
   for (const DecisionState::EndedVersion& ended : state_.EndedPromotions(clock_.NowNs())) {
     const std::string stream = "promo/" + ended.promotion_id;
     const json line = {

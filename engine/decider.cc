@@ -74,6 +74,7 @@ class Decider {
   bool PromotionStep();
   bool Publish(const DecisionState::Promotion& promotion, const DecisionState::PromotionVersion& v);
   bool PassThrough();
+  bool RecordSale(const events::SaleRecorded& sale);
 
   const Command& c_;
   const Principal& p_;
@@ -387,8 +388,6 @@ bool Decider::DraftPromotion(bool amend) {
   return true;
 }
 
-// Whether a version needs a second approver: a percent reward above the threshold, no end
-// date, or no budget.
 std::string SecondApprovalReason(const events::PromotionRule& rule, const GovernanceRules& rules) {
   const events::PromotionReward* r = rule.reward();
   const std::int32_t percent = r == nullptr                                  ? 0
@@ -396,13 +395,9 @@ std::string SecondApprovalReason(const events::PromotionRule& rule, const Govern
                                : r->kind() == events::RewardKind::BuyXGetY
                                    ? r->get_percent_bps() / 2
                                    : 0;
-  if (percent > rules.promotion_percent_bps_max) {
-    return "its reward of " + std::to_string(percent) + " bps is above " +
-           std::to_string(rules.promotion_percent_bps_max);
-  }
-  if (rule.valid() == nullptr || rule.valid()->to_ns() == 0) return "it has no end date";
-  if (rule.limits() == nullptr || rule.limits()->budget_minor() == 0) return "it has no budget";
-  return "";
+  return tillroll::SecondApprovalReason(
+      percent, rule.valid() != nullptr && rule.valid()->to_ns() != 0,
+      rule.limits() != nullptr && rule.limits()->budget_minor() != 0, rules);
 }
 
 bool Decider::Publish(const DecisionState::Promotion& promotion,
@@ -523,6 +518,7 @@ bool Decider::PassThrough() {
     if (s_.OrderExists(sale->order_id()->string_view())) {
       return Refused("order " + sale->order_id()->str() + " is already recorded", "orders");
     }
+    return RecordSale(*sale);
   } else if (const auto* ret = e.payload_as_ReturnRecorded()) {
     if (!s_.OrderExists(ret->order_id()->string_view())) {
       return Invalid("args.order_id", "no sale recorded for order " + ret->order_id()->str());
@@ -537,13 +533,58 @@ bool Decider::PassThrough() {
     if (issued->codes() == nullptr || issued->codes()->size() == 0) {
       return Invalid("args.codes", "at least one code");
     }
-  } else if (e.payload_type() == Payload::CouponVoided) {
+    for (flatbuffers::uoffset_t i = 0; i < issued->codes()->size(); ++i) {
+      const std::string_view code = issued->codes()->Get(i)->string_view();
+      if (code.empty()) return Invalid("args.codes[" + std::to_string(i) + "]", "empty code");
+      if (const auto known = s_.FindCoupon(code, now_ns_)) {
+        return Invalid(
+            "args.codes[" + std::to_string(i) + "]",
+            "code " + std::string(code) + " was already issued by program " + known->program);
+      }
+    }
+  } else if (const auto* voided = e.payload_as_CouponVoided()) {
     if (!CheckAuthority("coupon", std::nullopt, "", "")) return false;
+    const auto known = s_.FindCoupon(voided->code()->string_view(), now_ns_);
+    if (!known || known->program != voided->program()->string_view()) {
+      return Invalid("args.code", "program " + voided->program()->str() + " issued no code " +
+                                      voided->code()->str());
+    }
+    if (known->voided)
+      return Refused("code " + voided->code()->str() + " is already void", "coupons");
   } else if (const auto* rule = e.payload_as_AuthorityRuleSet()) {
     if (View(rule->source_system()).empty()) return Invalid("args.source_system", "required");
     if (View(rule->event_family()).empty()) return Invalid("args.event_family", "required");
   }
   Emit(d_.subject, c_.spec().args, Args());
+  return true;
+}
+
+// The sale, and a CouponRedeemed on each redeemed code's program stream in the same append: a
+// code unknown, void, used up, out of its window or personal to another customer is refused.
+bool Decider::RecordSale(const events::SaleRecorded& sale) {
+  Emit(d_.subject, Payload::SaleRecorded, Args());
+  if (sale.coupon_codes() == nullptr) return true;
+  const std::string_view customer =
+      sale.customer() != nullptr ? View(sale.customer()->customer_id()) : "";
+  for (flatbuffers::uoffset_t i = 0; i < sale.coupon_codes()->size(); ++i) {
+    const std::string path = "args.coupon_codes[" + std::to_string(i) + "]";
+    const std::string_view code = sale.coupon_codes()->Get(i)->string_view();
+    for (flatbuffers::uoffset_t j = 0; j < i; ++j) {
+      if (sale.coupon_codes()->Get(j)->string_view() == code) {
+        return Invalid(path, "code " + std::string(code) + " is listed twice");
+      }
+    }
+    const auto coupon = s_.FindCoupon(code, sale.sold_at_ns() != 0 ? sale.sold_at_ns() : now_ns_);
+    if (!coupon) return Invalid(path, "unknown coupon code " + std::string(code));
+    if (!coupon->unredeemable.empty()) return Refused(coupon->unredeemable, "coupons");
+    if (!coupon->customer_id.empty() && coupon->customer_id != customer) {
+      return Refused("code " + std::string(code) + " belongs to another customer", "coupons");
+    }
+    json redeemed = {
+        {"program", coupon->program}, {"code", code}, {"order_id", sale.order_id()->string_view()}};
+    if (!customer.empty()) redeemed["customer_id"] = customer;
+    Emit("coupon/" + coupon->program, Payload::CouponRedeemed, redeemed);
+  }
   return true;
 }
 
@@ -587,6 +628,17 @@ Decision Decider::Run() {
 }
 
 }  // namespace
+
+std::string SecondApprovalReason(std::int32_t reward_percent_bps, bool has_end, bool has_budget,
+                                 const GovernanceRules& rules) {
+  if (reward_percent_bps > rules.promotion_percent_bps_max) {
+    return "its reward of " + std::to_string(reward_percent_bps) + " bps is above " +
+           std::to_string(rules.promotion_percent_bps_max);
+  }
+  if (!has_end) return "it has no end date";
+  if (!has_budget) return "it has no budget";
+  return "";
+}
 
 Decision Decide(const Command& command, const Principal& principal, const DecisionState& state,
                 const GovernanceRules& rules, std::int64_t now_ns) {

@@ -116,6 +116,20 @@ class DecisionState {
     return true;
   }
 
+  // A coupon code as issued, and why it cannot be redeemed at at_ns (empty when it can).
+  struct Coupon {
+    std::string program;
+    std::string customer_id;  // empty: a bearer code
+    std::string unredeemable;
+    bool voided = false;
+  };
+  // A state that does not track coupons (a test's) knows none: a sale redeeming one is refused.
+  virtual std::optional<Coupon> FindCoupon(std::string_view code, std::int64_t at_ns) const {
+    (void)code;
+    (void)at_ns;
+    return std::nullopt;
+  }
+
   // Published versions, not withdrawn or expired, whose window ended at or before now_ns.
   struct EndedVersion {
     std::string promotion_id;
@@ -154,6 +168,13 @@ struct Decision {
   std::string acting_role;         // the one that allowed the command; empty when none did
   std::vector<EventDraft> events;
 };
+
+// The four-eyes rule for promotions: why a version needs a second approver (its percent
+// reward is above rules.promotion_percent_bps_max, it has no end date, or no budget), or empty
+// when one approver is enough. A buy-X-get-Y counts as get_percent_bps / 2 off: with X = Y it
+// takes that share off the pair it applies to.
+std::string SecondApprovalReason(std::int32_t reward_percent_bps, bool has_end, bool has_budget,
+                                 const GovernanceRules& rules);
 
 Decision Decide(const Command& command, const Principal& principal, const DecisionState& state,
                 const GovernanceRules& rules, std::int64_t now_ns);

@@ -105,6 +105,16 @@ bool LedgerDecisionState::SkuKnown(std::string_view sku) const {
   return runner_.price_book()->Knows(sku);
 }
 
+std::optional<DecisionState::Coupon> LedgerDecisionState::FindCoupon(std::string_view code,
+                                                                     std::int64_t at_ns) const {
+  Result<CouponCode> found = runner_.coupons()->Find(code);
+  if (!found.ok()) return std::nullopt;
+  return Coupon{.program = std::move(found->program),
+                .customer_id = std::move(found->customer_id),
+                .unredeemable = found->Unredeemable(at_ns),
+                .voided = found->voided};
+}
+
 bool LedgerDecisionState::OrderExists(std::string_view order_id) const {
   return runner_.orders()->Find(order_id, INT64_MAX).ok();
 }

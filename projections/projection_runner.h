@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "engine/event_log.h"
+#include "projections/coupons.h"
 #include "projections/governance.h"
 #include "projections/liabilities.h"
 #include "projections/orders.h"
@@ -130,6 +131,7 @@ class ProjectionRunner {
   std::shared_ptr<const Promotions> promotions() const;
   std::shared_ptr<const Liabilities> liabilities() const;
   std::shared_ptr<const Orders> orders() const;
+  std::shared_ptr<const Coupons> coupons() const;
   std::shared_ptr<const Publication> publication() const;
   std::shared_ptr<const Governance> governance() const;
 

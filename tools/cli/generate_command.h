@@ -17,6 +17,8 @@ struct GenerateArgs {
   std::size_t days = 60;
   std::uint64_t seed = 1;
   std::size_t sales_per_store_day = 40;
+  // Append the story's events as they are, without governance or audit trail (benchmarks).
+  bool bulk = false;
 };
 
 // Exit 2 when `out` already holds something (a history goes into a fresh folder only).

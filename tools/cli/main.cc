@@ -138,7 +138,8 @@ int main(int argc, char** argv) {
       "swaps when caught up. Stops at the first event a projection cannot apply (exit 1).");
   AddDataDir(rebuild_cmd, &rebuild.data_dir);
   CLI::Option* rebuild_name = rebuild_cmd->add_option(
-      "name", rebuild.projection, "price_book, promotions, liabilities, orders or publication");
+      "name", rebuild.projection,
+      "price_book, promotions, liabilities, orders, publication, governance or coupons");
   CLI::Option* rebuild_all = rebuild_cmd->add_flag("--all", rebuild.all, "every projection");
   rebuild_name->excludes(rebuild_all);
   rebuild_cmd->add_flag("--side-by-side", rebuild.side_by_side,
@@ -156,7 +157,8 @@ int main(int argc, char** argv) {
       "generate",
       "Write a realistic retail history into a fresh ledger: a catalogue with list, cost and "
       "floor prices, channel/region/store overrides, markdown waves, later corrections, "
-      "promotion campaigns through their workflow, sales with discounts, returns, settlements.");
+      "promotion campaigns through their workflow, sales with discounts, returns, settlements. "
+      "Every decision goes through the command path and the audit trail, unless --bulk.");
   generate_cmd->add_option("--out", generate.out, "a new folder for the ledger")->required();
   generate_cmd->add_option("--skus", generate.skus, "catalogue size")->default_val(200);
   generate_cmd->add_option("--stores", generate.stores, "stores")->default_val(5);
@@ -168,6 +170,9 @@ int main(int argc, char** argv) {
       ->add_option("--sales-per-store-day", generate.sales_per_store_day,
                    "mean sales per store and day")
       ->default_val(40);
+  generate_cmd->add_flag("--bulk", generate.bulk,
+                         "append the events as they are, without governance or audit trail: "
+                         "much faster, for benchmark-sized histories");
 
   SubmitArgs submit{kDefaultDataDir};
   CLI::App* submit_cmd = app.add_subcommand(

@@ -243,7 +243,7 @@ void Checkout::Commit(const SaleContext& context, std::int64_t at_ns) {
                        CheckoutActor(context.channel), sink_.last_key(), at_ns);
   }
   for (std::size_t k = 0; k < discounts_.size(); ++k) {
-    desk_.ExpireIfBudgetSpent(discounts_[k].campaign, at_ns);
+    desk_.WithdrawIfBudgetSpent(discounts_[k].campaign, at_ns);
   }
 }
 

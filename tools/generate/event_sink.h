@@ -5,6 +5,16 @@
 // with the ManualClock moved to the story time of each batch so that recorded_at follows the
 // story. Events must be emitted in story-time order (asserted).
 //
+// Two ways in. Bulk (no executor): events are appended as they are, in batches, with no
+// governance and no audit trail; fast, for benchmark-sized histories. Front door (an executor):
+// each event is sent as the command that decides it (engine/command.h) by the actor's
+// principal, so the ledger's rules decide it and the audit trail records it, as for any other
+// client. A selling-price change held for four eyes is approved at once by the pricing
+// approver (kPricingApprover); events the ledger derives itself (CouponRedeemed from a sale,
+// PromotionExpired from the expiry scheduler) are not sent but looked up. A generated command
+// the ledger rejects means the story and the ledger disagree: Internal, sticky. Attempt()
+// sends a command the story expects to be rejected.
+//
 // Sequences: an event's global_seq is known when it is emitted (the log's head + 1 at start,
 // then dense), so that a later event can cite it (price_event_seq, rule_snapshot_seq,
 // retracted_seq) whether or not the batch holding it was appended yet. Every append checks its
@@ -23,6 +33,8 @@
 #include <vector>
 
 #include "engine/clock.h"
+#include "engine/command_executor.h"
+#include "engine/event_json.h"
 #include "engine/event_log.h"
 #include "engine/status.h"
 #include "schemas/envelope_generated.h"
@@ -50,8 +62,9 @@ class EventSink {
   // recorded_at of a batch = story time of its last event + this.
   static constexpr std::int64_t kRecordDelayNs = kNsPerSecond;
 
+  // `front_door` (may be null: bulk) must decide on a state of `log` and use `clock`.
   EventSink(EventLog& log, ManualClock& clock, std::uint64_t seed, std::size_t batch_events,
-            const std::function<void(std::uint64_t)>& progress);
+            const std::function<void(std::uint64_t)>& progress, CommandExecutor* front_door);
   EventSink(const EventSink&) = delete;
   EventSink& operator=(const EventSink&) = delete;
 
@@ -64,8 +77,16 @@ class EventSink {
   // Queues the event built since Begin() and returns its global_seq.
   Sequence Emit(const Stamp& stamp, events::Payload type, flatbuffers::Offset<void> payload);
 
+  // Front door only (bulk: does nothing): sends the event built since Begin() as `command`,
+  // which the ledger must reject; Internal (sticky) if it does not.
+  void Attempt(const Stamp& stamp, events::Payload type, flatbuffers::Offset<void> payload,
+               CommandType command);
+
   // Appends what is queued. Also called by Emit when a batch is complete.
   Status Flush();
+
+  bool front_door() const { return front_door_ != nullptr; }
+  std::uint64_t rejected_attempts() const { return rejected_attempts_; }
 
   const Status& status() const { return status_; }
   // The idempotency key of the last emitted event (a causation id for the next one).
@@ -77,8 +98,20 @@ class EventSink {
   }
 
  private:
+  std::string Build(const Stamp& stamp, events::Payload type, flatbuffers::Offset<void> payload);
+  Sequence Submit(const Stamp& stamp, events::Payload type, const std::string& event);
+  // The decided outcome of `command` sent as `actor`, with the clock at story time `at_ns`.
+  Result<SubmitOutcome> Send(const Actor& actor, const Command& command, std::int64_t at_ns);
+  Sequence Derived(events::Payload type, const std::string& event);
+  void NextKey();
+
   EventLog& log_;
   ManualClock& clock_;
+  CommandExecutor* const front_door_;
+  EventJson converter_;
+  // The CouponRedeemed sequences the last sale's decision appended, in order.
+  std::vector<Sequence> redemptions_;
+  std::uint64_t rejected_attempts_ = 0;
   const std::uint64_t seed_;
   const std::size_t batch_events_;
   const std::function<void(std::uint64_t)> progress_;

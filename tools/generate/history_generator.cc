@@ -80,13 +80,14 @@ Status CheckOptions(const HistoryOptions& options) {
 class HistorySimulation {
  public:
   HistorySimulation(EventLog& log, ManualClock& clock, const HistoryOptions& options,
-                    std::int64_t first_day_ns, const std::function<void(std::uint64_t)>& progress)
+                    std::int64_t first_day_ns, const std::function<void(std::uint64_t)>& progress,
+                    CommandExecutor* front_door)
       : options_(options),
         first_day_ns_(first_day_ns),
         sales_per_day_(static_cast<double>(options.store_count * options.sales_per_store_day) *
                        (1.0 + kWebShare + kMarketplaceShare)),
         random_(options.seed),
-        sink_(log, clock, options.seed, options.batch_events, progress),
+        sink_(log, clock, options.seed, options.batch_events, progress, front_door),
         catalogue_(options.sku_count, options.store_count, random_),
         book_(options.sku_count),
         price_desk_(catalogue_, book_, sink_, random_),
@@ -287,6 +288,7 @@ std::int64_t HistorySimulation::RecordGovernance(std::int64_t at_ns) {
     std::vector<std::string_view> stores;
   };
   std::vector<Grant> grants{{kPricingEngine, {}, {}},
+                            {kPricingApprover, {}, {}},
                             {kOdooCosts, {}, {}},
                             {kPromotionPlatform, {}, {}},
                             {kFinance, {}, {}},
@@ -296,6 +298,7 @@ std::int64_t HistorySimulation::RecordGovernance(std::int64_t at_ns) {
                             {catalogue_.web_returns_clerk(), {"web", "marketplace"}, {}}};
   for (const Actor& author : kPromoAuthors) grants.push_back({author, {}, {}});
   for (const Actor& approver : kPromoApprovers) grants.push_back({approver, {}, {}});
+  grants.push_back({kPromoLead, {}, {}});
   for (const Store& store : catalogue_.stores()) {
     grants.push_back({store.returns_clerk, {}, {store.id}});
   }
@@ -348,6 +351,7 @@ HistoryReport HistorySimulation::Report() const {
   report.coupon_events =
       count({Payload::CouponIssued, Payload::CouponRedeemed, Payload::CouponVoided});
   report.first_day_ns = first_day_ns_;
+  report.rejected_attempts = sink_.rejected_attempts();
   report.last_day_ns =
       first_day_ns_ + static_cast<std::int64_t>(options_.day_count - 1) * kNsPerDay;
   return report;
@@ -357,7 +361,8 @@ HistoryReport HistorySimulation::Report() const {
 
 Result<HistoryReport> GenerateHistory(EventLog& log, ManualClock& clock,
                                       const HistoryOptions& options,
-                                      const std::function<void(std::uint64_t)>& progress) {
+                                      const std::function<void(std::uint64_t)>& progress,
+                                      CommandExecutor* front_door) {
   if (Status status = CheckOptions(options); !status.ok()) return status;
   const std::int64_t end_ns = options.end_ns != 0 ? options.end_ns : StartOfTodayUtcNs();
   const std::int64_t first_day_ns =
@@ -372,7 +377,7 @@ Result<HistoryReport> GenerateHistory(EventLog& log, ManualClock& clock,
         "the log holds events recorded after the history's first day (head seq " +
         std::to_string(head.seq) + "): recorded_at could not follow the story");
   }
-  HistorySimulation simulation(log, clock, options, first_day_ns, progress);
+  HistorySimulation simulation(log, clock, options, first_day_ns, progress, front_door);
   return simulation.Run();
 }
 

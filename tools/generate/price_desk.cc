@@ -40,8 +40,8 @@ double PriceDesk::PerCatalogue(double per_200_skus) const {
   return per_200_skus * std::max(1.0, static_cast<double>(catalogue_.skus().size()) / 200.0);
 }
 
-Sequence PriceDesk::EmitPriceSet(const PriceChange& change, std::int64_t at_ns) {
-  Sku& sku = catalogue_.skus()[change.sku];
+flatbuffers::Offset<void> PriceDesk::BuildPriceSet(const PriceChange& change) {
+  const Sku& sku = catalogue_.skus()[change.sku];
   auto& fbb = sink_.Begin();
   const auto scope = BuildScope(fbb, change.scope, catalogue_);
   const auto valid = events::CreateValidWindow(fbb, change.from_ns, change.to_ns);
@@ -52,13 +52,19 @@ Sequence PriceDesk::EmitPriceSet(const PriceChange& change, std::int64_t at_ns) 
   const auto payload =
       events::CreatePriceSetDirect(fbb, sku.id.c_str(), change.type, scope, change.amount_minor,
                                    kCurrency.data(), valid, reason.c_str(), source_ref.c_str());
+  return payload.Union();
+}
+
+Sequence PriceDesk::EmitPriceSet(const PriceChange& change, std::int64_t at_ns) {
+  Sku& sku = catalogue_.skus()[change.sku];
+  const auto payload = BuildPriceSet(change);
   const Sequence seq =
       sink_.Emit({.at_ns = at_ns,
                   .actor = change.actor,
                   .stream = sku.stream,
                   .expected_version = static_cast<std::int64_t>(sku.stream_version),
                   .correlation_id = change.correlation_id},
-                 events::Payload::PriceSet, payload.Union());
+                 events::Payload::PriceSet, payload);
   ++sku.stream_version;
   if (change.type == events::PriceType::List || change.type == events::PriceType::Markdown) {
     book_.Add(change.sku, change.type, change.scope,
@@ -144,7 +150,30 @@ std::int64_t PriceDesk::RecordDay(std::uint32_t day, std::int64_t day_ns, std::i
   at_ns = RecordListChanges(day_ns, at_ns);
   if (day % 7 == 2) at_ns = RecordMarkdownWave(day_ns, at_ns);
   if (day >= 4) at_ns = RecordCorrections(day_ns, at_ns);
-  return RecordRetractions(day_ns, at_ns);
+  at_ns = RecordRetractions(day_ns, at_ns);
+  if (day % 7 == 5) at_ns = AttemptOdooListPrice(day, day_ns, at_ns);
+  return at_ns;
+}
+
+std::int64_t PriceDesk::AttemptOdooListPrice(std::uint32_t day, std::int64_t day_ns,
+                                             std::int64_t at_ns) {
+  // Odoo's product sync pushes a sales price it should not own; the authority matrix refuses
+  // it (rule odoo-no-selling-prices) and the audit trail keeps the attempt. No random draw, so
+  // that both ways in tell the same story.
+  const std::uint32_t i = day % static_cast<std::uint32_t>(catalogue_.skus().size());
+  const PriceChange change{.sku = i,
+                           .amount_minor = catalogue_.skus()[i].list_minor + 100,
+                           .from_ns = day_ns,
+                           .reason = "product.template list_price sync",
+                           .correlation_id = "odoo-sync",
+                           .actor = &kOdooCosts};
+  const auto payload = BuildPriceSet(change);
+  sink_.Attempt({.at_ns = at_ns += kEventGapNs,
+                 .actor = change.actor,
+                 .stream = catalogue_.skus()[i].stream,
+                 .correlation_id = change.correlation_id},
+                events::Payload::PriceSet, payload, CommandType::kSetPrice);
+  return at_ns;
 }
 
 std::int64_t PriceDesk::RecordListChanges(std::int64_t day_ns, std::int64_t at_ns) {
@@ -178,16 +207,18 @@ std::int64_t PriceDesk::RecordMarkdownWave(std::int64_t day_ns, std::int64_t at_
     const std::uint32_t i = RandomSku();
     const Sku& sku = catalogue_.skus()[i];
     if (sku.has_list_override || book_.HasMarkdown(i, trading_ns)) continue;
+    // The first of each wave is a clearance deep enough for four eyes (more than 20% off).
     const std::int64_t amount =
-        ShelfPrice(static_cast<double>(sku.list_minor) * random_.Real(0.80, 0.90),
-                   AtLeast(sku.cost_minor, 1.44));
+        ShelfPrice(static_cast<double>(sku.list_minor) *
+                       (n == 0 ? random_.Real(0.62, 0.72) : random_.Real(0.80, 0.90)),
+                   AtLeast(sku.cost_minor, n == 0 ? 1.2 : 1.44));
     if (amount >= sku.list_minor) continue;
     PriceChange change{.sku = i,
                        .type = events::PriceType::Markdown,
                        .amount_minor = amount,
                        .from_ns = day_ns,
                        .to_ns = day_ns + random_.Between(3, 7) * kNsPerDay,
-                       .reason = "weekly markdown wave",
+                       .reason = n == 0 ? "clearance" : "weekly markdown wave",
                        .correlation_id = correlation_id};
     at_ns += kEventGapNs;
     const Sequence seq = EmitPriceSet(change, at_ns);

@@ -57,7 +57,10 @@ class PriceDesk {
     std::int64_t recorded_ns = 0;
   };
 
+  // The PriceSet payload of `change`, built in the sink's cleared builder.
+  flatbuffers::Offset<void> BuildPriceSet(const PriceChange& change);
   Sequence EmitPriceSet(const PriceChange& change, std::int64_t at_ns);
+  std::int64_t AttemptOdooListPrice(std::uint32_t day, std::int64_t day_ns, std::int64_t at_ns);
   std::int64_t RecordOverrides(std::int64_t day_ns, std::int64_t at_ns);
   std::int64_t RecordListChanges(std::int64_t day_ns, std::int64_t at_ns);
   std::int64_t RecordMarkdownWave(std::int64_t day_ns, std::int64_t at_ns);

@@ -285,6 +285,7 @@ Campaign PlanCampaign(const PlanInput& input, const Catalogue& catalogue, Random
   Campaign campaign;
   char id[32];
   std::snprintf(id, sizeof(id), "PROMO-%05u", input.number);
+  campaign.number = input.number;
   campaign.id = id;
   campaign.stream = "promo/" + campaign.id;
   campaign.coupon_stream = "coupon/" + campaign.id;

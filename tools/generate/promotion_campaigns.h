@@ -127,6 +127,7 @@ struct Step {
 };
 
 struct Campaign {
+  std::uint32_t number = 0;      // 1, 2, ... in planning order
   std::string id;                // "PROMO-00001"; also its coupon program
   std::string stream;            // "promo/<id>"
   std::string coupon_stream;     // "coupon/<id>"

@@ -147,13 +147,26 @@ void PromotionDesk::RunStep(std::uint32_t index, std::uint32_t step_index, std::
     case StepKind::kSubmit:
       return EmitTransition(campaign, step.kind, step.version, "ready for review", at_ns);
     case StepKind::kApprove:
-      return EmitTransition(campaign, step.kind, step.version,
-                            "approved: margin, funding and overlaps checked", at_ns);
+      if (campaign.author == kPromoLeadAuthor && step.version == 1) {
+        AttemptSelfApproval(campaign, at_ns);
+      }
+      EmitTransition(campaign, step.kind, step.version,
+                     "approved: margin, funding and overlaps checked", at_ns);
+      if (NeedsSecondApproval(campaign.versions[step.version - 1].rule)) {
+        EmitTransition(campaign, step.kind, step.version,
+                       "second approval: above the four-eyes threshold", at_ns, /*second=*/true);
+      }
+      return;
     case StepKind::kReject:
-      return EmitTransition(campaign, step.kind, step.version,
-                            kRejectReasons[random_.Below(kRejectReasons.size())], at_ns);
+      EmitTransition(campaign, step.kind, step.version,
+                     kRejectReasons[random_.Below(kRejectReasons.size())], at_ns);
+      AttemptPublish(campaign, step.version, at_ns);
+      return;
     case StepKind::kPublish:
-      return EmitPublish(campaign, step, at_ns);
+      EmitPublish(campaign, step, at_ns);
+      // Now and then the platform sends the publication twice; the second is refused.
+      if (campaign.number % 5 == 1) AttemptPublish(campaign, step.version, at_ns);
+      return;
     case StepKind::kPause:
       if (live_version == 0 || campaign.paused) return;
       campaign.paused = true;
@@ -223,8 +236,43 @@ void PromotionDesk::EmitPublish(Campaign& campaign, const Step& step, std::int64
   if (version.rule.coupon_required && campaign.codes_issued == 0) IssueCoupons(campaign, at_ns);
 }
 
+bool PromotionDesk::NeedsSecondApproval(const RuleSpec& rule) {
+  const std::int32_t percent_bps = rule.kind == CampaignKind::kCategoryPercent ? rule.percent_bps
+                                   : rule.kind == CampaignKind::kBuyXGetY ? rule.get_percent_bps / 2
+                                                                          : 0;
+  return !SecondApprovalReason(percent_bps, rule.valid_to_ns != 0, rule.budget_minor != 0,
+                               GovernanceRules{})
+              .empty();
+}
+
+void PromotionDesk::AttemptSelfApproval(const Campaign& campaign, std::int64_t at_ns) {
+  auto& fbb = sink_.Begin();
+  const auto payload =
+      events::CreatePromotionApprovedDirect(fbb, campaign.id.c_str(), 1, "looks good to me");
+  sink_.Attempt({.at_ns = at_ns,
+                 .actor = &kPromoLead,
+                 .stream = campaign.stream,
+                 .correlation_id = correlation_id_},
+                events::Payload::PromotionApproved, payload.Union(),
+                CommandType::kApprovePromotion);
+}
+
+void PromotionDesk::AttemptPublish(const Campaign& campaign, std::uint32_t version,
+                                   std::int64_t at_ns) {
+  auto& fbb = sink_.Begin();
+  const auto window = events::CreateValidWindow(fbb, at_ns, campaign.window_to_ns);
+  const auto payload =
+      events::CreatePromotionPublishedDirect(fbb, campaign.id.c_str(), version, window, 0, 0);
+  sink_.Attempt({.at_ns = at_ns,
+                 .actor = &kPromotionPlatform,
+                 .stream = campaign.stream,
+                 .correlation_id = correlation_id_},
+                events::Payload::PromotionPublished, payload.Union(),
+                CommandType::kPublishPromotion);
+}
+
 void PromotionDesk::EmitTransition(Campaign& campaign, StepKind kind, std::uint32_t version,
-                                   std::string_view text, std::int64_t at_ns) {
+                                   std::string_view text, std::int64_t at_ns, bool second) {
   auto& fbb = sink_.Begin();
   const std::string note(text);
   const char* id = campaign.id.c_str();
@@ -239,7 +287,7 @@ void PromotionDesk::EmitTransition(Campaign& campaign, StepKind kind, std::uint3
     case StepKind::kApprove:
       payload = events::CreatePromotionApprovedDirect(fbb, id, version, note.c_str()).Union();
       type = events::Payload::PromotionApproved;
-      actor = &kPromoApprovers[campaign.approver];
+      actor = &kPromoApprovers[(campaign.approver + (second ? 1 : 0)) % kPromoApprovers.size()];
       break;
     case StepKind::kReject:
       payload = events::CreatePromotionRejectedDirect(fbb, id, version, note.c_str()).Union();
@@ -303,11 +351,12 @@ void PromotionDesk::Accrue(std::uint32_t index, std::uint32_t version, std::int6
   }
 }
 
-void PromotionDesk::ExpireIfBudgetSpent(std::uint32_t index, std::int64_t at_ns) {
+void PromotionDesk::WithdrawIfBudgetSpent(std::uint32_t index, std::int64_t at_ns) {
   Campaign& campaign = campaigns_[index];
   if (campaign.ended || campaign.published_version == 0) return;
   if (campaign.budget_left_minor() * 100 > campaign.live().rule.budget_minor) return;
-  EmitTransition(campaign, StepKind::kExpire, campaign.published_version, "budget exhausted",
+  // A manual step: the ledger's scheduler expires promotions at the end of their window only.
+  EmitTransition(campaign, StepKind::kWithdraw, campaign.published_version, "budget exhausted",
                  at_ns);
   EndCampaign(index);
 }

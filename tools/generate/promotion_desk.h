@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/governance.h"
 #include "tools/generate/event_sink.h"
 #include "tools/generate/promotion_campaigns.h"
 
@@ -53,8 +54,8 @@ class PromotionDesk {
   // Books the funders' shares of a discount granted (sign +1) or clawed back (-1) on `version`
   // for the next settlement.
   void Accrue(std::uint32_t index, std::uint32_t version, std::int64_t amount_minor, int sign);
-  // Expires the campaign if its budget is (nearly) used up.
-  void ExpireIfBudgetSpent(std::uint32_t index, std::int64_t at_ns);
+  // Withdraws the campaign if its budget is (nearly) used up.
+  void WithdrawIfBudgetSpent(std::uint32_t index, std::int64_t at_ns);
 
   // The next unused code of a coupon campaign (one always exists while it is published).
   std::string NextCouponCode(std::uint32_t index) const;
@@ -69,8 +70,15 @@ class PromotionDesk {
   void EmitDraft(Campaign& campaign, std::uint32_t version, std::int64_t at_ns);
   void EmitPublish(Campaign& campaign, const Step& step, std::int64_t at_ns);
   // Submitted, Approved, Rejected, Paused, Resumed, Withdrawn or Expired.
+  // `second`: the approval by the other approver that the four-eyes rule asks for.
   void EmitTransition(Campaign& campaign, StepKind kind, std::uint32_t version,
-                      std::string_view text, std::int64_t at_ns);
+                      std::string_view text, std::int64_t at_ns, bool second = false);
+  // Whether the ledger's four-eyes rule (default thresholds) wants two approvers for it.
+  static bool NeedsSecondApproval(const RuleSpec& rule);
+  // Bad attempts the ledger must refuse (front door only): the lead approving her own draft,
+  // the platform publishing a version that was just rejected or is already published.
+  void AttemptSelfApproval(const Campaign& campaign, std::int64_t at_ns);
+  void AttemptPublish(const Campaign& campaign, std::uint32_t version, std::int64_t at_ns);
   void IssueCoupons(Campaign& campaign, std::int64_t at_ns);
   void EndCampaign(std::uint32_t index);
   std::string CouponCode(std::uint32_t index, std::uint32_t code) const;

@@ -75,20 +75,25 @@ struct Actor {
 
 inline constexpr Actor kPricingEngine{"service:pricing-engine", "pricing_manager",
                                       "pricing-engine"};
-inline constexpr Actor kOdooCosts{"service:odoo", "cost_manager", "odoo"};
-inline constexpr Actor kPromotionPlatform{"service:promotion-platform", "promo_publisher",
+inline constexpr Actor kOdooCosts{"service:odoo", "pricing_manager", "odoo"};
+inline constexpr Actor kPromotionPlatform{"service:promotion-platform", "promo_author",
                                           "promotion-platform"};
 inline constexpr Actor kPosGateway{"service:pos-gateway", "checkout", "pos"};
 inline constexpr Actor kWebshop{"service:webshop", "checkout", "ecommerce"};
 inline constexpr Actor kMarketplaceGateway{"service:marketplace-gateway", "checkout",
                                            "marketplace"};
+// Approves the selling-price changes held for four eyes (front door only).
+inline constexpr Actor kPricingApprover{"user:anna.berg", "pricing_approver", "tillroll-console"};
 inline constexpr Actor kFinance{"user:petra.neumann", "finance", "odoo"};
-inline constexpr Actor kLedgerAdmin{"user:greta.hansen", "ledger_admin", "tillroll-admin"};
+inline constexpr Actor kLedgerAdmin{"user:greta.hansen", "admin", "tillroll-admin"};
 inline constexpr std::array<Actor, 3> kPromoAuthors{{
     {"user:mira.schulz", "promo_author", "promotion-platform"},
     {"user:jonas.keller", "promo_author", "promotion-platform"},
     {"user:sofia.wagner", "promo_author", "promotion-platform"},
 }};
+// The lead author also approves (others' campaigns): the one who could approve her own.
+inline constexpr std::size_t kPromoLeadAuthor = 2;
+inline constexpr Actor kPromoLead{"user:sofia.wagner", "promo_approver", "promotion-platform"};
 // Disjoint from the authors, so that an approval is always four-eyes.
 inline constexpr std::array<Actor, 2> kPromoApprovers{{
     {"user:lena.vogt", "promo_approver", "promotion-platform"},

@@ -37,6 +37,7 @@ class FakeState final : public DecisionState {
   std::map<std::tuple<std::string, std::string, std::string>, AuthorityVerdict> authority;
   std::map<std::string, std::vector<std::string>, std::less<>> granted_roles;
   std::set<std::string, std::less<>> orders;
+  std::map<std::string, Coupon, std::less<>> coupons;
 
   std::uint64_t StreamVersion(std::string_view stream) const override {
     const auto it = stream_versions.find(stream);
@@ -71,6 +72,11 @@ class FakeState final : public DecisionState {
   }
   bool OrderExists(std::string_view order_id) const override {
     return orders.find(order_id) != orders.end();
+  }
+  std::optional<Coupon> FindCoupon(std::string_view code, std::int64_t) const override {
+    const auto it = coupons.find(code);
+    if (it == coupons.end()) return std::nullopt;
+    return it->second;
   }
 };
 
@@ -695,6 +701,69 @@ TEST_CASE("Decide: a command expecting another version of its stream is refused"
                 "expected_version");
   approve["expected_version"] = 4;
   CheckAccepted(Run(approve.dump(), kTom, state), 2);
+}
+
+TEST_CASE("Decide: a sale redeems its coupon codes in the same decision - a bad code refuses it",
+          "[governance][coupons]") {
+  FakeState state;
+  state.coupons["WELCOME-7K2P"] = {.program = "WELCOME"};
+  state.coupons["VIP-ANNA"] = {.program = "VIP", .customer_id = "C-1"};
+  state.coupons["USED-1"] = {.program = "WELCOME",
+                             .unredeemable = "code USED-1 was already redeemed 1 time(s)"};
+  state.stream_versions["coupon/WELCOME"] = 4;
+  const Principal till{"service:pos-gateway", {"checkout"}, "pos"};
+  auto sale = [](std::vector<std::string> codes, std::string_view customer = "") {
+    json args = {
+        {"order_id", "R-1"},
+        {"currency", "EUR"},
+        {"lines", {{{"line_no", 1}, {"sku", "4711"}, {"qty", 1}, {"unit_price_minor", 500}}}},
+        {"coupon_codes", codes}};
+    if (!customer.empty()) args["customer"] = {{"customer_id", customer}};
+    return Line("record_sale", args);
+  };
+
+  const Decision ok = Run(sale({"WELCOME-7K2P", "VIP-ANNA"}, "C-1"), till, state);
+  CheckAccepted(ok, 3);
+  EventAt(ok, 0, Payload::SaleRecorded, "order/R-1", 0);
+  const json welcome = EventAt(ok, 1, Payload::CouponRedeemed, "coupon/WELCOME", 4);
+  CHECK(welcome["code"] == "WELCOME-7K2P");
+  CHECK(welcome["order_id"] == "R-1");
+  CHECK(welcome["customer_id"] == "C-1");
+  CHECK(EventAt(ok, 2, Payload::CouponRedeemed, "coupon/VIP", 0)["program"] == "VIP");
+
+  CheckRejected(Run(sale({"NOPE"}), till, state), RejectionKind::kInvalid, "args.coupon_codes[0]",
+                "");
+  CheckRejected(Run(sale({"WELCOME-7K2P", "WELCOME-7K2P"}), till, state), RejectionKind::kInvalid,
+                "args.coupon_codes[1]", "");
+  const Decision used = Run(sale({"USED-1"}), till, state);
+  CheckRejected(used, RejectionKind::kRefused, "", "coupons");
+  CHECK_THAT(used.reason, Catch::Contains("already redeemed"));
+  CheckRejected(Run(sale({"VIP-ANNA"}, "C-2"), till, state), RejectionKind::kRefused, "",
+                "coupons");
+}
+
+TEST_CASE("Decide: a code is issued once across programs and voided once",
+          "[governance][coupons]") {
+  FakeState state;
+  state.authority[{"promotion-platform", "coupon", ""}] = {true, "promotion-platform-coupons"};
+  state.coupons["SPRING-1"] = {.program = "SPRING"};
+  state.coupons["SPRING-2"] = {.program = "SPRING", .voided = true};
+  const Principal platform{"service:promotion-platform", {"promo_author"}, "promotion-platform"};
+  CheckAccepted(
+      Run(Line("issue_coupons", {{"program", "SUMMER"}, {"codes", {"SUMMER-1"}}}), platform, state),
+      1);
+  CheckRejected(
+      Run(Line("issue_coupons", {{"program", "SUMMER"}, {"codes", {"SUMMER-2", "SPRING-1"}}}),
+          platform, state),
+      RejectionKind::kInvalid, "args.codes[1]", "");
+  CheckAccepted(
+      Run(Line("void_coupon", {{"program", "SPRING"}, {"code", "SPRING-1"}}), platform, state), 1);
+  CheckRejected(
+      Run(Line("void_coupon", {{"program", "SUMMER"}, {"code", "SPRING-1"}}), platform, state),
+      RejectionKind::kInvalid, "args.code", "");
+  CheckRejected(
+      Run(Line("void_coupon", {{"program", "SPRING"}, {"code", "SPRING-2"}}), platform, state),
+      RejectionKind::kRefused, "", "coupons");
 }
 
 std::vector<std::string> ProblemPaths(const std::string& line) {

@@ -49,6 +49,7 @@ class LedgerFixture {
     log_ = std::move(*log);
     Result<std::unique_ptr<projections::ProjectionRunner>> runner =
         projections::ProjectionRunner::Open(*log_, ledger_dir() / "projections", options);
+    INFO(runner.status().ToString());
     REQUIRE(runner.ok());
     runner_ = std::move(*runner);
   }

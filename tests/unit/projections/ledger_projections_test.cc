@@ -5,6 +5,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/event_json.h"
+#include "projections/coupons.h"
 #include "projections/liabilities.h"
 #include "projections/orders.h"
 #include "projections/publication.h"
@@ -108,6 +110,65 @@ TEST_CASE("Orders: the sale and its returns as known at a moment - and the order
   CHECK(j["returns"].size() == 1);
   CHECK(j["line_balance"][0]["returned_qty"] == 1);
   CHECK(j["line_balance"][0]["returnable_qty"] == 2);
+}
+
+// An unsealed coupon event on "coupon/<program>" from its payload's JSON.
+std::string CouponEvent(std::string_view type, const nlohmann::json& payload) {
+  static EventJson converter;
+  EventJson::Parsed parsed = converter.ParseUnsealed(nlohmann::json{
+      {"stream", "coupon/" + payload["program"].get<std::string>()},
+      {"payload_type", type},
+      {"payload", payload}}.dump());
+  REQUIRE(parsed.ok());
+  return std::move(parsed.bytes);
+}
+
+TEST_CASE("Coupons: codes issued - redeemed up to their limit - voided - in their window",
+          "[coupons]") {
+  LedgerFixture ledger;
+  const Sequence issued = ledger.Append(
+      CouponEvent("CouponIssued", {{"program", "SPRING"},
+                                   {"codes", {"SPRING-A", "SPRING-B"}},
+                                   {"max_redemptions", 1},
+                                   {"valid", {{"from_ns", Day(1)}, {"to_ns", Day(30)}}}}),
+      Day(1));
+  ledger.Append(CouponEvent("CouponIssued",
+                            {{"program", "VIP"}, {"codes", {"VIP-ANNA"}}, {"customer_id", "C-1"}}),
+                Day(1));
+  ledger.Append(CouponEvent("CouponRedeemed",
+                            {{"program", "SPRING"}, {"code", "SPRING-A"}, {"order_id", "R-1"}}),
+                Day(2));
+  ledger.Append(CouponEvent("CouponVoided", {{"program", "SPRING"}, {"code", "SPRING-B"}}), Day(3));
+  ledger.CatchUp();
+  {
+    auto coupons = ledger.runner().coupons();
+
+    Result<projections::CouponCode> a = coupons->Find("SPRING-A");
+    REQUIRE(a.ok());
+    CHECK(a->program == "SPRING");
+    CHECK(a->issued_seq == issued);
+    CHECK(a->redeemed == 1);
+    CHECK_THAT(a->Unredeemable(Day(4)), Catch::Contains("already redeemed 1 time"));
+    Result<projections::CouponCode> b = coupons->Find("SPRING-B");
+    REQUIRE(b.ok());
+    CHECK(b->voided);
+    CHECK_THAT(b->Unredeemable(Day(4)), Catch::Contains("voided"));
+    Result<projections::CouponCode> vip = coupons->Find("VIP-ANNA");
+    REQUIRE(vip.ok());
+    CHECK(vip->customer_id == "C-1");
+    CHECK(vip->Unredeemable(Day(400)).empty());  // no limit, no window
+    CHECK(coupons->Find("SPRING-C").status().code() == StatusCode::kNotFound);
+  }  // the projection holds its store open
+
+  // A state rebuilt from the log is the same, and a redemption of a code never issued stops
+  // the projection at that event.
+  ledger.Reopen();
+  ledger.CatchUp();
+  CHECK(ledger.runner().coupons()->Find("SPRING-A")->redeemed == 1);
+  const Sequence stray = ledger.Append(
+      CouponEvent("CouponRedeemed", {{"program", "SPRING"}, {"code", "VIP-ANNA"}}), Day(5));
+  const Status s = ledger.runner().CatchUp();
+  CHECK_THAT(s.message(), Catch::Contains("coupons cannot apply event " + std::to_string(stray)));
 }
 
 TEST_CASE("Orders: a second sale of one order - or a return without a sale - stops the projection",
