@@ -65,6 +65,12 @@ class Decider {
   bool CheckAuthority(std::string_view family, std::optional<PriceType> type,
                       std::string_view channel, std::string_view region);
   bool ValidateScopeAndWindow(const events::Scope* scope, const events::ValidWindow* valid);
+  // Whether `name` (at `path`) is one of the configured channels, regions or stores.
+  bool CheckPlace(const std::string& path, std::string_view kind,
+                  const std::vector<std::string>& known, std::string_view name);
+  bool CheckPlaces(const std::string& path, std::string_view kind,
+                   const std::vector<std::string>& known,
+                   const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* names);
   bool ValidateRule(const events::PromotionRule* rule);
 
   bool SetPrice();
@@ -170,6 +176,28 @@ bool Decider::CheckAuthority(std::string_view family, std::optional<PriceType> t
                 "authority:" + (verdict.rule_id.empty() ? "none" : verdict.rule_id));
 }
 
+bool Decider::CheckPlace(const std::string& path, std::string_view kind,
+                         const std::vector<std::string>& known, std::string_view name) {
+  if (known.empty() || name.empty() || std::find(known.begin(), known.end(), name) != known.end()) {
+    return true;
+  }
+  return Invalid(path, "unknown " + std::string(kind) + " '" + std::string(name) +
+                           "': not in the configured " + std::string(kind) + "s");
+}
+
+bool Decider::CheckPlaces(
+    const std::string& path, std::string_view kind, const std::vector<std::string>& known,
+    const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* names) {
+  if (names == nullptr) return true;
+  for (flatbuffers::uoffset_t i = 0; i < names->size(); ++i) {
+    if (!CheckPlace(path + "[" + std::to_string(i) + "]", kind, known,
+                    names->Get(i)->string_view())) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool Decider::ValidateScopeAndWindow(const events::Scope* scope, const events::ValidWindow* valid) {
   if (scope != nullptr && scope->level() != events::ScopeLevel::Global) {
     const std::string_view name =
@@ -180,6 +208,12 @@ bool Decider::ValidateScopeAndWindow(const events::Scope* scope, const events::V
       const std::string level = events::EnumNameScopeLevel(scope->level());
       return Invalid("args.scope", "a " + level + " scope needs its " + level + " name");
     }
+    const bool ok = scope->level() == events::ScopeLevel::Channel
+                        ? CheckPlace("args.scope.channel", "channel", rules_.channels, name)
+                    : scope->level() == events::ScopeLevel::Region
+                        ? CheckPlace("args.scope.region", "region", rules_.regions, name)
+                        : CheckPlace("args.scope.store", "store", rules_.stores, name);
+    if (!ok) return false;
   }
   if (valid != nullptr && valid->to_ns() != 0 && valid->to_ns() <= valid->from_ns()) {
     return Invalid("args.valid.to_ns", "must be after valid.from_ns (or 0 for open-ended)");
@@ -302,6 +336,13 @@ bool Decider::ValidateRule(const events::PromotionRule* rule) {
   if (rule->valid() != nullptr && rule->valid()->to_ns() != 0 &&
       rule->valid()->to_ns() <= rule->valid()->from_ns()) {
     return Invalid("args.rule.valid.to_ns", "must be after valid.from_ns (or 0 for no end)");
+  }
+  if (const events::PromotionTargeting* t = rule->targeting()) {
+    if (!CheckPlaces("args.rule.targeting.channels", "channel", rules_.channels, t->channels()) ||
+        !CheckPlaces("args.rule.targeting.regions", "region", rules_.regions, t->regions()) ||
+        !CheckPlaces("args.rule.targeting.stores", "store", rules_.stores, t->stores())) {
+      return false;
+    }
   }
   const events::PromotionReward* r = rule->reward();
   if (r == nullptr) return Invalid("args.rule.reward", "required");
@@ -505,6 +546,11 @@ bool Decider::PassThrough() {
     if (sale->lines() == nullptr || sale->lines()->size() == 0) {
       return Invalid("args.lines", "a sale needs at least one line");
     }
+    if (!CheckPlace("args.channel", "channel", rules_.channels, View(sale->channel())) ||
+        !CheckPlace("args.region", "region", rules_.regions, View(sale->region())) ||
+        !CheckPlace("args.store", "store", rules_.stores, View(sale->store()))) {
+      return false;
+    }
     for (flatbuffers::uoffset_t i = 0; i < sale->lines()->size(); ++i) {
       const auto* line = sale->lines()->Get(i);
       const std::string path = "args.lines[" + std::to_string(i) + "]";
@@ -520,6 +566,10 @@ bool Decider::PassThrough() {
     }
     return RecordSale(*sale);
   } else if (const auto* ret = e.payload_as_ReturnRecorded()) {
+    if (!CheckPlace("args.channel", "channel", rules_.channels, View(ret->channel())) ||
+        !CheckPlace("args.store", "store", rules_.stores, View(ret->store()))) {
+      return false;
+    }
     if (!s_.OrderExists(ret->order_id()->string_view())) {
       return Invalid("args.order_id", "no sale recorded for order " + ret->order_id()->str());
     }

@@ -51,6 +51,9 @@ struct GovernanceRules {
   std::int32_t price_change_bps_max = 2000;
   // A promotion whose percent reward exceeds this needs a second approver.
   std::int32_t promotion_percent_bps_max = 3000;
+  // The retailer's channels, regions and stores (master data from the configuration). A
+  // command naming one that is not listed is invalid; an empty list is not checked.
+  std::vector<std::string> channels, regions, stores;
 };
 
 // What the decider reads about the present. Implemented over the projections (projections/

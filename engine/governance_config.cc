@@ -82,6 +82,26 @@ Result<GovernanceConfig> ParseGovernanceConfig(std::string_view toml_text) {
       return s;
     }
   }
+  if (const toml::node* places_node = root.get("places")) {
+    const toml::table* places = places_node->as_table();
+    if (places == nullptr) return Bad("places", "expected a table");
+    for (const auto& [key, list] :
+         {std::pair{"channels", &config.rules.channels},
+          std::pair{"regions", &config.rules.regions}, std::pair{"stores", &config.rules.stores}}) {
+      const toml::node* node = places->get(key);
+      if (node == nullptr) continue;
+      const std::string path = std::string("places.") + key;
+      const toml::array* names = node->as_array();
+      if (names == nullptr) return Bad(path, "expected a list of names");
+      for (std::size_t i = 0; i < names->size(); ++i) {
+        const std::optional<std::string> name = (*names)[i].value<std::string>();
+        if (!name || name->empty()) {
+          return Bad(path + "[" + std::to_string(i) + "]", "expected a non-empty string");
+        }
+        list->push_back(*name);
+      }
+    }
+  }
   const toml::array* principals = root["principals"].as_array();
   if (principals == nullptr) return Bad("principals", "required: [[principals]] entries");
   for (std::size_t i = 0; i < principals->size(); ++i) {

@@ -1,12 +1,18 @@
 #ifndef TILLROLL_ENGINE_GOVERNANCE_CONFIG_H_
 #define TILLROLL_ENGINE_GOVERNANCE_CONFIG_H_
 
-// tillroll.toml: the principals a ledger knows at start (with their roles and source system)
-// and the four-eyes thresholds. Role grants and revocations after start are events.
+// tillroll.toml: the principals a ledger knows at start (with their roles and source system),
+// the four-eyes thresholds and the retailer's channels, regions and stores. Role grants and
+// revocations after start are events.
 //
 //   [four_eyes]
 //   price_change_bps_max = 2000        # default 2000 (20%)
 //   promotion_percent_bps_max = 3000   # default 3000 (30%)
+//
+//   [places]                           # master data; a list left out is not checked
+//   channels = ["pos", "web"]
+//   regions = ["de-north"]
+//   stores = ["store-01"]
 //
 //   [[principals]]
 //   id = "service:pricing-engine"

@@ -45,7 +45,7 @@ int RunGenerate(const GenerateArgs& args, std::ostream& out, std::ostream& err) 
       projections::ProjectionRunner::Open(**log, args.out / "projections", {});
   if (!runner.ok()) return FailCommand(err, "generate", runner.status());
   projections::LedgerDecisionState state(**log, **runner);
-  CommandExecutor executor(**log, state, GovernanceRules{}, clock,
+  CommandExecutor executor(**log, state, generate::StoryRules(options), clock,
                            [&runner] { return (*runner)->CatchUp(); });
 
   const auto start = std::chrono::steady_clock::now();

@@ -40,6 +40,8 @@ bool ScopeMatches(ScopeRef scope, const SaleContext& context) {
 
 }  // namespace
 
+std::string StoreId(std::size_t index) { return NumberedId("store-%02zu", index + 1); }
+
 Catalogue::Catalogue(std::size_t sku_count, std::size_t store_count, Random& random)
     : by_category_(kCategories.size()) {
   skus_.resize(sku_count);
@@ -72,7 +74,7 @@ Catalogue::Catalogue(std::size_t sku_count, std::size_t store_count, Random& ran
   stores_.resize(store_count);
   for (std::size_t i = 0; i < store_count; ++i) {
     Store& store = stores_[i];
-    store.id = NumberedId("store-%02zu", i + 1);
+    store.id = StoreId(i);
     store.region = 2 * i < store_count ? 0u : 1u;
     store.clerk_principal = "user:clerk." + store.id;
   }

@@ -49,6 +49,9 @@ inline constexpr std::array<Category, 12> kCategories{{
 }};
 
 enum Channel : std::uint32_t { kPos = 0, kWeb = 1, kMarketplace = 2 };
+// The id of the store at `index` (0-based): "store-01", ...
+std::string StoreId(std::size_t index);
+
 inline constexpr std::array<std::string_view, 3> kChannels{"pos", "web", "marketplace"};
 inline constexpr std::array<std::string_view, 2> kRegions{"de-north", "de-south"};
 

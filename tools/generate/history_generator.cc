@@ -359,6 +359,14 @@ HistoryReport HistorySimulation::Report() const {
 
 }  // namespace
 
+GovernanceRules StoryRules(const HistoryOptions& options) {
+  GovernanceRules rules;
+  rules.channels.assign(kChannels.begin(), kChannels.end());
+  rules.regions.assign(kRegions.begin(), kRegions.end());
+  for (std::size_t i = 0; i < options.store_count; ++i) rules.stores.push_back(StoreId(i));
+  return rules;
+}
+
 Result<HistoryReport> GenerateHistory(EventLog& log, ManualClock& clock,
                                       const HistoryOptions& options,
                                       const std::function<void(std::uint64_t)>& progress,

@@ -58,11 +58,15 @@ struct HistoryReport {
   std::uint64_t rejected_attempts = 0;  // front door: the bad attempts the ledger refused
 };
 
+// The governance rules the story is told under: the default thresholds, and its channels,
+// regions and stores as the places a front door checks.
+GovernanceRules StoryRules(const HistoryOptions& options);
+
 // Appends a generated history to `log`, which must be opened with `clock` as its
 // LogOptions::clock; the generator moves `clock` through the simulated days so recorded_at
 // follows the story. progress(events_so_far) is called after each append (may be empty).
 //
-// With `front_door` (an executor on `log` and `clock` with the default GovernanceRules), every
+// With `front_door` (an executor on `log` and `clock` with StoryRules(options)), every
 // decision goes through the command path as the principal the story names, so the audit trail
 // holds what a real one would: the accepted commands, the big price moves held and approved,
 // and a few bad attempts the ledger refuses (an author approving their own draft, Odoo setting

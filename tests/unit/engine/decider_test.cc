@@ -766,6 +766,42 @@ TEST_CASE("Decide: a code is issued once across programs and voided once",
       RejectionKind::kRefused, "", "coupons");
 }
 
+TEST_CASE("Decide: a channel - region or store not in the configured places is invalid",
+          "[governance]") {
+  FakeState state = PricingState();
+  GovernanceRules rules;
+  rules.channels = {"pos", "web"};
+  rules.stores = {"store-01"};  // regions: not configured, not checked
+  auto price_at = [](const json& scope) {
+    json args = PriceArgs(1050);
+    args["scope"] = scope;
+    return Line("set_price", args);
+  };
+  CheckAccepted(
+      Run(price_at({{"level", "Store"}, {"store", "store-01"}}), kPricingEngine, state, rules), 1);
+  CheckRejected(
+      Run(price_at({{"level", "Store"}, {"store", "store-99"}}), kPricingEngine, state, rules),
+      RejectionKind::kInvalid, "args.scope.store", "");
+  CheckRejected(
+      Run(price_at({{"level", "Channel"}, {"channel", "fax"}}), kPricingEngine, state, rules),
+      RejectionKind::kInvalid, "args.scope.channel", "");
+  CheckAccepted(
+      Run(price_at({{"level", "Region"}, {"region", "anywhere"}}), kPricingEngine, state, rules),
+      1);
+
+  const Principal till{"service:pos-gateway", {"checkout"}, "pos"};
+  json sale = {
+      {"order_id", "R-1"},
+      {"currency", "EUR"},
+      {"channel", "pos"},
+      {"store", "store-02"},
+      {"lines", {{{"line_no", 1}, {"sku", "4711"}, {"qty", 1}, {"unit_price_minor", 500}}}}};
+  CheckRejected(Run(Line("record_sale", sale), till, state, rules), RejectionKind::kInvalid,
+                "args.store", "");
+  sale["store"] = "store-01";
+  CheckAccepted(Run(Line("record_sale", sale), till, state, rules), 1);
+}
+
 std::vector<std::string> ProblemPaths(const std::string& line) {
   std::vector<std::string> paths;
   for (const FieldProblem& p : ParseLine(line).problems) paths.push_back(p.path);

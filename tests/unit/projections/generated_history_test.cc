@@ -36,7 +36,7 @@ TEST_CASE("Projections agree with the generator's prices and promotions on every
       projections::ProjectionRunner::Open(**log, dir.path() / "ledger" / "projections");
   REQUIRE(runner.ok());
   projections::LedgerDecisionState state(**log, **runner);
-  CommandExecutor executor(**log, state, GovernanceRules{}, clock,
+  CommandExecutor executor(**log, state, generate::StoryRules(options), clock,
                            [&runner] { return (*runner)->CatchUp(); });
   const bool front_door = GENERATE(false, true);
   INFO((front_door ? "front door" : "bulk"));
