@@ -56,7 +56,7 @@ std::filesystem::path BinaryDir();
 std::string ReadFile(const std::filesystem::path& path);
 
 // The schema versions with a sample corpus, oldest first: schemas/samples/<version>/.
-inline constexpr std::string_view kSampleVersions[] = {"v1", "v2"};
+inline constexpr std::string_view kSampleVersions[] = {"v1", "v2", "v3"};
 
 // A sample event: schemas/samples/<version>/<name>.json.
 std::string ReadSample(std::string_view name, std::string_view version = "v1");

@@ -1,0 +1,964 @@
+// PriceCart and QuoteReturn: see checkout.h for the semantics this implements.
+
+#include "engine/checkout.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <optional>
+
+#include "engine/money.h"
+
+namespace tillroll::checkout {
+namespace {
+
+using events::PromotionRule;
+using events::RewardKind;
+using events::RewardTarget;
+using StringVector = flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>;
+
+std::string_view View(const flatbuffers::String* s) {
+  return s == nullptr ? std::string_view() : s->string_view();
+}
+
+bool Contains(const StringVector* list, std::string_view value) {
+  if (list == nullptr) return false;
+  for (const auto* s : *list) {
+    if (s->string_view() == value) return true;
+  }
+  return false;
+}
+
+bool Empty(const StringVector* list) { return list == nullptr || list->size() == 0; }
+
+// A line as it is being priced: its amounts before discounts and the discounts so far.
+struct Line {
+  std::int32_t line_no = 0;
+  std::string sku;
+  const Product* product = nullptr;
+  std::int32_t qty = 0;
+  std::int64_t unit_price_minor = 0;
+  Sequence price_seq = 0;
+  bool free = false;
+  std::int32_t rate_bps = 0;  // Σ percent taxes
+  bool included = false;
+  std::int64_t net0 = 0, tax0 = 0;  // percent taxes, before discounts
+  std::int64_t fixed_tax = 0;       // qty × Σ fixed amounts
+  std::int64_t floor_room0 = -1;    // discountable above the floor price; -1: no floor
+  std::int64_t disc_net = 0, disc_tax = 0;
+  std::vector<Allocation> discounts;
+
+  std::int64_t discountable0() const { return net0 + tax0; }
+  std::int64_t discountable() const { return net0 + tax0 - disc_net - disc_tax; }
+  std::int64_t floor_room() const {
+    return floor_room0 < 0 ? -1 : std::max<std::int64_t>(0, floor_room0 - disc_net - disc_tax);
+  }
+};
+
+// The amounts of qty × unit on a line's taxes, before discounts.
+void PriceTaxes(Line& line) {
+  const std::int64_t price = static_cast<std::int64_t>(line.qty) * line.unit_price_minor;
+  if (line.included) {
+    line.net0 = DivideHalfUp(static_cast<__int128>(price) * 10'000, 10'000 + line.rate_bps);
+    line.tax0 = price - line.net0;
+  } else {
+    line.net0 = price;
+    line.tax0 = 0;
+    for (const Tax& t : line.product->taxes) {
+      if (t.rate_bps != 0) line.tax0 += ApplyBps(line.net0, t.rate_bps);
+    }
+  }
+  line.fixed_tax = 0;
+  for (const Tax& t : line.product->taxes) {
+    line.fixed_tax += static_cast<std::int64_t>(line.qty) * t.fixed_amount_minor;
+  }
+}
+
+Status MakeLine(const Product* product, std::string_view path, Line& line) {
+  if (product == nullptr) {
+    return Status::InvalidArgument(std::string(path) + ".sku: unknown product '" + line.sku + "'");
+  }
+  line.product = product;
+  bool any_included = false;
+  bool any_excluded = false;
+  for (const Tax& t : product->taxes) {
+    if (t.rate_bps < 0 || t.fixed_amount_minor < 0) {
+      return Status::InvalidArgument(std::string(path) + ".sku: product " + line.sku +
+                                     " has a negative tax");
+    }
+    if (t.rate_bps == 0) continue;
+    line.rate_bps += t.rate_bps;
+    (t.price_included ? any_included : any_excluded) = true;
+  }
+  if (any_included && any_excluded) {
+    return Status::InvalidArgument(std::string(path) + ".sku: product " + line.sku +
+                                   " mixes price-included and price-excluded percent taxes");
+  }
+  line.included = any_included;
+  PriceTaxes(line);
+  return Status::Ok();
+}
+
+// Shares moved so that none exceeds its room: the excess goes to the next shares with room,
+// in order, and what fits nowhere is dropped (a line never goes below zero).
+std::vector<std::int64_t> FitInto(std::vector<std::int64_t> shares,
+                                  const std::vector<std::int64_t>& room) {
+  std::int64_t excess = 0;
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    if (shares[i] > room[i]) {
+      excess += shares[i] - std::max<std::int64_t>(0, room[i]);
+      shares[i] = std::max<std::int64_t>(0, room[i]);
+    }
+  }
+  for (std::size_t i = 0; i < shares.size() && excess > 0; ++i) {
+    const std::int64_t take = std::min(excess, room[i] - shares[i]);
+    if (take > 0) {
+      shares[i] += take;
+      excess -= take;
+    }
+  }
+  return shares;
+}
+
+// What a candidate would do to the cart as it stands.
+struct Effect {
+  std::int64_t amount = 0;            // tax included
+  std::vector<std::size_t> lines;     // the lines it discounts
+  std::vector<std::int64_t> weights;  // per line, its share of the discount (before tax split)
+  std::optional<Line> free_line;      // a FreeProduct reward's line, not yet in the cart
+  std::string reason;                 // why amount is 0
+  std::string detail;
+};
+
+class Pricer {
+ public:
+  Pricer(const Cart& cart, const ProductLookup& products) : cart_(cart), products_(products) {}
+
+  Status Load();
+  // Eligibility: the reason the candidate does not apply, or empty.
+  std::string Ineligible(const Candidate& c, std::string& detail) const;
+  Effect Evaluate(const Candidate& c) const;
+  void Apply(const Candidate& c, Effect effect);
+  PricedCart Finish(std::vector<AppliedPromotion> applied, std::vector<NotApplied> not_applied);
+
+  bool HasDiscounts() const {
+    return std::any_of(lines_.begin(), lines_.end(),
+                       [](const Line& l) { return l.disc_net + l.disc_tax != 0; });
+  }
+
+ private:
+  bool Qualifies(const PromotionRule& rule, const Line& line) const;
+  std::vector<std::size_t> Targets(const PromotionRule& rule) const;
+  std::int64_t QualifyingAmount(const PromotionRule& rule) const;
+  void Materialise(const Candidate& c, std::int64_t amount, const std::vector<std::size_t>& lines,
+                   const std::vector<std::int64_t>& weights);
+
+  const Cart& cart_;
+  const ProductLookup& products_;
+  std::vector<Line> lines_;
+};
+
+Status Pricer::Load() {
+  for (std::size_t i = 0; i < cart_.lines.size(); ++i) {
+    const CartLine& in = cart_.lines[i];
+    const std::string path = "lines[" + std::to_string(i) + "]";
+    if (in.qty < 1) return Status::InvalidArgument(path + ".qty: must be at least 1");
+    if (in.unit_price_minor < 0) {
+      return Status::InvalidArgument(path + ".unit_price_minor: cannot be negative");
+    }
+    Line line{.line_no = static_cast<std::int32_t>(i + 1),
+              .sku = in.sku,
+              .qty = in.qty,
+              .unit_price_minor = in.unit_price_minor,
+              .price_seq = in.price_seq};
+    if (Status s = MakeLine(products_ ? products_(in.sku) : nullptr, path, line); !s.ok()) {
+      return s;
+    }
+    if (in.floor_minor >= 0) {
+      Line floor = line;
+      floor.unit_price_minor = std::min(in.floor_minor, in.unit_price_minor);
+      PriceTaxes(floor);
+      line.floor_room0 = line.discountable0() - floor.discountable0();
+    }
+    lines_.push_back(std::move(line));
+  }
+  return Status::Ok();
+}
+
+bool Pricer::Qualifies(const PromotionRule& rule, const Line& line) const {
+  if (line.free) return false;
+  const events::PromotionConditions* c = rule.conditions();
+  if (c == nullptr) return true;
+  auto in_categories = [&](const StringVector* list) {
+    return std::any_of(line.product->categories.begin(), line.product->categories.end(),
+                       [&](const std::string& cat) { return Contains(list, cat); });
+  };
+  if (Contains(c->exclude_skus(), line.sku) || in_categories(c->exclude_categories())) {
+    return false;
+  }
+  if (Empty(c->include_skus()) && Empty(c->include_categories())) return true;
+  return Contains(c->include_skus(), line.sku) || in_categories(c->include_categories());
+}
+
+std::int64_t Pricer::QualifyingAmount(const PromotionRule& rule) const {
+  const bool with_tax =
+      rule.conditions() == nullptr || rule.conditions()->min_amount_tax_included();
+  std::int64_t amount = 0;
+  for (const Line& l : lines_) {
+    if (Qualifies(rule, l)) amount += with_tax ? l.discountable0() : l.net0;
+  }
+  return amount;
+}
+
+std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
+  const PromotionRule& rule = *c.rule;
+  if (View(rule.currency()) != cart_.currency) {
+    detail =
+        "the rule is in " + std::string(View(rule.currency())) + ", the cart in " + cart_.currency;
+    return "currency";
+  }
+  if (const events::ValidWindow* w = rule.valid()) {
+    if (cart_.at_ns < w->from_ns() || (w->to_ns() != 0 && cart_.at_ns >= w->to_ns())) {
+      return "window";
+    }
+  }
+  if (const events::PromotionTargeting* t = rule.targeting()) {
+    if (!Empty(t->channels()) && !Contains(t->channels(), cart_.channel)) return "channel";
+    if (!Empty(t->regions()) && !Contains(t->regions(), cart_.region)) return "region";
+    if (!Empty(t->stores()) && !Contains(t->stores(), cart_.store)) return "store";
+  }
+  const events::PromotionConditions* cond = rule.conditions();
+  if (cond != nullptr && !Empty(cond->customer_segments()) &&
+      std::none_of(cart_.segments.begin(), cart_.segments.end(),
+                   [&](const std::string& s) { return Contains(cond->customer_segments(), s); })) {
+    return "segment";
+  }
+  if (cond != nullptr && cond->coupon_required()) {
+    const std::string_view program = View(cond->coupon_program()).empty()
+                                         ? std::string_view(c.promotion_id)
+                                         : View(cond->coupon_program());
+    if (std::find(cart_.coupon_programs.begin(), cart_.coupon_programs.end(), program) ==
+        cart_.coupon_programs.end()) {
+      detail = "needs a code of coupon program " + std::string(program);
+      return "coupon_missing";
+    }
+  }
+  if (const events::PromotionLimits* limits = rule.limits()) {
+    if (limits->budget_minor() > 0 && c.budget_used_minor >= limits->budget_minor()) {
+      return "budget_exhausted";
+    }
+    if (limits->total_redemptions() > 0 && c.redemptions >= limits->total_redemptions()) {
+      return "redemptions_exhausted";
+    }
+    if (limits->redemptions_per_customer() > 0 && !cart_.customer_id.empty() &&
+        c.customer_redemptions >= limits->redemptions_per_customer()) {
+      return "customer_redemptions_exhausted";
+    }
+  }
+  if (cond != nullptr && cond->min_quantity() > 0) {
+    std::int64_t units = 0;
+    for (const Line& l : lines_) {
+      if (Qualifies(rule, l)) units += l.qty;
+    }
+    if (units < cond->min_quantity()) {
+      detail = std::to_string(units) + " qualifying unit(s), needs " +
+               std::to_string(cond->min_quantity());
+      return "min_quantity";
+    }
+  }
+  if (cond != nullptr && cond->min_amount_minor() > 0) {
+    const std::int64_t amount = QualifyingAmount(rule);
+    if (amount < cond->min_amount_minor()) {
+      detail = "qualifying amount " + std::to_string(amount) + ", needs " +
+               std::to_string(cond->min_amount_minor());
+      return "min_amount";
+    }
+  }
+  return "";
+}
+
+std::vector<std::size_t> Pricer::Targets(const PromotionRule& rule) const {
+  std::vector<std::size_t> out;
+  const events::PromotionReward& r = *rule.reward();
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    const Line& l = lines_[i];
+    if (l.free || l.discountable() <= 0) continue;
+    switch (r.target()) {
+      case RewardTarget::Order:
+        out.push_back(i);
+        break;
+      case RewardTarget::CheapestItem:
+        if (Qualifies(rule, l)) out.push_back(i);
+        break;
+      case RewardTarget::SpecificProducts:
+        if (Empty(r.target_skus()) ? Qualifies(rule, l) : Contains(r.target_skus(), l.sku)) {
+          out.push_back(i);
+        }
+        break;
+    }
+  }
+  return out;
+}
+
+// A line's discountable amount per unit, rounded.
+std::int64_t UnitDiscountable(const Line& l) { return DivideHalfUp(l.discountable(), l.qty); }
+
+Effect Pricer::Evaluate(const Candidate& c) const {
+  const PromotionRule& rule = *c.rule;
+  const events::PromotionReward& r = *rule.reward();
+  Effect e;
+  std::vector<std::size_t> targets = Targets(rule);
+  auto discountable = [&](const std::vector<std::size_t>& ids) {
+    std::int64_t d = 0;
+    for (std::size_t i : ids) d += lines_[i].discountable();
+    return d;
+  };
+  auto whole_lines = [&](const std::vector<std::size_t>& ids) {
+    e.lines = ids;
+    for (std::size_t i : ids) e.weights.push_back(lines_[i].discountable());
+  };
+  // Units of the target lines, pooled and sorted by unit price (highest first, then line
+  // order): `take(n, from_cheapest)` lists (line, units) taken from one end.
+  auto pooled = [&](std::int64_t take, bool from_cheapest) {
+    std::vector<std::size_t> order = targets;
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return lines_[a].unit_price_minor > lines_[b].unit_price_minor;
+    });
+    if (from_cheapest) std::reverse(order.begin(), order.end());
+    std::vector<std::pair<std::size_t, std::int64_t>> taken;
+    for (std::size_t i : order) {
+      if (take <= 0) break;
+      const std::int64_t k = std::min<std::int64_t>(take, lines_[i].qty);
+      taken.emplace_back(i, k);
+      take -= k;
+    }
+    return taken;
+  };
+  std::int64_t units = 0;
+  for (std::size_t i : targets) units += lines_[i].qty;
+
+  switch (r.kind()) {
+    case RewardKind::PercentOff:
+    case RewardKind::AmountOff: {
+      if (r.target() == RewardTarget::CheapestItem) {
+        if (targets.empty()) break;
+        std::size_t cheapest = targets.front();
+        for (std::size_t i : targets) {
+          const __int128 a = static_cast<__int128>(lines_[i].discountable()) * lines_[cheapest].qty;
+          const __int128 b = static_cast<__int128>(lines_[cheapest].discountable()) * lines_[i].qty;
+          if (a < b) cheapest = i;
+        }
+        const std::int64_t unit = UnitDiscountable(lines_[cheapest]);
+        e.amount = r.kind() == RewardKind::PercentOff ? ApplyBps(unit, r.percent_bps())
+                                                      : std::min(r.amount_minor(), unit);
+        e.lines = {cheapest};
+        e.weights = {unit};
+        break;
+      }
+      const std::int64_t d = discountable(targets);
+      e.amount = r.kind() == RewardKind::PercentOff ? ApplyBps(d, r.percent_bps())
+                                                    : std::min(r.amount_minor(), d);
+      whole_lines(targets);
+      break;
+    }
+    case RewardKind::TieredSpend: {
+      const std::int64_t spend = QualifyingAmount(rule);
+      std::int64_t best = 0;
+      if (r.tiers() != nullptr) {
+        for (const auto* tier : *r.tiers()) {
+          if (spend >= tier->threshold_minor()) best = tier->discount_minor();
+        }
+      }
+      std::vector<std::size_t> all;
+      for (std::size_t i = 0; i < lines_.size(); ++i) {
+        if (!lines_[i].free && lines_[i].discountable() > 0) all.push_back(i);
+      }
+      e.amount = std::min(best, discountable(all));
+      whole_lines(all);
+      if (best == 0) {
+        e.reason = "min_amount";
+        e.detail = "spend " + std::to_string(spend) + " reaches no tier";
+      }
+      break;
+    }
+    case RewardKind::BuyXGetY: {
+      const std::int64_t set = static_cast<std::int64_t>(r.buy_qty()) + r.get_qty();
+      if (set <= 0 || r.get_qty() <= 0) break;
+      const std::int64_t sets = units / set;
+      // Walk the units from the most expensive: in each complete set, its last get_qty units
+      // (the set's cheapest) are the ones discounted.
+      std::map<std::size_t, std::int64_t> discounted;
+      std::int64_t position = 0;
+      for (const auto& [i, k] : pooled(sets * set, /*from_cheapest=*/false)) {
+        for (std::int64_t u = 0; u < k; ++u, ++position) {
+          if (position % set >= r.buy_qty()) ++discounted[i];
+        }
+      }
+      std::int64_t value = 0;
+      for (const auto& [i, k] : discounted) {
+        value += k * UnitDiscountable(lines_[i]);
+        e.lines.push_back(i);
+        e.weights.push_back(k * UnitDiscountable(lines_[i]));
+      }
+      e.amount = ApplyBps(value, r.get_percent_bps());
+      if (sets == 0) {
+        e.reason = "min_quantity";
+        e.detail = std::to_string(units) + " unit(s), a set is " + std::to_string(set);
+      }
+      break;
+    }
+    case RewardKind::FixedBundlePrice: {
+      if (r.bundle_qty() <= 0) break;
+      const std::int64_t bundles = units / r.bundle_qty();
+      std::int64_t value = 0;
+      for (const auto& [i, k] : pooled(bundles * r.bundle_qty(), /*from_cheapest=*/false)) {
+        value += k * UnitDiscountable(lines_[i]);
+        e.lines.push_back(i);
+        e.weights.push_back(k * UnitDiscountable(lines_[i]));
+      }
+      e.amount = std::max<std::int64_t>(0, value - bundles * r.bundle_price_minor());
+      if (bundles == 0) {
+        e.reason = "min_quantity";
+        e.detail =
+            std::to_string(units) + " unit(s), a bundle is " + std::to_string(r.bundle_qty());
+      }
+      break;
+    }
+    case RewardKind::FreeProduct: {
+      const Product* product = products_ ? products_(View(r.free_sku())) : nullptr;
+      if (product == nullptr || r.free_qty() <= 0) {
+        e.reason = "no_target_in_cart";
+        e.detail = "free product " + std::string(View(r.free_sku())) + " is not in the catalogue";
+        break;
+      }
+      std::int64_t times = 1;
+      const std::int32_t min_quantity = rule.conditions() ? rule.conditions()->min_quantity() : 0;
+      if (min_quantity > 0) {
+        std::int64_t qualifying = 0;
+        for (const Line& l : lines_) {
+          if (Qualifies(rule, l)) qualifying += l.qty;
+        }
+        times = qualifying / min_quantity;
+      }
+      Line line{.line_no = static_cast<std::int32_t>(lines_.size() + 1),
+                .sku = std::string(View(r.free_sku())),
+                .qty = static_cast<std::int32_t>(r.free_qty() * times),
+                .unit_price_minor = product->unit_price_minor,
+                .price_seq = product->price_seq,
+                .free = true};
+      if (line.qty <= 0 || !MakeLine(product, "reward.free_sku", line).ok()) break;
+      e.amount = line.discountable();
+      e.lines = {lines_.size()};
+      e.weights = {line.discountable()};
+      e.free_line = std::move(line);
+      break;
+    }
+  }
+  if (e.amount <= 0 && e.reason.empty()) {
+    e.reason = "no_target_in_cart";
+    if (e.detail.empty()) e.detail = "nothing in the cart for its reward to discount";
+  }
+  if (e.amount <= 0) {
+    e.amount = 0;
+    return e;
+  }
+  // Caps: per order, the candidate's own cap, the budget left, the floor prices.
+  const events::PromotionLimits* limits = rule.limits();
+  if (limits != nullptr && limits->max_discount_per_order_minor() > 0) {
+    e.amount = std::min(e.amount, limits->max_discount_per_order_minor());
+  }
+  if (c.cap_minor >= 0) e.amount = std::min(e.amount, c.cap_minor);
+  if (limits != nullptr && limits->budget_minor() > 0) {
+    e.amount = std::min(e.amount, limits->budget_minor() - c.budget_used_minor);
+  }
+  std::vector<std::int64_t> shares = AllocateLargestRemainder(e.amount, e.weights);
+  if (!rule.floor_override_approved() && !e.free_line) {
+    bool capped = false;
+    for (std::size_t k = 0; k < e.lines.size(); ++k) {
+      const std::int64_t room = lines_[e.lines[k]].floor_room();
+      if (room >= 0 && shares[k] > room) {
+        shares[k] = room;
+        capped = true;
+      }
+    }
+    if (capped) {
+      e.amount = std::accumulate(shares.begin(), shares.end(), std::int64_t{0});
+      e.weights = shares;
+      if (e.amount == 0) {
+        e.reason = "floor";
+        e.detail = "the floor price leaves no room for a discount";
+      }
+    }
+  }
+  return e;
+}
+
+void Pricer::Materialise(const Candidate& c, std::int64_t amount,
+                         const std::vector<std::size_t>& ids,
+                         const std::vector<std::int64_t>& weights) {
+  // Tax groups of the discounted lines, in first-line order.
+  struct Group {
+    std::int32_t rate_bps = 0;
+    bool included = false;
+    std::vector<std::size_t> members;  // indices into ids
+    std::int64_t weight = 0;
+  };
+  std::vector<Group> groups;
+  for (std::size_t k = 0; k < ids.size(); ++k) {
+    const Line& l = lines_[ids[k]];
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+      return g.rate_bps == l.rate_bps && g.included == l.included;
+    });
+    if (it == groups.end()) {
+      groups.push_back({l.rate_bps, l.included, {}, 0});
+      it = std::prev(groups.end());
+    }
+    it->members.push_back(k);
+    it->weight += weights[k];
+  }
+  std::vector<std::int64_t> group_weights;
+  for (const Group& g : groups) group_weights.push_back(g.weight);
+  std::vector<std::int64_t> group_amounts;
+  if (c.odoo) {
+    // Odoo rounds each tax group's reward line on its own.
+    std::int64_t total_weight = 0;
+    for (std::int64_t w : group_weights) total_weight += w;
+    for (std::int64_t w : group_weights) {
+      group_amounts.push_back(
+          total_weight > 0 ? DivideHalfUp(static_cast<__int128>(amount) * w, total_weight) : 0);
+    }
+  } else {
+    group_amounts = AllocateLargestRemainder(amount, group_weights);
+  }
+  const std::vector<FundingAmount> no_funding;
+  for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+    const Group& g = groups[gi];
+    const std::int64_t a = group_amounts[gi];
+    const std::int64_t u = DivideHalfUp(static_cast<__int128>(a) * 10'000, 10'000 + g.rate_bps);
+    const std::int64_t t = g.included ? a - u : ApplyBps(u, g.rate_bps);
+    std::vector<std::int64_t> member_weights;
+    std::vector<std::int64_t> net_room;
+    std::vector<std::int64_t> tax_room;
+    for (std::size_t k : g.members) {
+      member_weights.push_back(weights[k]);
+      const Line& l = lines_[ids[k]];
+      net_room.push_back(l.net0 - l.disc_net);
+      tax_room.push_back(l.tax0 - l.disc_tax);
+    }
+    const std::vector<std::int64_t> nets =
+        FitInto(AllocateLargestRemainder(u, member_weights), net_room);
+    const std::vector<std::int64_t> taxes =
+        FitInto(AllocateLargestRemainder(t, member_weights), tax_room);
+    for (std::size_t m = 0; m < g.members.size(); ++m) {
+      if (nets[m] == 0 && taxes[m] == 0) continue;
+      Line& l = lines_[ids[g.members[m]]];
+      l.disc_net += nets[m];
+      l.disc_tax += taxes[m];
+      auto existing =
+          std::find_if(l.discounts.begin(), l.discounts.end(),
+                       [&](const Allocation& x) { return x.promotion_id == c.promotion_id; });
+      if (existing == l.discounts.end()) {
+        l.discounts.push_back({.promotion_id = c.promotion_id,
+                               .version = c.version,
+                               .rule_snapshot_seq = c.rule_snapshot_seq});
+        existing = std::prev(l.discounts.end());
+      }
+      existing->net_minor += nets[m];
+      existing->tax_minor += taxes[m];
+      existing->amount_minor += nets[m] + taxes[m];
+    }
+  }
+}
+
+std::vector<FundingAmount> SplitFunding(const PromotionRule& rule, std::int64_t amount) {
+  std::vector<FundingAmount> out;
+  if (rule.funding() == nullptr || rule.funding()->size() == 0) {
+    out.push_back({"retailer", amount});
+    return out;
+  }
+  std::vector<std::int64_t> weights;
+  for (const auto* share : *rule.funding()) {
+    weights.push_back(std::max(0, share->share_bps()));
+    out.push_back({std::string(View(share->party())), 0});
+  }
+  const std::vector<std::int64_t> split = AllocateLargestRemainder(amount, weights);
+  for (std::size_t i = 0; i < out.size(); ++i) out[i].amount_minor = split[i];
+  return out;
+}
+
+void Pricer::Apply(const Candidate& c, Effect effect) {
+  if (effect.free_line) lines_.push_back(std::move(*effect.free_line));
+  Materialise(c, effect.amount, effect.lines, effect.weights);
+}
+
+PricedCart Pricer::Finish(std::vector<AppliedPromotion> applied,
+                          std::vector<NotApplied> not_applied) {
+  PricedCart out;
+  out.currency = cart_.currency;
+  out.not_applied = std::move(not_applied);
+  for (Line& l : lines_) {
+    PricedLine p{.line_no = l.line_no,
+                 .sku = l.sku,
+                 .qty = l.qty,
+                 .unit_price_minor = l.unit_price_minor,
+                 .price_seq = l.price_seq,
+                 .free = l.free,
+                 .gross_minor = l.discountable0() + l.fixed_tax,
+                 .discount_minor = l.disc_net + l.disc_tax,
+                 .net_minor = l.net0 - l.disc_net,
+                 .tax_minor = l.tax0 - l.disc_tax + l.fixed_tax};
+    p.total_minor = p.net_minor + p.tax_minor;
+    // The percent taxes after discounts, each on the line's net (the last takes the rest).
+    const std::int64_t percent_tax = l.tax0 - l.disc_tax;
+    std::int64_t given = 0;
+    std::size_t last_percent = l.product->taxes.size();
+    for (std::size_t i = 0; i < l.product->taxes.size(); ++i) {
+      if (l.product->taxes[i].rate_bps != 0) last_percent = i;
+    }
+    for (std::size_t i = 0; i < l.product->taxes.size(); ++i) {
+      const Tax& t = l.product->taxes[i];
+      std::int64_t amount = 0;
+      if (t.rate_bps != 0) {
+        amount = i == last_percent ? percent_tax - given : ApplyBps(p.net_minor, t.rate_bps);
+        given += amount;
+      }
+      amount += static_cast<std::int64_t>(l.qty) * t.fixed_amount_minor;
+      p.taxes.push_back({t, p.net_minor, amount});
+    }
+    for (Allocation& a : l.discounts) p.discounts.push_back(std::move(a));
+    out.subtotal_minor += p.gross_minor;
+    out.discount_minor += p.discount_minor;
+    out.net_minor += p.net_minor;
+    out.tax_minor += p.tax_minor;
+    out.total_minor += p.total_minor;
+    out.lines.push_back(std::move(p));
+  }
+  // Each promotion's total, in the order applied.
+  for (AppliedPromotion& ap : applied) {
+    ap.amount_minor = 0;
+    for (const PricedLine& l : out.lines) {
+      for (const Allocation& a : l.discounts) {
+        if (a.promotion_id == ap.promotion_id) ap.amount_minor += a.amount_minor;
+      }
+    }
+  }
+  out.applied = std::move(applied);
+  return out;
+}
+
+struct Ranked {
+  const Candidate* candidate;
+  std::int32_t priority;
+};
+
+std::int32_t Priority(const Candidate& c) {
+  return c.rule->stacking() != nullptr ? c.rule->stacking()->priority() : 0;
+}
+
+bool Exclusive(const Candidate& c) {
+  return c.rule->stacking() != nullptr && c.rule->stacking()->exclusive();
+}
+
+// The stacking group of a candidate; Odoo's global discounts form one.
+std::string GroupOf(const Candidate& c) {
+  if (c.rule->stacking() != nullptr && !View(c.rule->stacking()->stacking_group()).empty()) {
+    return std::string(View(c.rule->stacking()->stacking_group()));
+  }
+  if (c.odoo && c.rule->reward()->kind() == RewardKind::PercentOff &&
+      c.rule->reward()->target() == RewardTarget::Order) {
+    return "odoo:global_discount";
+  }
+  return "";
+}
+
+bool Before(const Candidate& a, const Candidate& b) {
+  if (Priority(a) != Priority(b)) return Priority(a) < Priority(b);
+  if (a.promotion_id != b.promotion_id) return a.promotion_id < b.promotion_id;
+  return a.version < b.version;
+}
+
+}  // namespace
+
+Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candidates,
+                             const ProductLookup& products) {
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (candidates[i].rule == nullptr || candidates[i].rule->reward() == nullptr) {
+      return Status::InvalidArgument("candidates[" + std::to_string(i) + "] (" +
+                                     candidates[i].promotion_id + "): no rule with a reward");
+    }
+  }
+  Pricer pricer(cart, products);
+  if (Status s = pricer.Load(); !s.ok()) return s;
+
+  std::vector<const Candidate*> order;
+  for (const Candidate& c : candidates) order.push_back(&c);
+  std::sort(order.begin(), order.end(),
+            [](const Candidate* a, const Candidate* b) { return Before(*a, *b); });
+
+  std::vector<AppliedPromotion> applied;
+  std::vector<NotApplied> not_applied;
+  std::vector<const Candidate*> eligible;
+  for (const Candidate* c : order) {
+    std::string detail;
+    const std::string reason = pricer.Ineligible(*c, detail);
+    if (reason.empty()) {
+      eligible.push_back(c);
+    } else {
+      not_applied.push_back({c->promotion_id, c->version, reason, detail});
+    }
+  }
+  auto apply = [&](const Candidate& c, Effect effect) {
+    const std::int64_t amount = effect.amount;
+    pricer.Apply(c, std::move(effect));
+    applied.push_back(
+        {c.promotion_id, c.version, c.rule_snapshot_seq, amount, SplitFunding(*c.rule, amount)});
+  };
+  auto refuse = [&](const Candidate& c, std::string reason, std::string detail) {
+    not_applied.push_back({c.promotion_id, c.version, std::move(reason), std::move(detail)});
+  };
+
+  // 1. The best exclusive promotion, alone.
+  const Candidate* exclusive = nullptr;
+  std::optional<Effect> exclusive_effect;
+  for (const Candidate* c : eligible) {
+    if (!Exclusive(*c)) continue;
+    Effect e = pricer.Evaluate(*c);
+    if (e.amount <= 0) continue;
+    if (exclusive == nullptr || e.amount > exclusive_effect->amount) {
+      exclusive = c;
+      exclusive_effect = std::move(e);
+    }
+  }
+  if (exclusive != nullptr) {
+    for (const Candidate* c : eligible) {
+      if (c == exclusive) {
+        apply(*c, std::move(*exclusive_effect));
+      } else {
+        refuse(*c, "excluded_by_exclusive",
+               "exclusive promotion " + exclusive->promotion_id + " applies alone");
+      }
+    }
+  } else {
+    // 2. In priority order, each group's best member at the group's first turn.
+    std::map<std::string, bool> groups_done;
+    for (std::size_t n = 0; n < eligible.size(); ++n) {
+      const Candidate& c = *eligible[n];
+      const std::string group = GroupOf(c);
+      if (group.empty()) {
+        Effect e = pricer.Evaluate(c);
+        if (e.amount > 0) {
+          apply(c, std::move(e));
+        } else {
+          refuse(c, e.reason, e.detail);
+        }
+        continue;
+      }
+      if (groups_done[group]) continue;
+      groups_done[group] = true;
+      const Candidate* best = nullptr;
+      std::optional<Effect> best_effect;
+      std::vector<std::pair<const Candidate*, Effect>> members;
+      for (std::size_t m = n; m < eligible.size(); ++m) {
+        if (GroupOf(*eligible[m]) != group) continue;
+        Effect e = pricer.Evaluate(*eligible[m]);
+        if (e.amount > 0 && (best == nullptr || e.amount > best_effect->amount)) {
+          best = eligible[m];
+          best_effect = e;
+        }
+        members.emplace_back(eligible[m], std::move(e));
+      }
+      for (auto& [member, e] : members) {
+        if (member == best) {
+          apply(*member, std::move(*best_effect));
+        } else if (e.amount <= 0) {
+          refuse(*member, e.reason, e.detail);
+        } else {
+          refuse(*member,
+                 group == "odoo:global_discount" ? "not_better_than_global_discount"
+                                                 : "excluded_by_stacking_group",
+                 best->promotion_id + " gives more in stacking group " + group);
+        }
+      }
+    }
+  }
+  // Not-applied in the candidates' order, whatever the step that refused them.
+  std::stable_sort(
+      not_applied.begin(), not_applied.end(), [&](const NotApplied& a, const NotApplied& b) {
+        auto rank = [&](const NotApplied& x) {
+          for (std::size_t i = 0; i < order.size(); ++i) {
+            if (order[i]->promotion_id == x.promotion_id && order[i]->version == x.version) {
+              return i;
+            }
+          }
+          return order.size();
+        };
+        return rank(a) < rank(b);
+      });
+  PricedCart priced = pricer.Finish(std::move(applied), std::move(not_applied));
+  // Funding splits on the amounts as materialised (tax rounding may move them by a cent).
+  for (AppliedPromotion& a : priced.applied) {
+    for (const Candidate* c : order) {
+      if (c->promotion_id == a.promotion_id && c->version == a.version) {
+        a.funding = SplitFunding(*c->rule, a.amount_minor);
+      }
+    }
+    for (PricedLine& l : priced.lines) {
+      for (Allocation& x : l.discounts) {
+        if (x.promotion_id != a.promotion_id) continue;
+        for (const Candidate* c : order) {
+          if (c->promotion_id == x.promotion_id) x.funding = SplitFunding(*c->rule, x.amount_minor);
+        }
+      }
+    }
+  }
+  return priced;
+}
+
+Result<ReturnQuote> QuoteReturn(const Cart& cart, std::span<const Candidate> candidates,
+                                const ProductLookup& products, const PricedCart& sale,
+                                const EarlierReturns& earlier,
+                                std::span<const ReturnedQty> returning) {
+  // Quantities held before this return, per cart line.
+  std::vector<std::int64_t> held(cart.lines.size());
+  for (std::size_t i = 0; i < cart.lines.size(); ++i) held[i] = cart.lines[i].qty;
+  for (const ReturnedQty& r : earlier.returned) {
+    if (r.line_no < 1 || static_cast<std::size_t>(r.line_no) > held.size()) continue;
+    held[static_cast<std::size_t>(r.line_no - 1)] -= r.qty;
+  }
+  std::vector<std::int64_t> kept = held;
+  for (std::size_t k = 0; k < returning.size(); ++k) {
+    const ReturnedQty& r = returning[k];
+    const std::string path = "lines[" + std::to_string(k) + "]";
+    if (r.line_no < 1 || static_cast<std::size_t>(r.line_no) > cart.lines.size()) {
+      return Status::InvalidArgument(
+          path + ".line_no: the order has lines 1.." + std::to_string(cart.lines.size()) +
+          (static_cast<std::size_t>(r.line_no) <= sale.lines.size() && r.line_no >= 1
+               ? " (line " + std::to_string(r.line_no) +
+                     " was added free by a promotion: return the lines that earned it)"
+               : ""));
+    }
+    if (r.qty < 1) return Status::InvalidArgument(path + ".qty: must be at least 1");
+    std::int64_t& left = kept[static_cast<std::size_t>(r.line_no - 1)];
+    if (r.qty > left) {
+      return Status::InvalidArgument(path + ".qty: line " + std::to_string(r.line_no) + " has " +
+                                     std::to_string(left) + " unit(s) left to return");
+    }
+    left -= r.qty;
+  }
+
+  // The kept basket, priced again on the sale's rules, no promotion giving more than it did.
+  Cart kept_cart = cart;
+  kept_cart.lines.clear();
+  for (std::size_t i = 0; i < cart.lines.size(); ++i) {
+    if (kept[i] <= 0) continue;
+    kept_cart.lines.push_back(cart.lines[i]);
+    kept_cart.lines.back().qty = static_cast<std::int32_t>(kept[i]);
+  }
+  std::map<std::string, std::int64_t> granted;  // per promotion, on what was held before
+  for (const AppliedPromotion& a : sale.applied) granted[a.promotion_id] += a.amount_minor;
+  for (const AppliedPromotion& a : earlier.clawed_back) granted[a.promotion_id] -= a.amount_minor;
+  std::vector<Candidate> kept_candidates;
+  for (const Candidate& c : candidates) {
+    const auto it = granted.find(c.promotion_id);
+    if (it == granted.end()) continue;  // did not apply on the sale: cannot apply now
+    Candidate k = c;
+    k.budget_used_minor = 0;
+    k.redemptions = 0;
+    k.customer_redemptions = 0;
+    k.cap_minor = std::max<std::int64_t>(0, it->second);
+    kept_candidates.push_back(std::move(k));
+  }
+  ReturnQuote quote;
+  if (!kept_cart.lines.empty()) {
+    Result<PricedCart> priced = PriceCart(kept_cart, kept_candidates, products);
+    if (!priced.ok()) return priced.status();
+    quote.kept = std::move(*priced);
+  } else {
+    quote.kept.currency = cart.currency;
+  }
+
+  const std::int64_t paid_left = sale.total_minor - earlier.refunded_minor;
+  const std::int64_t tax_left = sale.tax_minor - earlier.refunded_tax_minor;
+  quote.refund_minor = std::clamp<std::int64_t>(paid_left - quote.kept.total_minor, 0, paid_left);
+  quote.refund_tax_minor = std::clamp<std::int64_t>(tax_left - quote.kept.tax_minor, 0,
+                                                    std::max<std::int64_t>(0, tax_left));
+
+  for (const auto& [id, amount] : granted) {
+    std::int64_t kept_amount = 0;
+    for (const AppliedPromotion& a : quote.kept.applied) {
+      if (a.promotion_id == id) kept_amount += a.amount_minor;
+    }
+    const std::int64_t clawback = std::max<std::int64_t>(0, amount - kept_amount);
+    if (clawback == 0) continue;
+    const Candidate* c = nullptr;
+    for (const Candidate& x : candidates) {
+      if (x.promotion_id == id) c = &x;
+    }
+    AppliedPromotion back{.promotion_id = id, .amount_minor = clawback};
+    if (c != nullptr) {
+      back.version = c->version;
+      back.rule_snapshot_seq = c->rule_snapshot_seq;
+      back.funding = SplitFunding(*c->rule, clawback);
+    }
+    quote.clawbacks.push_back(std::move(back));
+  }
+
+  // Per returned line: the refund and clawbacks split by what the returned units were worth.
+  std::vector<std::int64_t> worth;
+  for (const ReturnedQty& r : returning) {
+    const PricedLine& l = sale.lines[static_cast<std::size_t>(r.line_no - 1)];
+    worth.push_back(DivideHalfUp(static_cast<__int128>(l.total_minor) * r.qty, l.qty));
+  }
+  const std::vector<std::int64_t> refunds = AllocateLargestRemainder(quote.refund_minor, worth);
+  const std::vector<std::int64_t> refund_taxes =
+      AllocateLargestRemainder(quote.refund_tax_minor, worth);
+  for (std::size_t k = 0; k < returning.size(); ++k) {
+    const PricedLine& l = sale.lines[static_cast<std::size_t>(returning[k].line_no - 1)];
+    quote.lines.push_back({.line_no = returning[k].line_no,
+                           .sku = l.sku,
+                           .qty = returning[k].qty,
+                           .refund_minor = refunds[k],
+                           .refund_tax_minor = refund_taxes[k]});
+  }
+  for (const AppliedPromotion& back : quote.clawbacks) {
+    std::vector<std::int64_t> weights;
+    std::int64_t own_amount = 0;
+    std::int64_t own_tax = 0;
+    for (const ReturnedQty& r : returning) {
+      const PricedLine& l = sale.lines[static_cast<std::size_t>(r.line_no - 1)];
+      std::int64_t own = 0;
+      for (const Allocation& a : l.discounts) {
+        if (a.promotion_id != back.promotion_id) continue;
+        own += a.amount_minor;
+        own_amount += a.amount_minor;
+        own_tax += a.tax_minor;
+      }
+      weights.push_back(DivideHalfUp(static_cast<__int128>(own) * r.qty, l.qty));
+    }
+    if (std::all_of(weights.begin(), weights.end(), [](std::int64_t w) { return w == 0; })) {
+      weights = worth;
+    }
+    const std::vector<std::int64_t> split = AllocateLargestRemainder(back.amount_minor, weights);
+    for (std::size_t k = 0; k < returning.size(); ++k) {
+      if (split[k] == 0) continue;
+      // Its tax part in the proportion the returned lines' own discount of it had.
+      const std::int64_t tax =
+          own_amount > 0 ? DivideHalfUp(static_cast<__int128>(split[k]) * own_tax, own_amount) : 0;
+      Allocation a{.promotion_id = back.promotion_id,
+                   .version = back.version,
+                   .rule_snapshot_seq = back.rule_snapshot_seq,
+                   .amount_minor = split[k],
+                   .net_minor = split[k] - tax,
+                   .tax_minor = tax};
+      const Candidate* c = nullptr;
+      for (const Candidate& x : candidates) {
+        if (x.promotion_id == back.promotion_id) c = &x;
+      }
+      if (c != nullptr) a.funding = SplitFunding(*c->rule, split[k]);
+      quote.lines[k].clawed_back.push_back(std::move(a));
+    }
+  }
+  return quote;
+}
+
+}  // namespace tillroll::checkout

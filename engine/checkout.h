@@ -1,0 +1,258 @@
+#ifndef TILLROLL_ENGINE_CHECKOUT_H_
+#define TILLROLL_ENGINE_CHECKOUT_H_
+
+// The promotion engine: prices a cart with the promotions live for it, and quotes a return on
+// the rule snapshots that priced the sale. Pure functions of their inputs (no clock, no I/O):
+// the same cart and candidates give the same result, byte for byte once serialised.
+//
+// Money: int64 minor units of one currency; percentages in basis points; every rounding is
+// half-up at the minor unit (DivideHalfUp).
+//
+// Lines and taxes. A line's price is qty × unit price. A product's percent taxes are either all
+// price-included or all price-excluded; their rates add (no tax on tax). Fixed taxes are per
+// unit, on top, and never discounted. Per line, rounded once per tax (Odoo's round per line):
+//   excluded: net = price, tax_i = round(net × rate_i), gross = net + Σ tax_i;
+//   included: gross = price, net = round(price × 10000 / (10000 + Σ rate)), the taxes share
+//             gross − net by their rates (the last one takes the rounding).
+// A line's discountable amount is its gross without fixed taxes ("tax included").
+//
+// Eligibility of a candidate, checked in this order; the first failure is its not-applied
+// reason: currency, window (rule.valid contains at_ns), channel, region, store (targeting),
+// segment, coupon_missing (a presented code of conditions.coupon_program), budget_exhausted
+// (budget_used ≥ budget), redemptions_exhausted, customer_redemptions_exhausted, min_quantity
+// and min_amount (on the qualifying lines: include_skus / include_categories, all lines when
+// both are empty, minus exclude_skus / exclude_categories; measured on the cart as priced,
+// before any discount; min_amount with or without tax per min_amount_tax_included),
+// no_target_in_cart.
+//
+// Order and stacking:
+//   1. Exclusive promotions first: each eligible one is evaluated alone on the cart; the one
+//      with the largest discount applies (ties: lower stacking.priority, then promotion id) and
+//      every other promotion is excluded_by_exclusive. Nothing else applies to an order an
+//      exclusive promotion discounted.
+//   2. Otherwise, in stacking.priority order (ties: promotion id), each promotion is evaluated
+//      on the lines as discounted so far, so it sees the earlier ones. Of each stacking_group
+//      at most one applies: the member with the largest discount when evaluated at the group's
+//      first member's turn (ties as above); the others are excluded_by_stacking_group. For
+//      promotions of Odoo origin, percent-off-the-order rewards form one group as well: only
+//      the best global discount is kept (not_better_than_global_discount).
+//
+// Rewards, on the target lines (Order: every line; CheapestItem: one unit of the qualifying
+// line with the lowest discountable amount per unit; SpecificProducts: target_skus, or the
+// qualifying lines when target_skus is empty), with D = their discountable amount left:
+//   PercentOff      round(D × percent_bps / 10000);
+//   AmountOff       min(amount_minor, D);
+//   TieredSpend     the discount of the highest tier whose threshold the qualifying amount
+//                   (as for min_amount) reaches, min D; on the order;
+//   BuyXGetY        the target units, pooled and sorted by unit price (highest first), form
+//                   consecutive sets of buy_qty + get_qty; in each complete set its get_qty
+//                   cheapest units get get_percent_bps off: round(Σ their discountable ×
+//                   get_percent / 10000). Buy 2 get 1 on 10.00, 5.00, 5.00, 2.00, 2.00, 2.00:
+//                   sets (10, 5, 5) and (2, 2, 2), 5.00 + 2.00 off. A cart of 5 units: one set,
+//                   one unit discounted (the other two would need a third);
+//   FixedBundlePrice the target units, pooled and sorted by unit price (highest first), form
+//                   bundles of bundle_qty; each complete bundle costs bundle_price_minor: the
+//                   discount is Σ(discountable of the bundled units) − bundles × price, if > 0;
+//   FreeProduct     adds a line of free_sku (its price and taxes from the catalogue),
+//                   free_qty × times, at 100% off; times = qualifying units / min_quantity
+//                   (integer division) when min_quantity > 0, else 1.
+// Then caps: limits.max_discount_per_order_minor, the budget left (budget − budget_used), and
+// never below a line's floor price: a line's discount stops at gross − floor × qty unless the
+// rule has floor_override_approved. A promotion whose discount ends up 0 is not applied (its
+// reason: the cap that took it to 0, or no_target_in_cart).
+//
+// Materialising a discount (as Odoo 17 does its reward lines): the discount A is split over
+// the target lines' tax groups (their percent taxes) in proportion to D per group, rounded
+// per group; each group's share is a discount of untaxed u_g = round(A_g × 10000 / (10000 +
+// rate)) and tax t_g = A_g − u_g for included taxes, u_g = round(A_g × 10000 / (10000 + rate))
+// and t_g = round(u_g × rate / 10000) for excluded ones. u_g and t_g are allocated to the
+// group's lines by largest remainder of their discountable amounts, so that every line's
+// amounts add up exactly to the order's. A discount's funding split is by largest remainder
+// of the rule's funding shares (retailer when the rule names none).
+//
+// Thread-safety: free functions, no shared state.
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/event.h"
+#include "engine/status.h"
+#include "schemas/promotions_generated.h"
+
+namespace tillroll::checkout {
+
+struct Tax {
+  std::string tax_code;
+  std::int32_t rate_bps = 0;
+  bool price_included = false;
+  std::int64_t fixed_amount_minor = 0;  // per unit, on top
+};
+
+struct Product {
+  std::vector<std::string> categories;
+  std::vector<Tax> taxes;
+  std::int64_t unit_price_minor = 0;  // for a free-product reward line
+  Sequence price_seq = 0;
+};
+
+// The catalogue the cart is priced against; nullptr for an unknown SKU.
+using ProductLookup = std::function<const Product*(std::string_view sku)>;
+
+struct CartLine {
+  std::string sku;
+  std::int32_t qty = 0;
+  std::int64_t unit_price_minor = 0;
+  Sequence price_seq = 0;         // the PriceSet the unit price came from; 0 when overridden
+  std::int64_t floor_minor = -1;  // the Floor price per unit in force; -1: none
+  std::string override_reason;    // set when the unit price was given by the till
+};
+
+struct Cart {
+  std::string currency;
+  std::string channel, region, store;
+  std::string customer_id;
+  std::vector<std::string> segments;
+  std::vector<std::string> coupon_programs;  // the programs of the codes presented and valid
+  std::int64_t at_ns = 0;
+  std::vector<CartLine> lines;
+};
+
+// A promotion version live for the cart, with what the ledger knows of its use so far.
+struct Candidate {
+  std::string promotion_id;
+  std::uint32_t version = 0;
+  Sequence rule_snapshot_seq = 0;
+  const events::PromotionRule* rule = nullptr;  // must outlive the call
+  bool odoo = false;                            // origin "odoo:...": Odoo 17 semantics
+  std::int64_t budget_used_minor = 0;
+  std::int64_t redemptions = 0;
+  std::int64_t customer_redemptions = 0;
+  // At most this much discount; -1: no cap of its own (a return's re-pricing caps each
+  // promotion at what it gave on the sale).
+  std::int64_t cap_minor = -1;
+};
+
+struct FundingAmount {
+  std::string party;
+  std::int64_t amount_minor = 0;
+};
+
+// One promotion's discount on one line.
+struct Allocation {
+  std::string promotion_id;
+  std::uint32_t version = 0;
+  Sequence rule_snapshot_seq = 0;
+  std::int64_t amount_minor = 0;  // tax included: net_minor + tax_minor
+  std::int64_t net_minor = 0;
+  std::int64_t tax_minor = 0;
+  std::vector<FundingAmount> funding;
+};
+
+struct TaxAmount {
+  Tax tax;
+  std::int64_t base_minor = 0;
+  std::int64_t amount_minor = 0;
+};
+
+struct PricedLine {
+  std::int32_t line_no = 0;  // 1-based, in cart order; free-product lines follow
+  std::string sku;
+  std::int32_t qty = 0;
+  std::int64_t unit_price_minor = 0;
+  Sequence price_seq = 0;
+  bool free = false;                // added by a FreeProduct reward
+  std::int64_t gross_minor = 0;     // before discounts, tax included, fixed taxes too
+  std::int64_t discount_minor = 0;  // Σ discounts[].amount_minor
+  std::int64_t net_minor = 0;       // after discounts, untaxed
+  std::int64_t tax_minor = 0;       // after discounts
+  std::int64_t total_minor = 0;     // net + tax: what the customer pays for it
+  std::vector<TaxAmount> taxes;     // after discounts
+  std::vector<Allocation> discounts;
+};
+
+struct AppliedPromotion {
+  std::string promotion_id;
+  std::uint32_t version = 0;
+  Sequence rule_snapshot_seq = 0;
+  std::int64_t amount_minor = 0;
+  std::vector<FundingAmount> funding;
+};
+
+struct NotApplied {
+  std::string promotion_id;
+  std::uint32_t version = 0;
+  std::string reason;  // a code listed above
+  std::string detail;  // for people
+};
+
+struct PricedCart {
+  std::string currency;
+  std::vector<PricedLine> lines;
+  std::vector<AppliedPromotion> applied;  // in the order they were applied
+  std::vector<NotApplied> not_applied;
+  std::int64_t subtotal_minor = 0;  // Σ gross before discounts
+  std::int64_t discount_minor = 0;
+  std::int64_t net_minor = 0;
+  std::int64_t tax_minor = 0;
+  std::int64_t total_minor = 0;
+};
+
+// InvalidArgument naming the field path for a cart that cannot be priced: an unknown SKU, a
+// quantity below 1, a negative price, a product mixing included and excluded percent taxes,
+// a candidate without a rule.
+Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candidates,
+                             const ProductLookup& products);
+
+// A return quote. The kept basket (the sale's lines minus everything returned, now and
+// before) is priced again with the sale's own candidates (the rule snapshots that priced it;
+// their budgets and redemption counts are not checked again, and no promotion gives more on
+// the kept basket than it gave on the sale), at the sale's time and unit prices. The refund is
+// what is still paid for the order minus what the kept basket costs: returning everything
+// refunds exactly what was paid, over any number of partial returns.
+struct ReturnedQty {
+  std::int32_t line_no = 0;
+  std::int32_t qty = 0;
+};
+
+struct ReturnLineQuote {
+  std::int32_t line_no = 0;
+  std::string sku;
+  std::int32_t qty = 0;
+  std::int64_t refund_minor = 0;
+  std::int64_t refund_tax_minor = 0;
+  std::vector<Allocation> clawed_back;  // discount no longer earned, per promotion
+};
+
+struct ReturnQuote {
+  std::vector<ReturnLineQuote> lines;
+  std::int64_t refund_minor = 0;
+  std::int64_t refund_tax_minor = 0;
+  // Per promotion: the discount granted on what the customer held before this return minus
+  // the discount on what they keep (liabilities move by this).
+  std::vector<AppliedPromotion> clawbacks;
+  PricedCart kept;  // the kept basket as priced again
+};
+
+// What earlier returns of the order took back.
+struct EarlierReturns {
+  std::vector<ReturnedQty> returned;  // per line, summed
+  std::int64_t refunded_minor = 0;
+  std::int64_t refunded_tax_minor = 0;
+  std::vector<AppliedPromotion> clawed_back;  // per promotion, summed
+};
+
+// `sale` as it was priced (and recorded); `cart` and `candidates` are the sale's. The free
+// lines of the sale are not in `cart`: they follow from the rules. InvalidArgument for a line
+// number or quantity the order does not have left to return.
+Result<ReturnQuote> QuoteReturn(const Cart& cart, std::span<const Candidate> candidates,
+                                const ProductLookup& products, const PricedCart& sale,
+                                const EarlierReturns& earlier,
+                                std::span<const ReturnedQty> returning);
+
+}  // namespace tillroll::checkout
+
+#endif  // TILLROLL_ENGINE_CHECKOUT_H_

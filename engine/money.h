@@ -1,0 +1,60 @@
+#ifndef TILLROLL_ENGINE_MONEY_H_
+#define TILLROLL_ENGINE_MONEY_H_
+
+// Money arithmetic of DESIGN.md: half-up rounding at the minor unit, and exact splits by
+// largest remainder. Header-only.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "engine/assert.h"
+
+namespace tillroll {
+
+// round(numerator / denominator), halves away from zero; denominator > 0. Exact in 128 bits.
+inline std::int64_t DivideHalfUp(__int128 numerator, __int128 denominator) {
+  TR_DASSERT(denominator > 0);
+  if (numerator < 0) return -DivideHalfUp(-numerator, denominator);
+  return static_cast<std::int64_t>((2 * numerator + denominator) / (2 * denominator));
+}
+
+// round(amount × bps / 10000), half-up.
+inline std::int64_t ApplyBps(std::int64_t amount, std::int64_t bps) {
+  return DivideHalfUp(static_cast<__int128>(amount) * bps, 10'000);
+}
+
+// Splits `total` (>= 0) over `weights` (>= 0) in proportion, exactly, by largest remainder;
+// ties go to the lower index. All-zero weights give everything to the first.
+inline std::vector<std::int64_t> AllocateLargestRemainder(std::int64_t total,
+                                                          std::span<const std::int64_t> weights) {
+  std::vector<std::int64_t> shares(weights.size(), 0);
+  if (weights.empty()) return shares;
+  __int128 weight_sum = 0;
+  for (const std::int64_t w : weights) weight_sum += w;
+  if (weight_sum <= 0) {
+    shares[0] = total;
+    return shares;
+  }
+  std::int64_t given = 0;
+  std::vector<__int128> remainders(weights.size());
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const __int128 exact = static_cast<__int128>(total) * weights[i];
+    shares[i] = static_cast<std::int64_t>(exact / weight_sum);
+    remainders[i] = exact % weight_sum;
+    given += shares[i];
+  }
+  for (std::int64_t left = total - given; left > 0; --left) {
+    std::size_t best = 0;
+    for (std::size_t i = 1; i < weights.size(); ++i) {
+      if (remainders[i] > remainders[best]) best = i;
+    }
+    ++shares[best];
+    remainders[best] = -1;
+  }
+  return shares;
+}
+
+}  // namespace tillroll
+
+#endif  // TILLROLL_ENGINE_MONEY_H_
