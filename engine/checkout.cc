@@ -3,6 +3,7 @@
 #include "engine/checkout.h"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -40,12 +41,13 @@ struct Line {
   std::int64_t unit_price_minor = 0;
   Sequence price_seq = 0;
   bool free = false;
-  std::int32_t rate_bps = 0;  // Σ percent taxes
-  bool included = false;
+  std::int32_t rate_incl = 0;       // Σ price-included percent taxes
+  std::int32_t rate_excl = 0;       // Σ price-excluded percent taxes
   std::int64_t net0 = 0, tax0 = 0;  // percent taxes, before discounts
   std::int64_t fixed_tax = 0;       // qty × Σ fixed amounts
   std::int64_t floor_room0 = -1;    // discountable above the floor price; -1: no floor
   std::int64_t disc_net = 0, disc_tax = 0;
+  std::int64_t disc_entered = 0;  // the discounts in the unit price's terms (Odoo's price_unit)
   std::vector<Allocation> discounts;
 
   std::int64_t discountable0() const { return net0 + tax0; }
@@ -55,21 +57,15 @@ struct Line {
   }
 };
 
-// The amounts of qty × unit on a line's taxes, before discounts.
+// The amounts of qty × unit on a line's taxes, before discounts: the price holds the included
+// taxes; the excluded ones are each rounded on the untaxed amount.
 void PriceTaxes(Line& line) {
   const std::int64_t price = static_cast<std::int64_t>(line.qty) * line.unit_price_minor;
-  if (line.included) {
-    line.net0 = DivideHalfUp(static_cast<__int128>(price) * 10'000, 10'000 + line.rate_bps);
-    line.tax0 = price - line.net0;
-  } else {
-    line.net0 = price;
-    line.tax0 = 0;
-    for (const Tax& t : line.product->taxes) {
-      if (t.rate_bps != 0) line.tax0 += ApplyBps(line.net0, t.rate_bps);
-    }
-  }
+  line.net0 = DivideHalfUp(static_cast<__int128>(price) * 10'000, 10'000 + line.rate_incl);
+  line.tax0 = price - line.net0;
   line.fixed_tax = 0;
   for (const Tax& t : line.product->taxes) {
+    if (t.rate_bps != 0 && !t.price_included) line.tax0 += ApplyBps(line.net0, t.rate_bps);
     line.fixed_tax += static_cast<std::int64_t>(line.qty) * t.fixed_amount_minor;
   }
 }
@@ -79,22 +75,13 @@ Status MakeLine(const Product* product, std::string_view path, Line& line) {
     return Status::InvalidArgument(std::string(path) + ".sku: unknown product '" + line.sku + "'");
   }
   line.product = product;
-  bool any_included = false;
-  bool any_excluded = false;
   for (const Tax& t : product->taxes) {
     if (t.rate_bps < 0 || t.fixed_amount_minor < 0) {
       return Status::InvalidArgument(std::string(path) + ".sku: product " + line.sku +
                                      " has a negative tax");
     }
-    if (t.rate_bps == 0) continue;
-    line.rate_bps += t.rate_bps;
-    (t.price_included ? any_included : any_excluded) = true;
+    (t.price_included ? line.rate_incl : line.rate_excl) += t.rate_bps;
   }
-  if (any_included && any_excluded) {
-    return Status::InvalidArgument(std::string(path) + ".sku: product " + line.sku +
-                                   " mixes price-included and price-excluded percent taxes");
-  }
-  line.included = any_included;
   PriceTaxes(line);
   return Status::Ok();
 }
@@ -138,6 +125,9 @@ class Pricer {
   // Eligibility: the reason the candidate does not apply, or empty.
   std::string Ineligible(const Candidate& c, std::string& detail) const;
   Effect Evaluate(const Candidate& c) const;
+  // Odoo's minimum amount as measured at the candidate's turn: "min_amount" or empty.
+  std::string OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,
+                                std::span<const Candidate* const> all) const;
   void Apply(const Candidate& c, Effect effect);
   PricedCart Finish(std::vector<AppliedPromotion> applied, std::vector<NotApplied> not_applied);
 
@@ -153,10 +143,109 @@ class Pricer {
   void Materialise(const Candidate& c, std::int64_t amount, const std::vector<std::size_t>& lines,
                    const std::vector<std::int64_t>& weights);
 
+  // Odoo's _discountable_specific: each target line's amount left after replaying the rewards
+  // applied so far (percent ones scale the lines they cover; fixed ones are used up first on
+  // the lines they cover outside `targets`, then on the common ones).
+  std::vector<std::int64_t> OdooSpecificRemaining(const std::vector<std::size_t>& targets) const;
+
+  // Odoo counts an earlier fixed discount as used up first on the lines it covers outside the
+  // new reward's targets: moves its allocations off `targets` onto those lines (same tax group,
+  // as far as they have room), so that the targets keep what Odoo says they keep.
+  void ShiftEarlierFixedDiscounts(const std::vector<std::size_t>& targets);
+
+  struct Applied {
+    const Candidate* candidate;
+    std::vector<std::size_t> lines;
+    std::int64_t amount;
+  };
   const Cart& cart_;
   const ProductLookup& products_;
   std::vector<Line> lines_;
+  std::vector<Applied> history_;
 };
+
+void Pricer::ShiftEarlierFixedDiscounts(const std::vector<std::size_t>& targets) {
+  auto targeted = [&](std::size_t i) {
+    return std::find(targets.begin(), targets.end(), i) != targets.end();
+  };
+  for (const Applied& a : history_) {
+    if (a.candidate->rule->reward()->kind() == RewardKind::PercentOff) continue;
+    const std::string& id = a.candidate->promotion_id;
+    for (std::size_t from : a.lines) {
+      if (!targeted(from)) continue;
+      for (std::size_t to : a.lines) {
+        if (targeted(to)) continue;
+        Line& src = lines_[from];
+        Line& dst = lines_[to];
+        if (src.rate_incl != dst.rate_incl || src.rate_excl != dst.rate_excl) continue;
+        auto alloc = std::find_if(src.discounts.begin(), src.discounts.end(),
+                                  [&](const Allocation& x) { return x.promotion_id == id; });
+        if (alloc == src.discounts.end()) continue;
+        const std::int64_t net = std::min(alloc->net_minor, dst.net0 - dst.disc_net);
+        const std::int64_t tax = std::min(alloc->tax_minor, dst.tax0 - dst.disc_tax);
+        if (net <= 0 && tax <= 0) continue;
+        alloc->net_minor -= net;
+        alloc->tax_minor -= tax;
+        alloc->amount_minor -= net + tax;
+        src.disc_net -= net;
+        src.disc_tax -= tax;
+        src.disc_entered -= net + tax;
+        dst.disc_net += net;
+        dst.disc_tax += tax;
+        dst.disc_entered += net + tax;
+        auto into = std::find_if(dst.discounts.begin(), dst.discounts.end(),
+                                 [&](const Allocation& x) { return x.promotion_id == id; });
+        if (into == dst.discounts.end()) {
+          dst.discounts.push_back({.promotion_id = id,
+                                   .version = alloc->version,
+                                   .rule_snapshot_seq = alloc->rule_snapshot_seq});
+          into = std::prev(dst.discounts.end());
+        }
+        into->net_minor += net;
+        into->tax_minor += tax;
+        into->amount_minor += net + tax;
+        if (alloc->amount_minor == 0) src.discounts.erase(alloc);
+      }
+    }
+  }
+}
+
+std::vector<std::int64_t> Pricer::OdooSpecificRemaining(
+    const std::vector<std::size_t>& targets) const {
+  std::vector<double> remaining(lines_.size());
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    remaining[i] = lines_[i].free ? 0.0 : static_cast<double>(lines_[i].discountable0());
+  }
+  auto targeted = [&](std::size_t i) {
+    return std::find(targets.begin(), targets.end(), i) != targets.end();
+  };
+  for (const Applied& a : history_) {
+    const events::PromotionReward& r = *a.candidate->rule->reward();
+    if (r.kind() == RewardKind::PercentOff) {
+      const double keep = 1.0 - r.percent_bps() / 10'000.0;
+      for (std::size_t i : a.lines) {
+        remaining[i] *= r.target() == RewardTarget::CheapestItem
+                            ? 1.0 - r.percent_bps() / 10'000.0 / lines_[i].qty
+                            : keep;
+      }
+      continue;
+    }
+    double left = static_cast<double>(a.amount);
+    for (const bool common : {false, true}) {
+      for (std::size_t i : a.lines) {
+        if (targeted(i) != common || left <= 0) continue;
+        const double consumed = std::min(remaining[i], left);
+        remaining[i] -= consumed;
+        left -= consumed;
+      }
+    }
+  }
+  std::vector<std::int64_t> out;
+  for (std::size_t i : targets) {
+    out.push_back(static_cast<std::int64_t>(std::llround(std::max(0.0, remaining[i]))));
+  }
+  return out;
+}
 
 Status Pricer::Load() {
   for (std::size_t i = 0; i < cart_.lines.size(); ++i) {
@@ -255,6 +344,15 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
       return "customer_redemptions_exhausted";
     }
   }
+  // Odoo checks the minimum amount before the minimum quantity.
+  if (c.odoo && cond != nullptr && cond->min_amount_minor() > 0) {
+    const std::int64_t amount = QualifyingAmount(rule);
+    if (amount < cond->min_amount_minor()) {
+      detail = "qualifying amount " + std::to_string(amount) + ", needs " +
+               std::to_string(cond->min_amount_minor());
+      return "min_amount";
+    }
+  }
   if (cond != nullptr && cond->min_quantity() > 0) {
     std::int64_t units = 0;
     for (const Line& l : lines_) {
@@ -266,7 +364,7 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
       return "min_quantity";
     }
   }
-  if (cond != nullptr && cond->min_amount_minor() > 0) {
+  if (!c.odoo && cond != nullptr && cond->min_amount_minor() > 0) {
     const std::int64_t amount = QualifyingAmount(rule);
     if (amount < cond->min_amount_minor()) {
       detail = "qualifying amount " + std::to_string(amount) + ", needs " +
@@ -275,6 +373,34 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
     }
   }
   return "";
+}
+
+std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,
+                                      std::span<const Candidate* const> all) const {
+  const PromotionRule& rule = *c.rule;
+  const events::PromotionConditions* cond = rule.conditions();
+  if (cond == nullptr || cond->min_amount_minor() <= 0) return "";
+  // Odoo measures a rule's minimum on its own products' lines; a rule on every product also
+  // sees the discount lines of earlier code-triggered programs (automatic ones do not count).
+  std::int64_t amount = QualifyingAmount(rule);
+  if (Empty(cond->include_skus()) && Empty(cond->include_categories())) {
+    for (const AppliedPromotion& a : applied) {
+      const auto earlier = std::find_if(all.begin(), all.end(), [&](const Candidate* x) {
+        return x->promotion_id == a.promotion_id && x->version == a.version;
+      });
+      if (earlier == all.end() || (*earlier)->rule->conditions() == nullptr ||
+          !(*earlier)->rule->conditions()->coupon_required()) {
+        continue;
+      }
+      for (const Line& l : lines_) {
+        for (const Allocation& x : l.discounts) {
+          if (x.promotion_id != a.promotion_id) continue;
+          amount -= cond->min_amount_tax_included() ? x.amount_minor : x.net_minor;
+        }
+      }
+    }
+  }
+  return amount < cond->min_amount_minor() ? "min_amount" : "";
 }
 
 std::vector<std::size_t> Pricer::Targets(const PromotionRule& rule) const {
@@ -342,11 +468,14 @@ Effect Pricer::Evaluate(const Candidate& c) const {
     case RewardKind::AmountOff: {
       if (r.target() == RewardTarget::CheapestItem) {
         if (targets.empty()) break;
+        // The lowest discountable amount per unit; Odoo: the lowest unit price as entered.
         std::size_t cheapest = targets.front();
         for (std::size_t i : targets) {
           const __int128 a = static_cast<__int128>(lines_[i].discountable()) * lines_[cheapest].qty;
           const __int128 b = static_cast<__int128>(lines_[cheapest].discountable()) * lines_[i].qty;
-          if (a < b) cheapest = i;
+          if (c.odoo ? lines_[i].unit_price_minor < lines_[cheapest].unit_price_minor : a < b) {
+            cheapest = i;
+          }
         }
         const std::int64_t unit = UnitDiscountable(lines_[cheapest]);
         e.amount = r.kind() == RewardKind::PercentOff ? ApplyBps(unit, r.percent_bps())
@@ -355,10 +484,15 @@ Effect Pricer::Evaluate(const Candidate& c) const {
         e.weights = {unit};
         break;
       }
-      const std::int64_t d = discountable(targets);
+      if (c.odoo && r.target() == RewardTarget::SpecificProducts) {
+        e.lines = targets;
+        e.weights = OdooSpecificRemaining(targets);
+      } else {
+        whole_lines(targets);
+      }
+      const std::int64_t d = std::accumulate(e.weights.begin(), e.weights.end(), std::int64_t{0});
       e.amount = r.kind() == RewardKind::PercentOff ? ApplyBps(d, r.percent_bps())
                                                     : std::min(r.amount_minor(), d);
-      whole_lines(targets);
       break;
     }
     case RewardKind::TieredSpend: {
@@ -496,46 +630,62 @@ Effect Pricer::Evaluate(const Candidate& c) const {
 void Pricer::Materialise(const Candidate& c, std::int64_t amount,
                          const std::vector<std::size_t>& ids,
                          const std::vector<std::int64_t>& weights) {
-  // Tax groups of the discounted lines, in first-line order.
+  // Tax groups of the discounted lines (their percent taxes), in first-line order.
   struct Group {
-    std::int32_t rate_bps = 0;
-    bool included = false;
+    std::int32_t rate_incl = 0, rate_excl = 0;
+    const Product* product = nullptr;  // a member's, for its excluded taxes
     std::vector<std::size_t> members;  // indices into ids
     std::int64_t weight = 0;
+    std::int64_t discountable = 0, entered = 0;  // the members' amounts left
   };
   std::vector<Group> groups;
   for (std::size_t k = 0; k < ids.size(); ++k) {
     const Line& l = lines_[ids[k]];
     auto it = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-      return g.rate_bps == l.rate_bps && g.included == l.included;
+      return g.rate_incl == l.rate_incl && g.rate_excl == l.rate_excl;
     });
     if (it == groups.end()) {
-      groups.push_back({l.rate_bps, l.included, {}, 0});
+      groups.push_back({l.rate_incl, l.rate_excl, l.product, {}, 0, 0, 0});
       it = std::prev(groups.end());
     }
     it->members.push_back(k);
     it->weight += weights[k];
-  }
-  std::vector<std::int64_t> group_weights;
-  for (const Group& g : groups) group_weights.push_back(g.weight);
-  std::vector<std::int64_t> group_amounts;
-  if (c.odoo) {
-    // Odoo rounds each tax group's reward line on its own.
-    std::int64_t total_weight = 0;
-    for (std::int64_t w : group_weights) total_weight += w;
-    for (std::int64_t w : group_weights) {
-      group_amounts.push_back(
-          total_weight > 0 ? DivideHalfUp(static_cast<__int128>(amount) * w, total_weight) : 0);
+    if (std::find_if(it->members.begin(), std::prev(it->members.end()), [&](std::size_t m) {
+          return ids[m] == ids[k];
+        }) == std::prev(it->members.end())) {
+      it->discountable += l.discountable();
+      it->entered += static_cast<std::int64_t>(l.qty) * l.unit_price_minor - l.disc_entered;
     }
-  } else {
-    group_amounts = AllocateLargestRemainder(amount, group_weights);
   }
-  const std::vector<FundingAmount> no_funding;
+  std::int64_t total_weight = 0;
+  std::vector<std::int64_t> group_weights;
+  for (const Group& g : groups) {
+    group_weights.push_back(g.weight);
+    total_weight += g.weight;
+  }
+  const std::vector<std::int64_t> native_amounts = AllocateLargestRemainder(amount, group_weights);
   for (std::size_t gi = 0; gi < groups.size(); ++gi) {
     const Group& g = groups[gi];
-    const std::int64_t a = group_amounts[gi];
-    const std::int64_t u = DivideHalfUp(static_cast<__int128>(a) * 10'000, 10'000 + g.rate_bps);
-    const std::int64_t t = g.included ? a - u : ApplyBps(u, g.rate_bps);
+    std::int64_t entered = 0;  // the group's discount line price, in the unit price's terms
+    std::int64_t u = 0;        // its untaxed part
+    std::int64_t t = 0;        // its taxes
+    if (c.odoo) {
+      // Odoo 17: one reward line per tax group at -(group price × factor), rounded to the
+      // cent, its untaxed amount and taxes computed from that price.
+      if (total_weight <= 0 || g.discountable <= 0) continue;
+      entered = DivideHalfUp(static_cast<__int128>(amount) * g.weight * g.entered,
+                             static_cast<__int128>(total_weight) * g.discountable);
+      u = DivideHalfUp(static_cast<__int128>(entered) * 10'000, 10'000 + g.rate_incl);
+      t = entered - u;
+    } else {
+      const std::int64_t a = native_amounts[gi];
+      u = DivideHalfUp(static_cast<__int128>(a) * 10'000, 10'000 + g.rate_incl + g.rate_excl);
+      t = g.rate_excl == 0 ? a - u : ApplyBps(u, g.rate_incl);
+      entered = u + t;
+    }
+    for (const Tax& tax : g.product->taxes) {
+      if (tax.rate_bps != 0 && !tax.price_included) t += ApplyBps(u, tax.rate_bps);
+    }
     std::vector<std::int64_t> member_weights;
     std::vector<std::int64_t> net_room;
     std::vector<std::int64_t> tax_room;
@@ -549,9 +699,12 @@ void Pricer::Materialise(const Candidate& c, std::int64_t amount,
         FitInto(AllocateLargestRemainder(u, member_weights), net_room);
     const std::vector<std::int64_t> taxes =
         FitInto(AllocateLargestRemainder(t, member_weights), tax_room);
+    const std::vector<std::int64_t> entered_shares =
+        AllocateLargestRemainder(entered, member_weights);
     for (std::size_t m = 0; m < g.members.size(); ++m) {
-      if (nets[m] == 0 && taxes[m] == 0) continue;
       Line& l = lines_[ids[g.members[m]]];
+      l.disc_entered += entered_shares[m];
+      if (nets[m] == 0 && taxes[m] == 0) continue;
       l.disc_net += nets[m];
       l.disc_tax += taxes[m];
       auto existing =
@@ -588,6 +741,17 @@ std::vector<FundingAmount> SplitFunding(const PromotionRule& rule, std::int64_t 
 
 void Pricer::Apply(const Candidate& c, Effect effect) {
   if (effect.free_line) lines_.push_back(std::move(*effect.free_line));
+  std::vector<std::size_t> covered = effect.lines;
+  if (c.rule->reward()->target() == RewardTarget::Order) {
+    covered.clear();
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      if (!lines_[i].free) covered.push_back(i);
+    }
+  }
+  if (c.odoo && c.rule->reward()->target() == RewardTarget::SpecificProducts) {
+    ShiftEarlierFixedDiscounts(effect.lines);
+  }
+  history_.push_back({&c, std::move(covered), effect.amount});
   Materialise(c, effect.amount, effect.lines, effect.weights);
 }
 
@@ -608,19 +772,23 @@ PricedCart Pricer::Finish(std::vector<AppliedPromotion> applied,
                  .net_minor = l.net0 - l.disc_net,
                  .tax_minor = l.tax0 - l.disc_tax + l.fixed_tax};
     p.total_minor = p.net_minor + p.tax_minor;
-    // The percent taxes after discounts, each on the line's net (the last takes the rest).
-    const std::int64_t percent_tax = l.tax0 - l.disc_tax;
-    std::int64_t given = 0;
-    std::size_t last_percent = l.product->taxes.size();
+    // The taxes after discounts: excluded ones on the line's net, included ones share the
+    // rest (the last takes the rounding); fixed ones per unit.
+    std::int64_t left = l.tax0 - l.disc_tax;
+    std::size_t last_included = l.product->taxes.size();
     for (std::size_t i = 0; i < l.product->taxes.size(); ++i) {
-      if (l.product->taxes[i].rate_bps != 0) last_percent = i;
+      const Tax& t = l.product->taxes[i];
+      if (t.rate_bps != 0 && !t.price_included) left -= ApplyBps(p.net_minor, t.rate_bps);
+      if (t.rate_bps != 0 && t.price_included) last_included = i;
     }
     for (std::size_t i = 0; i < l.product->taxes.size(); ++i) {
       const Tax& t = l.product->taxes[i];
       std::int64_t amount = 0;
-      if (t.rate_bps != 0) {
-        amount = i == last_percent ? percent_tax - given : ApplyBps(p.net_minor, t.rate_bps);
-        given += amount;
+      if (t.rate_bps != 0 && !t.price_included) {
+        amount = ApplyBps(p.net_minor, t.rate_bps);
+      } else if (t.rate_bps != 0) {
+        amount = i == last_included ? left : ApplyBps(p.net_minor, t.rate_bps);
+        left -= i == last_included ? 0 : amount;
       }
       amount += static_cast<std::int64_t>(l.qty) * t.fixed_amount_minor;
       p.taxes.push_back({t, p.net_minor, amount});
@@ -744,6 +912,12 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candid
     for (std::size_t n = 0; n < eligible.size(); ++n) {
       const Candidate& c = *eligible[n];
       const std::string group = GroupOf(c);
+      if (c.odoo) {
+        if (std::string why = pricer.OdooMinimumAtTurn(c, applied, order); !why.empty()) {
+          refuse(c, why, "the minimum is not reached once earlier code discounts are deducted");
+          continue;
+        }
+      }
       if (group.empty()) {
         Effect e = pricer.Evaluate(c);
         if (e.amount > 0) {

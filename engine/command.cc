@@ -39,6 +39,7 @@ constexpr CommandSpec kSpecs[] = {
     {CommandType::kSetAuthorityRule, "set_authority_rule", Payload::AuthorityRuleSet, "admin"},
     {CommandType::kGrantRole, "grant_role", Payload::RoleGranted, "admin"},
     {CommandType::kRevokeRole, "revoke_role", Payload::RoleRevoked, "admin"},
+    {CommandType::kDefineProduct, "define_product", Payload::ProductDefined, "pricing_manager"},
 };
 
 // Payload fields that tillroll assigns; a command that sets them is refused.

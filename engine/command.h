@@ -46,6 +46,7 @@ enum class CommandType : std::uint8_t {
   kSetAuthorityRule,
   kGrantRole,
   kRevokeRole,
+  kDefineProduct,
 };
 
 struct CommandSpec {

@@ -81,6 +81,7 @@ class Decider {
   bool Publish(const DecisionState::Promotion& promotion, const DecisionState::PromotionVersion& v);
   bool PassThrough();
   bool RecordSale(const events::SaleRecorded& sale);
+  bool DefineProduct(const events::ProductDefined& product);
 
   const Command& c_;
   const Principal& p_;
@@ -112,6 +113,8 @@ std::string SubjectOf(const Command& c) {
     case Payload::RoleGranted:
     case Payload::RoleRevoked:
       return "governance/roles";
+    case Payload::ProductDefined:
+      return "product/" + e.payload_as_ProductDefined()->sku()->str();
     default:
       break;
   }
@@ -601,11 +604,42 @@ bool Decider::PassThrough() {
     }
     if (known->voided)
       return Refused("code " + voided->code()->str() + " is already void", "coupons");
+  } else if (const auto* product = e.payload_as_ProductDefined()) {
+    if (!DefineProduct(*product)) return false;
   } else if (const auto* rule = e.payload_as_AuthorityRuleSet()) {
     if (View(rule->source_system()).empty()) return Invalid("args.source_system", "required");
     if (View(rule->event_family()).empty()) return Invalid("args.event_family", "required");
   }
   Emit(d_.subject, c_.spec().args, Args());
+  return true;
+}
+
+// A product's taxes must be usable at checkout: non-negative, and its percent taxes all
+// price-included or all price-excluded. The ERP that owns products must be allowed by the
+// authority matrix (family "product").
+bool Decider::DefineProduct(const events::ProductDefined& product) {
+  if (product.sku()->size() == 0) return Invalid("args.sku", "required");
+  if (!ValidateScopeAndWindow(nullptr, product.valid())) return false;
+  if (!CheckAuthority("product", std::nullopt, "", "")) return false;
+  if (product.taxes() == nullptr) return true;
+  int included = 0;
+  int excluded = 0;
+  for (flatbuffers::uoffset_t i = 0; i < product.taxes()->size(); ++i) {
+    const events::TaxRate* tax = product.taxes()->Get(i);
+    const std::string path = "args.taxes[" + std::to_string(i) + "]";
+    if (tax->rate_bps() < 0 || tax->rate_bps() > 10'000) {
+      return Invalid(path + ".rate_bps", "must be in 0..10000");
+    }
+    if (tax->fixed_amount_minor() < 0) return Invalid(path + ".fixed_amount_minor", "negative");
+    if (tax->rate_bps() == 0 && tax->fixed_amount_minor() == 0) {
+      return Invalid(path, "a tax needs a rate or a fixed amount");
+    }
+    if (tax->rate_bps() != 0) ++(tax->price_included() ? included : excluded);
+  }
+  if (included != 0 && excluded != 0) {
+    return Invalid("args.taxes",
+                   "percent taxes of one product are all price-included or all price-excluded");
+  }
   return true;
 }
 

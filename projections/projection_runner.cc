@@ -18,9 +18,9 @@ constexpr std::size_t kFollowEvents = 4096;
 constexpr auto kFollowWait = std::chrono::milliseconds(100);
 constexpr auto kProgressInterval = std::chrono::seconds(1);
 
-constexpr std::array<std::string_view, 7> kNames = {
-    PriceBook::kName,   Promotions::kName, Liabilities::kName, Orders::kName,
-    Publication::kName, Governance::kName, Coupons::kName};
+constexpr std::array<std::string_view, 8> kNames = {
+    PriceBook::kName,  Promotions::kName, Liabilities::kName, Orders::kName,
+    Publication::kName, Governance::kName, Coupons::kName,     Products::kName};
 
 std::unique_ptr<Projection> MakeProjection(std::string_view name,
                                            std::shared_ptr<const StateReader> state) {
@@ -31,6 +31,7 @@ std::unique_ptr<Projection> MakeProjection(std::string_view name,
   if (name == Publication::kName) return std::make_unique<Publication>(std::move(state));
   if (name == Governance::kName) return std::make_unique<Governance>();
   if (name == Coupons::kName) return std::make_unique<Coupons>(std::move(state));
+  if (name == Products::kName) return std::make_unique<Products>();
   return nullptr;
 }
 
@@ -464,6 +465,9 @@ std::shared_ptr<const Governance> ProjectionRunner::governance() const {
 }
 std::shared_ptr<const Coupons> ProjectionRunner::coupons() const {
   return std::static_pointer_cast<const Coupons>(Find(Coupons::kName));
+}
+std::shared_ptr<const Products> ProjectionRunner::products() const {
+  return std::static_pointer_cast<const Products>(Find(Products::kName));
 }
 
 }  // namespace tillroll::projections

@@ -40,6 +40,7 @@
 #include "projections/governance.h"
 #include "projections/liabilities.h"
 #include "projections/orders.h"
+#include "projections/products.h"
 #include "projections/price_book.h"
 #include "projections/promotions.h"
 #include "projections/publication.h"
@@ -132,6 +133,7 @@ class ProjectionRunner {
   std::shared_ptr<const Liabilities> liabilities() const;
   std::shared_ptr<const Orders> orders() const;
   std::shared_ptr<const Coupons> coupons() const;
+  std::shared_ptr<const Products> products() const;
   std::shared_ptr<const Publication> publication() const;
   std::shared_ptr<const Governance> governance() const;
 

@@ -69,6 +69,20 @@ json ToJson(const checkout::PricedCart& priced) {
 // objects key by key); the differences, with their paths, in `out`.
 void Compare(const json& expected, const json& actual, const std::string& path,
              std::vector<std::string>& out) {
+  // not_applied lists the promotions a scenario asserts about; others may be refused too.
+  if (path.ends_with(".not_applied") && expected.is_array() && actual.is_array()) {
+    for (const json& want : expected) {
+      const auto found = std::find_if(actual.begin(), actual.end(), [&](const json& got) {
+        return got.value("promotion_id", "") == want.value("promotion_id", "");
+      });
+      if (found == actual.end()) {
+        out.push_back(path + ": " + want.dump() + " missing from " + actual.dump());
+      } else {
+        Compare(want, *found, path + "[" + want.value("promotion_id", "") + "]", out);
+      }
+    }
+    return;
+  }
   if (expected.is_object()) {
     if (!actual.is_object()) {
       out.push_back(path + ": expected an object, got " + actual.dump());
