@@ -614,16 +614,13 @@ bool Decider::PassThrough() {
   return true;
 }
 
-// A product's taxes must be usable at checkout: non-negative, and its percent taxes all
-// price-included or all price-excluded. The ERP that owns products must be allowed by the
-// authority matrix (family "product").
+// A product's taxes must be usable at checkout: rates in 0..100%, fixed amounts not negative.
+// The ERP that owns products must be allowed by the authority matrix (family "product").
 bool Decider::DefineProduct(const events::ProductDefined& product) {
   if (product.sku()->size() == 0) return Invalid("args.sku", "required");
   if (!ValidateScopeAndWindow(nullptr, product.valid())) return false;
   if (!CheckAuthority("product", std::nullopt, "", "")) return false;
   if (product.taxes() == nullptr) return true;
-  int included = 0;
-  int excluded = 0;
   for (flatbuffers::uoffset_t i = 0; i < product.taxes()->size(); ++i) {
     const events::TaxRate* tax = product.taxes()->Get(i);
     const std::string path = "args.taxes[" + std::to_string(i) + "]";
@@ -634,11 +631,6 @@ bool Decider::DefineProduct(const events::ProductDefined& product) {
     if (tax->rate_bps() == 0 && tax->fixed_amount_minor() == 0) {
       return Invalid(path, "a tax needs a rate or a fixed amount");
     }
-    if (tax->rate_bps() != 0) ++(tax->price_included() ? included : excluded);
-  }
-  if (included != 0 && excluded != 0) {
-    return Invalid("args.taxes",
-                   "percent taxes of one product are all price-included or all price-excluded");
   }
   return true;
 }

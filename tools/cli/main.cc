@@ -111,6 +111,29 @@ int main(int argc, char** argv) {
   AddQueryOptions(order_cmd, &order.query);
   order_cmd->add_option("id", order.order_id, "the order id, e.g. R-991")->required();
 
+  PriceCartArgs price_cart{{kDefaultDataDir}};
+  CLI::App* price_cart_cmd = app.add_subcommand(
+      "price-cart",
+      "Price a cart (JSON: currency, channel, region, store, customer, coupon_codes, at, lines of "
+      "sku and qty) with the prices and promotions in force: per line the price event, each "
+      "discount with its rule snapshot and funding, taxes, totals, and why other promotions did "
+      "not apply.");
+  AddQueryOptions(price_cart_cmd, &price_cart.query);
+  price_cart_cmd->add_option("cart", price_cart.file, "the cart's JSON file, or - for stdin")
+      ->default_val("-");
+  price_cart_cmd->add_option("--sale-command", price_cart.sale_order_id,
+                             "print the record_sale command for this order id instead");
+
+  ReturnQuoteArgs return_quote{{kDefaultDataDir}};
+  CLI::App* return_quote_cmd = app.add_subcommand(
+      "return-quote",
+      "Quote a return against a recorded order, on the rule snapshots that priced the sale: the "
+      "refund per line, and the discounts clawed back per promotion and funder.");
+  AddQueryOptions(return_quote_cmd, &return_quote.query);
+  return_quote_cmd->add_option("order", return_quote.order_id, "the order id")->required();
+  return_quote_cmd->add_option("--line", return_quote.lines, "LINE_NO:QTY, repeatable")
+      ->required();
+
   PublicationArgs publication{{kDefaultDataDir}};
   CLI::App* publication_cmd =
       app.add_subcommand("publication", "The last delivery state per artifact and destination.");
@@ -219,6 +242,8 @@ int main(int argc, char** argv) {
   if (*promotion_cmd) return RunPromotion(promotion, std::cout, std::cerr);
   if (*liabilities_cmd) return RunLiabilities(liabilities, std::cout, std::cerr);
   if (*order_cmd) return RunOrder(order, std::cout, std::cerr);
+  if (*price_cart_cmd) return RunPriceCart(price_cart, std::cout, std::cerr);
+  if (*return_quote_cmd) return RunReturnQuote(return_quote, std::cout, std::cerr);
   if (*publication_cmd) return RunPublication(publication, std::cout, std::cerr);
   if (*authority_cmd) return RunAuthority(authority, std::cout, std::cerr);
   if (*rebuild_cmd) return RunRebuild(rebuild, std::cout, std::cerr);

@@ -1,11 +1,16 @@
 #include "tools/cli/projection_commands.h"
 
+#include <charconv>
 #include <chrono>
+#include <fstream>
+#include <iostream>
 #include <ostream>
+#include <sstream>
 
 #include "engine/clock.h"
 #include "engine/event_log.h"
 #include "engine/utc_time.h"
+#include "projections/cart_quote.h"
 #include "projections/projection_runner.h"
 #include "projections/query_json.h"
 #include "tools/cli/exit_codes.h"
@@ -97,6 +102,60 @@ Result<events::PriceType> PriceTypeArg(std::string_view name) {
 }
 
 }  // namespace
+
+int RunPriceCart(const PriceCartArgs& args, std::ostream& out, std::ostream& err) {
+  std::stringstream text;
+  if (args.file == "-") {
+    text << std::cin.rdbuf();
+  } else {
+    std::ifstream in(args.file);
+    if (!in) {
+      return FailCommand(err, "price-cart",
+                         Status::InvalidArgument("cannot read " + args.file));
+    }
+    text << in.rdbuf();
+  }
+  const std::string cart = text.str();
+  return Query("price-cart", projections::PriceBook::kName, args.query, out, err,
+               [&](OpenLedger& ledger, const AsOf& as_of) -> Result<std::string> {
+                 for (std::string_view name : {projections::Promotions::kName,
+                                               projections::Products::kName,
+                                               projections::Coupons::kName}) {
+                   if (Status s = ledger.runner->Health(name); !s.ok()) return s;
+                 }
+                 const projections::CartQuoter quoter(*ledger.log, *ledger.runner);
+                 if (!args.sale_order_id.empty()) {
+                   return quoter.SaleCommand(cart, args.sale_order_id, as_of.valid_at_ns,
+                                             as_of.known_at_ns);
+                 }
+                 return quoter.Price(cart, as_of.valid_at_ns, as_of.known_at_ns);
+               });
+}
+
+int RunReturnQuote(const ReturnQuoteArgs& args, std::ostream& out, std::ostream& err) {
+  std::vector<checkout::ReturnedQty> lines;
+  for (const std::string& text : args.lines) {
+    const std::size_t colon = text.find(':');
+    checkout::ReturnedQty q;
+    const char* end = text.data() + text.size();
+    if (colon == std::string::npos ||
+        std::from_chars(text.data(), text.data() + colon, q.line_no).ptr != text.data() + colon ||
+        std::from_chars(text.data() + colon + 1, end, q.qty).ptr != end) {
+      return FailCommand(err, "return-quote",
+                         Status::InvalidArgument("--line: expected LINE_NO:QTY, got '" + text + "'"));
+    }
+    lines.push_back(q);
+  }
+  if (lines.empty()) {
+    return FailCommand(err, "return-quote",
+                       Status::InvalidArgument("--line: at least one LINE_NO:QTY"));
+  }
+  return Query("return-quote", projections::Orders::kName, args.query, out, err,
+               [&](OpenLedger& ledger, const AsOf&) -> Result<std::string> {
+                 const projections::CartQuoter quoter(*ledger.log, *ledger.runner);
+                 return quoter.QuoteReturn(args.order_id, lines);
+               });
+}
 
 int RunPrice(const PriceArgs& args, std::ostream& out, std::ostream& err) {
   return Query("price", projections::PriceBook::kName, args.query, out, err,

@@ -10,6 +10,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace tillroll::cli {
 
@@ -31,6 +32,24 @@ struct PriceArgs {
   std::string price_type = "selling";  // selling (markdown, else list), List, Markdown, Cost, Floor
 };
 int RunPrice(const PriceArgs& args, std::ostream& out, std::ostream& err);
+
+// A cart priced from the projections (projections/cart_quote.h for the cart's JSON). The cart
+// comes from a file or "-" (stdin). With sale_order_id, prints the record_sale command that
+// records it, for `submit`.
+struct PriceCartArgs {
+  QueryArgs query;  // --known-at; the cart's own "at" is its valid time
+  std::string file = "-";
+  std::string sale_order_id;
+};
+int RunPriceCart(const PriceCartArgs& args, std::ostream& out, std::ostream& err);
+
+// A return quote: `lines` as "LINE_NO:QTY".
+struct ReturnQuoteArgs {
+  QueryArgs query;
+  std::string order_id;
+  std::vector<std::string> lines;
+};
+int RunReturnQuote(const ReturnQuoteArgs& args, std::ostream& out, std::ostream& err);
 
 struct PromotionsArgs {
   QueryArgs query;

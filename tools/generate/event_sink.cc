@@ -54,6 +54,8 @@ std::optional<CommandType> CommandFor(const events::Event& event) {
       return CommandType::kGrantRole;
     case Payload::RoleRevoked:
       return CommandType::kRevokeRole;
+    case Payload::ProductDefined:
+      return CommandType::kDefineProduct;
     default:
       return std::nullopt;
   }

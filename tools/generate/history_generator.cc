@@ -237,6 +237,7 @@ std::int64_t HistorySimulation::RecordAuthorityRules(std::int64_t at_ns) {
        true,
        "the pricing engine owns list, markdown and floor prices"},
       {"odoo-costs", "odoo", "price", {PriceType::Cost}, true, "Odoo owns purchase costs"},
+      {"odoo-products", "odoo", "product", {}, true, "Odoo owns products, categories, taxes"},
       {"odoo-no-selling-prices",
        "odoo",
        "price",

@@ -77,6 +77,25 @@ std::int64_t PriceDesk::RecordCatalogue(std::int64_t day_ns, std::int64_t at_ns)
   const auto sku_count = static_cast<std::uint32_t>(catalogue_.skus().size());
   for (std::uint32_t i = 0; i < sku_count; ++i) {
     const Sku& sku = catalogue_.skus()[i];
+    // Odoo's product: its category and its VAT (shelf prices include it).
+    const Category& category = catalogue_.CategoryOf(i);
+    auto& fbb = sink_.Begin();
+    const std::string name(category.name);
+    const std::vector<flatbuffers::Offset<flatbuffers::String>> categories{
+        fbb.CreateString(name)};
+    const std::vector<flatbuffers::Offset<events::TaxRate>> taxes{events::CreateTaxRateDirect(
+        fbb, category.tax_code.data(), category.vat_bps, /*price_included=*/true, 0)};
+    const auto valid = events::CreateValidWindow(fbb, day_ns, 0);
+    const std::string source_ref = "odoo:product.product:" + sku.id.substr(4);
+    const auto product = events::CreateProductDefinedDirect(
+        fbb, sku.id.c_str(), sku.id.c_str(), &categories, &taxes, valid, source_ref.c_str());
+    product_stream_ = "product/" + sku.id;
+    sink_.Emit({.at_ns = at_ns += kEventGapNs,
+                .actor = &kOdooCosts,
+                .stream = product_stream_,
+                .expected_version = 0,
+                .correlation_id = "catalogue-load"},
+               events::Payload::ProductDefined, product.Union());
     PriceChange change{.sku = i,
                        .type = events::PriceType::Cost,
                        .amount_minor = sku.cost_minor,

@@ -79,6 +79,7 @@ class PriceDesk {
   std::vector<Retractable> retractable_;
   std::string correlation_id_;
   std::string reason_;
+  std::string product_stream_;
 };
 
 }  // namespace tillroll::generate

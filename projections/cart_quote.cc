@@ -1,0 +1,579 @@
+#include "projections/cart_quote.h"
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "engine/utc_time.h"
+#include "projections/folding.h"
+#include "schemas/envelope_generated.h"
+
+namespace tillroll::projections {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+Status Bad(const std::string& field, const std::string& reason) {
+  return Status::InvalidArgument(field + ": " + reason);
+}
+
+json TaxesJson(const std::vector<checkout::TaxAmount>& taxes) {
+  json out = json::array();
+  for (const checkout::TaxAmount& t : taxes) {
+    out.push_back({{"tax_code", t.tax.tax_code},
+                   {"rate_bps", t.tax.rate_bps},
+                   {"price_included", t.tax.price_included},
+                   {"fixed_amount_minor", t.tax.fixed_amount_minor},
+                   {"base_minor", t.base_minor},
+                   {"amount_minor", t.amount_minor}});
+  }
+  return out;
+}
+
+json FundingJson(const std::vector<checkout::FundingAmount>& funding) {
+  json out = json::array();
+  for (const checkout::FundingAmount& f : funding) {
+    out.push_back({{"party", f.party}, {"amount_minor", f.amount_minor}});
+  }
+  return out;
+}
+
+json AllocationJson(const checkout::Allocation& a) {
+  return {{"promotion_id", a.promotion_id},
+          {"promotion_version", a.version},
+          {"rule_snapshot_seq", a.rule_snapshot_seq},
+          {"amount_minor", a.amount_minor},
+          {"net_minor", a.net_minor},
+          {"tax_minor", a.tax_minor},
+          {"funding", FundingJson(a.funding)}};
+}
+
+json PricedCartJson(const checkout::PricedCart& p) {
+  json lines = json::array();
+  for (const checkout::PricedLine& l : p.lines) {
+    json discounts = json::array();
+    for (const checkout::Allocation& a : l.discounts) discounts.push_back(AllocationJson(a));
+    lines.push_back({{"line_no", l.line_no},
+                     {"sku", l.sku},
+                     {"qty", l.qty},
+                     {"unit_price_minor", l.unit_price_minor},
+                     {"price_event_seq", l.price_seq},
+                     {"free", l.free},
+                     {"gross_minor", l.gross_minor},
+                     {"discount_minor", l.discount_minor},
+                     {"net_minor", l.net_minor},
+                     {"tax_minor", l.tax_minor},
+                     {"total_minor", l.total_minor},
+                     {"taxes", TaxesJson(l.taxes)},
+                     {"discounts", discounts}});
+  }
+  json applied = json::array();
+  for (const checkout::AppliedPromotion& a : p.applied) {
+    applied.push_back({{"promotion_id", a.promotion_id},
+                       {"promotion_version", a.version},
+                       {"rule_snapshot_seq", a.rule_snapshot_seq},
+                       {"amount_minor", a.amount_minor},
+                       {"funding", FundingJson(a.funding)}});
+  }
+  json not_applied = json::array();
+  for (const checkout::NotApplied& n : p.not_applied) {
+    not_applied.push_back({{"promotion_id", n.promotion_id},
+                           {"promotion_version", n.version},
+                           {"reason", n.reason},
+                           {"detail", n.detail}});
+  }
+  return {{"currency", p.currency},
+          {"lines", lines},
+          {"applied", applied},
+          {"not_applied", not_applied},
+          {"totals",
+           {{"subtotal_minor", p.subtotal_minor},
+            {"discount_minor", p.discount_minor},
+            {"net_minor", p.net_minor},
+            {"tax_minor", p.tax_minor},
+            {"total_minor", p.total_minor}}}};
+}
+
+checkout::Product ProductOfSaleLine(const events::SaleLine& line) {
+  checkout::Product p;
+  if (line.taxes() != nullptr) {
+    for (const events::TaxLine* t : *line.taxes()) {
+      p.taxes.push_back({.tax_code = std::string(View(t->tax_code())),
+                         .rate_bps = t->rate_bps(),
+                         .price_included = t->price_included(),
+                         .fixed_amount_minor = t->fixed_amount_minor()});
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+// A rule snapshot read from the log, owned and aligned.
+struct RuleSnapshot {
+  std::string bytes;
+  std::string origin;
+  const events::PromotionRule* rule() const {
+    return events::GetEvent(bytes.data())->payload_as_PromotionDrafted()->rule();
+  }
+};
+
+struct CartQuoter::Priced {
+  json request;
+  checkout::Cart cart;
+  std::vector<std::string> coupon_codes;
+  std::map<std::string, checkout::Product, std::less<>> products;
+  std::vector<std::unique_ptr<RuleSnapshot>> snapshots;
+  std::vector<checkout::Candidate> candidates;
+  checkout::PricedCart priced;
+  json coupons = json::array();
+  std::int64_t known_at_ns = 0;
+};
+
+Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std::int64_t now_ns,
+                                                 std::int64_t known_at_ns) const {
+  Priced out;
+  out.known_at_ns = known_at_ns;
+  try {
+    out.request = json::parse(cart_json);
+  } catch (const json::parse_error& e) {
+    return Bad("cart", std::string("not JSON: ") + e.what());
+  }
+  const json& r = out.request;
+  if (!r.is_object()) return Bad("cart", "expected an object");
+  checkout::Cart& cart = out.cart;
+  auto text = [&](const char* key, std::string& into) -> Status {
+    if (!r.contains(key)) return Status::Ok();
+    if (!r[key].is_string()) return Bad(key, "expected a string");
+    into = r[key].get<std::string>();
+    return Status::Ok();
+  };
+  for (auto [key, into] : {std::pair{"currency", &cart.currency}, std::pair{"channel", &cart.channel},
+                           std::pair{"region", &cart.region}, std::pair{"store", &cart.store}}) {
+    if (Status s = text(key, *into); !s.ok()) return s;
+  }
+  if (cart.currency.empty()) cart.currency = "EUR";
+  if (r.contains("customer")) {
+    const json& c = r["customer"];
+    if (!c.is_object()) return Bad("customer", "expected an object");
+    if (c.contains("customer_id")) {
+      if (!c["customer_id"].is_string()) return Bad("customer.customer_id", "expected a string");
+      cart.customer_id = c["customer_id"].get<std::string>();
+    }
+    if (c.contains("segments")) {
+      if (!c["segments"].is_array()) return Bad("customer.segments", "expected a list");
+      for (std::size_t i = 0; i < c["segments"].size(); ++i) {
+        if (!c["segments"][i].is_string()) {
+          return Bad("customer.segments[" + std::to_string(i) + "]", "expected a string");
+        }
+        cart.segments.push_back(c["segments"][i].get<std::string>());
+      }
+    }
+  }
+  cart.at_ns = now_ns;
+  if (r.contains("at")) {
+    if (r["at"].is_number_integer()) {
+      cart.at_ns = r["at"].get<std::int64_t>();
+    } else if (r["at"].is_string()) {
+      Result<std::int64_t> at = ParseUtcTimeNs(r["at"].get<std::string>());
+      if (!at.ok()) return Bad("at", at.status().message());
+      cart.at_ns = *at;
+    } else {
+      return Bad("at", "expected ISO 8601 or UTC ns");
+    }
+  }
+  if (!r.contains("lines") || !r["lines"].is_array() || r["lines"].empty()) {
+    return Bad("lines", "required: at least one line");
+  }
+  auto price_book = runner_.price_book();
+  auto products = runner_.products();
+  for (std::size_t i = 0; i < r["lines"].size(); ++i) {
+    const json& l = r["lines"][i];
+    const std::string path = "lines[" + std::to_string(i) + "]";
+    if (!l.is_object()) return Bad(path, "expected an object");
+    if (!l.contains("sku") || !l["sku"].is_string()) return Bad(path + ".sku", "required");
+    if (!l.contains("qty") || !l["qty"].is_number_integer() || l["qty"].get<std::int64_t>() < 1 ||
+        l["qty"].get<std::int64_t>() > 1'000'000) {
+      return Bad(path + ".qty", "expected an integer in 1..1000000");
+    }
+    checkout::CartLine line{.sku = l["sku"].get<std::string>(),
+                            .qty = l["qty"].get<std::int32_t>()};
+    const PriceQuery query{line.sku, cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns};
+    if (l.contains("unit_price_minor")) {
+      if (!l["unit_price_minor"].is_number_integer() || l["unit_price_minor"].get<std::int64_t>() < 0) {
+        return Bad(path + ".unit_price_minor", "expected a non-negative integer");
+      }
+      if (!l.contains("override_reason") || !l["override_reason"].is_string() ||
+          l["override_reason"].get<std::string>().empty()) {
+        return Bad(path + ".override_reason", "required with a unit price override");
+      }
+      line.unit_price_minor = l["unit_price_minor"].get<std::int64_t>();
+      line.override_reason = l["override_reason"].get<std::string>();
+    } else {
+      Result<PriceAnswer> price = price_book->SellingPrice(query);
+      if (!price.ok()) return Bad(path + ".sku", price.status().message());
+      line.unit_price_minor = price->amount_minor;
+      line.price_seq = price->seq;
+    }
+    if (Result<PriceAnswer> floor = price_book->PriceOfType(query, events::PriceType::Floor);
+        floor.ok()) {
+      line.floor_minor = floor->amount_minor;
+    }
+    if (!out.products.contains(line.sku)) {
+      std::optional<checkout::Product> product = products->Find(line.sku, cart.at_ns, known_at_ns);
+      if (!product) {
+        return Bad(path + ".sku", "no product definition of " + line.sku + " at that time");
+      }
+      out.products.emplace(line.sku, std::move(*product));
+    }
+    cart.lines.push_back(std::move(line));
+  }
+  if (r.contains("coupon_codes")) {
+    if (!r["coupon_codes"].is_array()) return Bad("coupon_codes", "expected a list");
+    auto coupons = runner_.coupons();
+    for (std::size_t i = 0; i < r["coupon_codes"].size(); ++i) {
+      if (!r["coupon_codes"][i].is_string()) {
+        return Bad("coupon_codes[" + std::to_string(i) + "]", "expected a string");
+      }
+      const std::string code = r["coupon_codes"][i].get<std::string>();
+      out.coupon_codes.push_back(code);
+      Result<CouponCode> found = coupons->Find(code);
+      std::string problem = !found.ok() ? "unknown code" : found->Unredeemable(cart.at_ns);
+      if (found.ok() && problem.empty() && !found->customer_id.empty() &&
+          found->customer_id != cart.customer_id) {
+        problem = "the code belongs to another customer";
+      }
+      if (problem.empty()) cart.coupon_programs.push_back(found->program);
+      json entry = {{"code", code}};
+      if (found.ok()) entry["program"] = found->program;
+      entry["valid"] = problem.empty();
+      if (!problem.empty()) entry["problem"] = problem;
+      out.coupons.push_back(std::move(entry));
+    }
+  }
+
+  // The promotions live for the cart, each with the budget it has used so far.
+  auto liabilities = runner_.liabilities();
+  for (const LivePromotion& live : runner_.promotions()->Live(
+           {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns})) {
+    auto snapshot = std::make_unique<RuleSnapshot>();
+    snapshot->bytes = live.rule_event;  // an owned, aligned copy
+    const auto* drafted = events::GetEvent(snapshot->bytes.data())->payload_as_PromotionDrafted();
+    if (drafted == nullptr || drafted->rule() == nullptr) continue;
+    snapshot->origin = std::string(View(drafted->origin()));
+    std::int64_t used = 0;
+    if (Result<std::vector<LiabilityRow>> rows =
+            liabilities->AsOf(live.promotion_id, cart.at_ns, known_at_ns);
+        rows.ok()) {
+      for (const LiabilityRow& row : *rows) used += row.accrued_minor - row.reversed_minor;
+    }
+    out.candidates.push_back({.promotion_id = live.promotion_id,
+                              .version = live.version,
+                              .rule_snapshot_seq = live.rule_snapshot_seq,
+                              .rule = snapshot->rule(),
+                              .odoo = snapshot->origin.starts_with("odoo:"),
+                              .budget_used_minor = used});
+    out.snapshots.push_back(std::move(snapshot));
+  }
+  // Free-product rewards need their product's price and taxes.
+  for (const checkout::Candidate& c : out.candidates) {
+    const events::PromotionReward* reward = c.rule->reward();
+    if (reward == nullptr || reward->kind() != events::RewardKind::FreeProduct) continue;
+    const std::string sku(View(reward->free_sku()));
+    if (sku.empty() || out.products.contains(sku)) continue;
+    std::optional<checkout::Product> product = products->Find(sku, cart.at_ns, known_at_ns);
+    Result<PriceAnswer> price = price_book->SellingPrice(
+        {sku, cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns});
+    if (!product || !price.ok()) continue;
+    product->unit_price_minor = price->amount_minor;
+    product->price_seq = price->seq;
+    out.products.emplace(sku, std::move(*product));
+  }
+  const auto& catalogue = out.products;
+  Result<checkout::PricedCart> priced = checkout::PriceCart(
+      cart, out.candidates, [&catalogue](std::string_view sku) -> const checkout::Product* {
+        const auto it = catalogue.find(sku);
+        return it == catalogue.end() ? nullptr : &it->second;
+      });
+  if (!priced.ok()) return priced.status();
+  out.priced = std::move(*priced);
+  return out;
+}
+
+Result<std::string> CartQuoter::Price(std::string_view cart_json, std::int64_t now_ns,
+                                      std::int64_t known_at_ns) const {
+  Result<Priced> p = PriceCart(cart_json, now_ns, known_at_ns);
+  if (!p.ok()) return p.status();
+  json out = PricedCartJson(p->priced);
+  out["coupons"] = p->coupons;
+  out["as_of"] = {{"at", FormatUtcTime(p->cart.at_ns)},
+                  {"at_ns", p->cart.at_ns},
+                  {"known_at", FormatUtcTime(known_at_ns)},
+                  {"known_at_ns", known_at_ns}};
+  return out.dump();
+}
+
+Result<std::string> CartQuoter::SaleCommand(std::string_view cart_json, std::string_view order_id,
+                                            std::int64_t now_ns, std::int64_t known_at_ns) const {
+  if (order_id.empty()) return Bad("order_id", "required");
+  Result<Priced> p = PriceCart(cart_json, now_ns, known_at_ns);
+  if (!p.ok()) return p.status();
+  const checkout::PricedCart& priced = p->priced;
+  std::map<std::string, const checkout::Candidate*> by_id;
+  for (const checkout::Candidate& c : p->candidates) by_id[c.promotion_id] = &c;
+  json lines = json::array();
+  for (const checkout::PricedLine& l : priced.lines) {
+    json discounts = json::array();
+    for (const checkout::Allocation& a : l.discounts) {
+      json funding = json::array();
+      const checkout::Candidate* c = by_id[a.promotion_id];
+      if (c != nullptr && c->rule->funding() != nullptr) {
+        for (const events::FundingShare* share : *c->rule->funding()) {
+          funding.push_back({{"party", View(share->party())}, {"share_bps", share->share_bps()}});
+        }
+      }
+      discounts.push_back({{"promotion_id", a.promotion_id},
+                           {"promotion_version", a.version},
+                           {"rule_snapshot_seq", a.rule_snapshot_seq},
+                           {"amount_minor", a.amount_minor},
+                           {"funding", funding}});
+    }
+    json taxes = json::array();
+    for (const checkout::TaxAmount& t : l.taxes) {
+      taxes.push_back({{"tax_code", t.tax.tax_code},
+                       {"rate_bps", t.tax.rate_bps},
+                       {"price_included", t.tax.price_included},
+                       {"fixed_amount_minor", t.tax.fixed_amount_minor},
+                       {"base_minor", t.base_minor},
+                       {"amount_minor", t.amount_minor}});
+    }
+    lines.push_back({{"line_no", l.line_no},
+                     {"sku", l.sku},
+                     {"qty", l.qty},
+                     {"unit_price_minor", l.unit_price_minor},
+                     {"price_event_seq", l.price_seq},
+                     {"discounts", discounts},
+                     {"taxes", taxes},
+                     {"line_net_minor", l.net_minor},
+                     {"line_tax_minor", l.tax_minor},
+                     {"line_total_minor", l.total_minor}});
+  }
+  json args = {{"order_id", order_id},
+               {"sold_at_ns", p->cart.at_ns},
+               {"channel", p->cart.channel},
+               {"store", p->cart.store},
+               {"region", p->cart.region},
+               {"currency", priced.currency},
+               {"lines", lines},
+               {"subtotal_minor", priced.subtotal_minor},
+               {"discount_total_minor", priced.discount_minor},
+               {"net_total_minor", priced.net_minor},
+               {"tax_total_minor", priced.tax_minor},
+               {"total_minor", priced.total_minor}};
+  if (!p->cart.customer_id.empty() || !p->cart.segments.empty()) {
+    args["customer"] = {{"customer_id", p->cart.customer_id}, {"segments", p->cart.segments}};
+  }
+  if (!p->coupon_codes.empty()) args["coupon_codes"] = p->coupon_codes;
+  const json command = {{"command", "record_sale"},
+                        {"idempotency_key", "sale:" + std::string(order_id)},
+                        {"args", args}};
+  return command.dump();
+}
+
+Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
+                                            std::span<const checkout::ReturnedQty> lines) const {
+  Result<OrderRecord> order = runner_.orders()->Find(order_id, INT64_MAX);
+  if (!order.ok()) return order.status();
+  auto read = [this](Sequence seq) -> Result<std::string> {
+    Result<std::vector<EventRecord>> events = log_.Read(seq, 1);
+    if (!events.ok()) return events.status();
+    if (events->empty()) return Status::NotFound("no event " + std::to_string(seq));
+    return std::move(events->front().bytes);
+  };
+  Result<std::string> sale_bytes = read(order->sale_seq);
+  if (!sale_bytes.ok()) return sale_bytes.status();
+  const events::SaleRecorded* sale = events::GetEvent(sale_bytes->data())->payload_as_SaleRecorded();
+  if (sale == nullptr || sale->lines() == nullptr) {
+    return Status::Corruption("order " + std::string(order_id) + ": its sale event has no lines");
+  }
+
+  // The rule snapshots the sale's discounts cite.
+  std::map<std::string, std::unique_ptr<RuleSnapshot>> snapshots;  // by promotion id
+  std::vector<checkout::Candidate> candidates;
+  for (const events::SaleLine* line : *sale->lines()) {
+    if (line->discounts() == nullptr) continue;
+    for (const events::DiscountAllocation* d : *line->discounts()) {
+      const std::string id = d->promotion_id()->str();
+      if (snapshots.contains(id)) continue;
+      Result<std::string> rule = read(d->rule_snapshot_seq());
+      if (!rule.ok()) return rule.status();
+      const auto* drafted = events::GetEvent(rule->data())->payload_as_PromotionDrafted();
+      if (drafted == nullptr || drafted->rule() == nullptr) {
+        return Status::Corruption("order " + std::string(order_id) + ": seq " +
+                                  std::to_string(d->rule_snapshot_seq()) +
+                                  " is not the rule snapshot of " + id);
+      }
+      auto snapshot = std::make_unique<RuleSnapshot>();
+      snapshot->bytes = std::move(*rule);
+      snapshot->origin = std::string(View(drafted->origin()));
+      candidates.push_back({.promotion_id = id,
+                            .version = d->promotion_version(),
+                            .rule_snapshot_seq = d->rule_snapshot_seq(),
+                            .rule = snapshot->rule(),
+                            .odoo = snapshot->origin.starts_with("odoo:")});
+      snapshots.emplace(id, std::move(snapshot));
+    }
+  }
+  auto is_free_line = [&](const events::SaleLine& line) {
+    if (line.line_total_minor() != 0 || line.discounts() == nullptr) return false;
+    for (const events::DiscountAllocation* d : *line.discounts()) {
+      const auto it = snapshots.find(d->promotion_id()->str());
+      if (it == snapshots.end()) continue;
+      const events::PromotionReward* reward = it->second->rule()->reward();
+      if (reward != nullptr && reward->kind() == events::RewardKind::FreeProduct &&
+          View(reward->free_sku()) == line.sku()->string_view()) {
+        return true;
+      }
+    }
+    return false;
+  };
+
+  // The cart as sold, the sale as priced, and the products as the sale taxed them.
+  checkout::Cart cart{.currency = std::string(View(sale->currency())),
+                      .channel = std::string(View(sale->channel())),
+                      .region = std::string(View(sale->region())),
+                      .store = std::string(View(sale->store())),
+                      .at_ns = sale->sold_at_ns()};
+  if (sale->customer() != nullptr) {
+    cart.customer_id = std::string(View(sale->customer()->customer_id()));
+    if (sale->customer()->segments() != nullptr) {
+      for (const auto* s : *sale->customer()->segments()) cart.segments.push_back(s->str());
+    }
+  }
+  if (sale->coupon_codes() != nullptr) {
+    for (const auto* code : *sale->coupon_codes()) {
+      if (Result<CouponCode> c = runner_.coupons()->Find(code->string_view()); c.ok()) {
+        cart.coupon_programs.push_back(c->program);
+      }
+    }
+  }
+  std::map<std::string, checkout::Product, std::less<>> products;
+  checkout::PricedCart sold;
+  sold.currency = cart.currency;
+  std::map<std::string, std::int64_t> applied;
+  for (const events::SaleLine* line : *sale->lines()) {
+    const std::string sku = line->sku()->str();
+    checkout::Product product = ProductOfSaleLine(*line);
+    if (std::optional<checkout::Product> defined =
+            runner_.products()->Find(sku, sale->sold_at_ns(), INT64_MAX)) {
+      product.categories = defined->categories;
+    }
+    product.unit_price_minor = line->unit_price_minor();
+    product.price_seq = line->price_event_seq();
+    products.emplace(sku, product);
+    checkout::PricedLine priced{.line_no = line->line_no(),
+                                .sku = sku,
+                                .qty = line->qty(),
+                                .unit_price_minor = line->unit_price_minor(),
+                                .price_seq = line->price_event_seq(),
+                                .net_minor = line->line_net_minor(),
+                                .tax_minor = line->line_tax_minor(),
+                                .total_minor = line->line_total_minor()};
+    if (line->discounts() != nullptr) {
+      for (const events::DiscountAllocation* d : *line->discounts()) {
+        priced.discounts.push_back({.promotion_id = d->promotion_id()->str(),
+                                    .version = d->promotion_version(),
+                                    .rule_snapshot_seq = d->rule_snapshot_seq(),
+                                    .amount_minor = d->amount_minor()});
+        applied[d->promotion_id()->str()] += d->amount_minor();
+      }
+    }
+    if (!is_free_line(*line)) {
+      cart.lines.push_back({.sku = sku,
+                            .qty = line->qty(),
+                            .unit_price_minor = line->unit_price_minor(),
+                            .price_seq = line->price_event_seq()});
+    }
+    sold.lines.push_back(std::move(priced));
+  }
+  for (const checkout::Candidate& c : candidates) {
+    sold.applied.push_back({.promotion_id = c.promotion_id,
+                            .version = c.version,
+                            .rule_snapshot_seq = c.rule_snapshot_seq,
+                            .amount_minor = applied[c.promotion_id]});
+  }
+  sold.total_minor = sale->total_minor();
+  sold.tax_minor = sale->tax_total_minor();
+  if (cart.lines.size() != sale->lines()->size()) {
+    // Line numbers of the cart must be the sale's: free lines come last in a priced sale.
+    for (std::size_t i = 0; i < cart.lines.size(); ++i) {
+      if (sale->lines()->Get(static_cast<flatbuffers::uoffset_t>(i))->line_no() !=
+          static_cast<std::int32_t>(i + 1)) {
+        return Status::Unavailable("order " + std::string(order_id) +
+                                   ": its free lines are not last; it cannot be quoted");
+      }
+    }
+  }
+
+  // What earlier returns took back.
+  checkout::EarlierReturns earlier;
+  std::map<std::string, std::int64_t> clawed;
+  for (const OrderRecord::Return& ret : order->returns) {
+    Result<std::string> bytes = read(ret.seq);
+    if (!bytes.ok()) return bytes.status();
+    const events::ReturnRecorded* r = events::GetEvent(bytes->data())->payload_as_ReturnRecorded();
+    if (r == nullptr) continue;
+    earlier.refunded_minor += r->refund_total_minor();
+    if (r->lines() == nullptr) continue;
+    for (const events::ReturnLine* l : *r->lines()) {
+      earlier.returned.push_back({l->line_no(), l->qty()});
+      earlier.refunded_tax_minor += l->refund_tax_minor();
+      if (l->discounts_clawed_back() == nullptr) continue;
+      for (const events::DiscountAllocation* d : *l->discounts_clawed_back()) {
+        clawed[d->promotion_id()->str()] += d->amount_minor();
+      }
+    }
+  }
+  for (const auto& [id, amount] : clawed) earlier.clawed_back.push_back({.promotion_id = id, .amount_minor = amount});
+
+  Result<checkout::ReturnQuote> quote = checkout::QuoteReturn(
+      cart, candidates,
+      [&products](std::string_view sku) -> const checkout::Product* {
+        const auto it = products.find(sku);
+        return it == products.end() ? nullptr : &it->second;
+      },
+      sold, earlier, lines);
+  if (!quote.ok()) return quote.status();
+  json out_lines = json::array();
+  for (const checkout::ReturnLineQuote& l : quote->lines) {
+    json clawed_back = json::array();
+    for (const checkout::Allocation& a : l.clawed_back) clawed_back.push_back(AllocationJson(a));
+    out_lines.push_back({{"line_no", l.line_no},
+                         {"sku", l.sku},
+                         {"qty", l.qty},
+                         {"refund_minor", l.refund_minor},
+                         {"refund_tax_minor", l.refund_tax_minor},
+                         {"discounts_clawed_back", clawed_back}});
+  }
+  json clawbacks = json::array();
+  for (const checkout::AppliedPromotion& c : quote->clawbacks) {
+    clawbacks.push_back({{"promotion_id", c.promotion_id},
+                         {"promotion_version", c.version},
+                         {"rule_snapshot_seq", c.rule_snapshot_seq},
+                         {"amount_minor", c.amount_minor},
+                         {"funding", FundingJson(c.funding)}});
+  }
+  const json out = {{"order_id", order_id},
+                    {"sale_seq", order->sale_seq},
+                    {"currency", cart.currency},
+                    {"paid_minor", sold.total_minor},
+                    {"refunded_before_minor", earlier.refunded_minor},
+                    {"refund_minor", quote->refund_minor},
+                    {"refund_tax_minor", quote->refund_tax_minor},
+                    {"lines", out_lines},
+                    {"clawbacks", clawbacks},
+                    {"kept_total_minor", quote->kept.total_minor}};
+  return out.dump();
+}
+
+}  // namespace tillroll::projections
