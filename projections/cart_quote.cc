@@ -148,8 +148,9 @@ Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std
     into = r[key].get<std::string>();
     return Status::Ok();
   };
-  for (auto [key, into] : {std::pair{"currency", &cart.currency}, std::pair{"channel", &cart.channel},
-                           std::pair{"region", &cart.region}, std::pair{"store", &cart.store}}) {
+  for (auto [key, into] :
+       {std::pair{"currency", &cart.currency}, std::pair{"channel", &cart.channel},
+        std::pair{"region", &cart.region}, std::pair{"store", &cart.store}}) {
     if (Status s = text(key, *into); !s.ok()) return s;
   }
   if (cart.currency.empty()) cart.currency = "EUR";
@@ -198,9 +199,11 @@ Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std
     }
     checkout::CartLine line{.sku = l["sku"].get<std::string>(),
                             .qty = l["qty"].get<std::int32_t>()};
-    const PriceQuery query{line.sku, cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns};
+    const PriceQuery query{line.sku,   cart.channel, cart.region,
+                           cart.store, cart.at_ns,   known_at_ns};
     if (l.contains("unit_price_minor")) {
-      if (!l["unit_price_minor"].is_number_integer() || l["unit_price_minor"].get<std::int64_t>() < 0) {
+      if (!l["unit_price_minor"].is_number_integer() ||
+          l["unit_price_minor"].get<std::int64_t>() < 0) {
         return Bad(path + ".unit_price_minor", "expected a non-negative integer");
       }
       if (!l.contains("override_reason") || !l["override_reason"].is_string() ||
@@ -392,7 +395,8 @@ Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
   };
   Result<std::string> sale_bytes = read(order->sale_seq);
   if (!sale_bytes.ok()) return sale_bytes.status();
-  const events::SaleRecorded* sale = events::GetEvent(sale_bytes->data())->payload_as_SaleRecorded();
+  const events::SaleRecorded* sale =
+      events::GetEvent(sale_bytes->data())->payload_as_SaleRecorded();
   if (sale == nullptr || sale->lines() == nullptr) {
     return Status::Corruption("order " + std::string(order_id) + ": its sale event has no lines");
   }
@@ -534,7 +538,8 @@ Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
       }
     }
   }
-  for (const auto& [id, amount] : clawed) earlier.clawed_back.push_back({.promotion_id = id, .amount_minor = amount});
+  for (const auto& [id, amount] : clawed)
+    earlier.clawed_back.push_back({.promotion_id = id, .amount_minor = amount});
 
   Result<checkout::ReturnQuote> quote = checkout::QuoteReturn(
       cart, candidates,

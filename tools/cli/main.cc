@@ -131,8 +131,7 @@ int main(int argc, char** argv) {
       "refund per line, and the discounts clawed back per promotion and funder.");
   AddQueryOptions(return_quote_cmd, &return_quote.query);
   return_quote_cmd->add_option("order", return_quote.order_id, "the order id")->required();
-  return_quote_cmd->add_option("--line", return_quote.lines, "LINE_NO:QTY, repeatable")
-      ->required();
+  return_quote_cmd->add_option("--line", return_quote.lines, "LINE_NO:QTY, repeatable")->required();
 
   PublicationArgs publication{{kDefaultDataDir}};
   CLI::App* publication_cmd =

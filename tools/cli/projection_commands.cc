@@ -110,26 +110,24 @@ int RunPriceCart(const PriceCartArgs& args, std::ostream& out, std::ostream& err
   } else {
     std::ifstream in(args.file);
     if (!in) {
-      return FailCommand(err, "price-cart",
-                         Status::InvalidArgument("cannot read " + args.file));
+      return FailCommand(err, "price-cart", Status::InvalidArgument("cannot read " + args.file));
     }
     text << in.rdbuf();
   }
   const std::string cart = text.str();
-  return Query("price-cart", projections::PriceBook::kName, args.query, out, err,
-               [&](OpenLedger& ledger, const AsOf& as_of) -> Result<std::string> {
-                 for (std::string_view name : {projections::Promotions::kName,
-                                               projections::Products::kName,
-                                               projections::Coupons::kName}) {
-                   if (Status s = ledger.runner->Health(name); !s.ok()) return s;
-                 }
-                 const projections::CartQuoter quoter(*ledger.log, *ledger.runner);
-                 if (!args.sale_order_id.empty()) {
-                   return quoter.SaleCommand(cart, args.sale_order_id, as_of.valid_at_ns,
-                                             as_of.known_at_ns);
-                 }
-                 return quoter.Price(cart, as_of.valid_at_ns, as_of.known_at_ns);
-               });
+  return Query(
+      "price-cart", projections::PriceBook::kName, args.query, out, err,
+      [&](OpenLedger& ledger, const AsOf& as_of) -> Result<std::string> {
+        for (std::string_view name : {projections::Promotions::kName, projections::Products::kName,
+                                      projections::Coupons::kName}) {
+          if (Status s = ledger.runner->Health(name); !s.ok()) return s;
+        }
+        const projections::CartQuoter quoter(*ledger.log, *ledger.runner);
+        if (!args.sale_order_id.empty()) {
+          return quoter.SaleCommand(cart, args.sale_order_id, as_of.valid_at_ns, as_of.known_at_ns);
+        }
+        return quoter.Price(cart, as_of.valid_at_ns, as_of.known_at_ns);
+      });
 }
 
 int RunReturnQuote(const ReturnQuoteArgs& args, std::ostream& out, std::ostream& err) {
@@ -141,8 +139,9 @@ int RunReturnQuote(const ReturnQuoteArgs& args, std::ostream& out, std::ostream&
     if (colon == std::string::npos ||
         std::from_chars(text.data(), text.data() + colon, q.line_no).ptr != text.data() + colon ||
         std::from_chars(text.data() + colon + 1, end, q.qty).ptr != end) {
-      return FailCommand(err, "return-quote",
-                         Status::InvalidArgument("--line: expected LINE_NO:QTY, got '" + text + "'"));
+      return FailCommand(
+          err, "return-quote",
+          Status::InvalidArgument("--line: expected LINE_NO:QTY, got '" + text + "'"));
     }
     lines.push_back(q);
   }

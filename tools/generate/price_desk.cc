@@ -81,8 +81,7 @@ std::int64_t PriceDesk::RecordCatalogue(std::int64_t day_ns, std::int64_t at_ns)
     const Category& category = catalogue_.CategoryOf(i);
     auto& fbb = sink_.Begin();
     const std::string name(category.name);
-    const std::vector<flatbuffers::Offset<flatbuffers::String>> categories{
-        fbb.CreateString(name)};
+    const std::vector<flatbuffers::Offset<flatbuffers::String>> categories{fbb.CreateString(name)};
     const std::vector<flatbuffers::Offset<events::TaxRate>> taxes{events::CreateTaxRateDirect(
         fbb, category.tax_code.data(), category.vat_bps, /*price_included=*/true, 0)};
     const auto valid = events::CreateValidWindow(fbb, day_ns, 0);
