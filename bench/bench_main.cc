@@ -37,6 +37,11 @@ int main(int argc, char** argv) {
   add_common(rebuild);
   rebuild->add_option("--histories", options.histories,
                       "keep generated histories here and reuse them in later runs");
+  CLI::App* checkout = app.add_subcommand(
+      "checkout",
+      "price_cart: 20-line carts against 2,000 promotions and 1M SKUs (--events carts, default "
+      "20000); return_quote: partial-return quotes on 2,000 of those sales");
+  add_common(checkout);
   CLI::App* all = app.add_subcommand("all", "every suite");
   add_common(all);
   CLI11_PARSE(app, argc, argv);
@@ -45,5 +50,6 @@ int main(int argc, char** argv) {
   if (*replay || *all) rc |= RunReplaySuite(options);
   if (*asof || *all) rc |= RunAsOfSuite(options);
   if (*rebuild || *all) rc |= RunRebuildSuite(options);
+  if (*checkout || *all) rc |= RunCheckoutSuite(options);
   return rc;
 }

@@ -68,6 +68,7 @@ int RunAppendSuite(const BenchOptions& options);
 int RunReplaySuite(const BenchOptions& options);
 int RunAsOfSuite(const BenchOptions& options);
 int RunRebuildSuite(const BenchOptions& options);
+int RunCheckoutSuite(const BenchOptions& options);
 
 }  // namespace tillroll::bench
 

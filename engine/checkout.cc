@@ -605,8 +605,22 @@ Effect Pricer::Evaluate(const Candidate& c) const {
   if (limits != nullptr && limits->budget_minor() > 0) {
     e.amount = std::min(e.amount, limits->budget_minor() - c.budget_used_minor);
   }
-  std::vector<std::int64_t> shares = AllocateLargestRemainder(e.amount, e.weights);
+  // The floor prices can only bind when some line's share (at most its proportional part
+  // plus one) exceeds its room; most carts skip the exact split.
+  bool floor_may_bind = false;
   if (!rule.floor_override_approved() && !e.free_line) {
+    std::int64_t weight_sum = 0;
+    for (std::int64_t w : e.weights) weight_sum += w;
+    for (std::size_t k = 0; k < e.lines.size() && weight_sum > 0; ++k) {
+      const std::int64_t room = lines_[e.lines[k]].floor_room();
+      if (room >= 0 && static_cast<__int128>(e.amount) * e.weights[k] / weight_sum + 1 > room) {
+        floor_may_bind = true;
+        break;
+      }
+    }
+  }
+  if (floor_may_bind) {
+    std::vector<std::int64_t> shares = AllocateLargestRemainder(e.amount, e.weights);
     bool capped = false;
     for (std::size_t k = 0; k < e.lines.size(); ++k) {
       const std::int64_t room = lines_[e.lines[k]].floor_room();
@@ -828,9 +842,9 @@ bool Exclusive(const Candidate& c) {
 }
 
 // The stacking group of a candidate; Odoo's global discounts form one.
-std::string GroupOf(const Candidate& c) {
+std::string_view GroupOf(const Candidate& c) {
   if (c.rule->stacking() != nullptr && !View(c.rule->stacking()->stacking_group()).empty()) {
-    return std::string(View(c.rule->stacking()->stacking_group()));
+    return View(c.rule->stacking()->stacking_group());
   }
   if (c.odoo && c.rule->reward()->kind() == RewardKind::PercentOff &&
       c.rule->reward()->target() == RewardTarget::Order) {
@@ -860,8 +874,10 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candid
 
   std::vector<const Candidate*> order;
   for (const Candidate& c : candidates) order.push_back(&c);
-  std::sort(order.begin(), order.end(),
-            [](const Candidate* a, const Candidate* b) { return Before(*a, *b); });
+  auto before = [](const Candidate* a, const Candidate* b) { return Before(*a, *b); };
+  if (!std::is_sorted(order.begin(), order.end(), before)) {
+    std::sort(order.begin(), order.end(), before);
+  }
 
   std::vector<AppliedPromotion> applied;
   std::vector<NotApplied> not_applied;
@@ -872,7 +888,11 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candid
     if (reason.empty()) {
       eligible.push_back(c);
     } else {
-      not_applied.push_back({c->promotion_id, c->version, reason, detail});
+      not_applied.push_back({.promotion_id = c->promotion_id,
+                             .version = c->version,
+                             .reason = reason,
+                             .detail = std::move(detail),
+                             .candidate = static_cast<std::size_t>(c - candidates.data())});
     }
   }
   auto apply = [&](const Candidate& c, Effect effect) {
@@ -908,10 +928,10 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candid
     }
   } else {
     // 2. In priority order, each group's best member at the group's first turn.
-    std::map<std::string, bool> groups_done;
+    std::vector<std::string_view> groups_done;
     for (std::size_t n = 0; n < eligible.size(); ++n) {
       const Candidate& c = *eligible[n];
-      const std::string group = GroupOf(c);
+      const std::string_view group = GroupOf(c);
       if (c.odoo) {
         if (std::string why = pricer.OdooMinimumAtTurn(c, applied, order); !why.empty()) {
           refuse(c, why, "the minimum is not reached once earlier code discounts are deducted");
@@ -927,65 +947,118 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candid
         }
         continue;
       }
-      if (groups_done[group]) continue;
-      groups_done[group] = true;
+      if (std::find(groups_done.begin(), groups_done.end(), group) != groups_done.end()) continue;
+      groups_done.push_back(group);
+      // Every member's discount on the cart as it stands; the best is evaluated again and
+      // applied, the others are refused.
       const Candidate* best = nullptr;
-      std::optional<Effect> best_effect;
+      std::int64_t best_amount = 0;
       std::vector<std::pair<const Candidate*, Effect>> members;
       for (std::size_t m = n; m < eligible.size(); ++m) {
         if (GroupOf(*eligible[m]) != group) continue;
         Effect e = pricer.Evaluate(*eligible[m]);
-        if (e.amount > 0 && (best == nullptr || e.amount > best_effect->amount)) {
+        if (e.amount > 0 && (best == nullptr || e.amount > best_amount)) {
           best = eligible[m];
-          best_effect = e;
+          best_amount = e.amount;
         }
+        e.lines.clear();
+        e.weights.clear();
+        e.free_line.reset();
         members.emplace_back(eligible[m], std::move(e));
       }
+      const std::string beaten =
+          best == nullptr
+              ? ""
+              : best->promotion_id + " gives more in stacking group " + std::string(group);
       for (auto& [member, e] : members) {
         if (member == best) {
-          apply(*member, std::move(*best_effect));
+          apply(*member, pricer.Evaluate(*member));
         } else if (e.amount <= 0) {
-          refuse(*member, e.reason, e.detail);
+          refuse(*member, std::move(e.reason), std::move(e.detail));
         } else {
           refuse(*member,
                  group == "odoo:global_discount" ? "not_better_than_global_discount"
                                                  : "excluded_by_stacking_group",
-                 best->promotion_id + " gives more in stacking group " + group);
+                 beaten);
         }
       }
     }
   }
   // Not-applied in the candidates' order, whatever the step that refused them.
+  std::vector<std::size_t> rank(candidates.size());
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    rank[static_cast<std::size_t>(order[i] - candidates.data())] = i;
+  }
+  auto rank_of = [&](const NotApplied& x) { return rank[x.candidate]; };
   std::stable_sort(
-      not_applied.begin(), not_applied.end(), [&](const NotApplied& a, const NotApplied& b) {
-        auto rank = [&](const NotApplied& x) {
-          for (std::size_t i = 0; i < order.size(); ++i) {
-            if (order[i]->promotion_id == x.promotion_id && order[i]->version == x.version) {
-              return i;
-            }
-          }
-          return order.size();
-        };
-        return rank(a) < rank(b);
-      });
+      not_applied.begin(), not_applied.end(),
+      [&](const NotApplied& a, const NotApplied& b) { return rank_of(a) < rank_of(b); });
   PricedCart priced = pricer.Finish(std::move(applied), std::move(not_applied));
   // Funding splits on the amounts as materialised (tax rounding may move them by a cent).
   for (AppliedPromotion& a : priced.applied) {
-    for (const Candidate* c : order) {
-      if (c->promotion_id == a.promotion_id && c->version == a.version) {
-        a.funding = SplitFunding(*c->rule, a.amount_minor);
-      }
-    }
+    const Candidate& c = candidates[a.candidate];
+    a.funding = SplitFunding(*c.rule, a.amount_minor);
     for (PricedLine& l : priced.lines) {
       for (Allocation& x : l.discounts) {
-        if (x.promotion_id != a.promotion_id) continue;
-        for (const Candidate* c : order) {
-          if (c->promotion_id == x.promotion_id) x.funding = SplitFunding(*c->rule, x.amount_minor);
-        }
+        if (x.promotion_id == a.promotion_id) x.funding = SplitFunding(*c.rule, x.amount_minor);
       }
     }
   }
   return priced;
+}
+
+CandidateIndex::CandidateIndex(std::vector<Candidate> candidates)
+    : candidates_(std::move(candidates)) {
+  std::stable_sort(candidates_.begin(), candidates_.end(), Before);
+  for (std::size_t i = 0; i < candidates_.size(); ++i) {
+    const PromotionRule* rule = candidates_[i].rule;
+    if (rule == nullptr || rule->reward() == nullptr) {
+      everywhere_.push_back(i);  // PriceCart refuses it with its reason
+      continue;
+    }
+    const events::PromotionConditions* c = rule->conditions();
+    const events::PromotionReward* r = rule->reward();
+    const bool by_sku = c != nullptr && !Empty(c->include_skus());
+    const bool by_category = c != nullptr && !Empty(c->include_categories());
+    const bool by_target =
+        r->target() == RewardTarget::SpecificProducts && !Empty(r->target_skus());
+    if (!by_sku && !by_category && !by_target) {
+      everywhere_.push_back(i);
+      continue;
+    }
+    // A promotion restricted to products can only apply to a cart holding one of them.
+    if (by_sku) {
+      for (const auto* sku : *c->include_skus()) by_sku_[sku->str()].push_back(i);
+    }
+    if (by_category) {
+      for (const auto* category : *c->include_categories()) {
+        by_category_[category->str()].push_back(i);
+      }
+    }
+    if (by_target && !by_sku && !by_category) {
+      for (const auto* sku : *r->target_skus()) by_sku_[sku->str()].push_back(i);
+    }
+  }
+}
+
+std::vector<Candidate> CandidateIndex::For(const Cart& cart, const ProductLookup& products) const {
+  std::vector<std::size_t> picked = everywhere_;
+  auto add = [&](const auto& index, const std::string& key) {
+    const auto it = index.find(key);
+    if (it != index.end()) picked.insert(picked.end(), it->second.begin(), it->second.end());
+  };
+  for (const CartLine& line : cart.lines) {
+    add(by_sku_, line.sku);
+    if (const Product* product = products ? products(line.sku) : nullptr) {
+      for (const std::string& category : product->categories) add(by_category_, category);
+    }
+  }
+  std::sort(picked.begin(), picked.end());
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  std::vector<Candidate> out;
+  out.reserve(picked.size());
+  for (std::size_t i : picked) out.push_back(candidates_[i]);
+  return out;
 }
 
 Result<ReturnQuote> QuoteReturn(const Cart& cart, std::span<const Candidate> candidates,

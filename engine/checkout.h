@@ -77,6 +77,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/event.h"
@@ -180,13 +181,15 @@ struct AppliedPromotion {
   Sequence rule_snapshot_seq = 0;
   std::int64_t amount_minor = 0;
   std::vector<FundingAmount> funding;
+  std::size_t candidate = 0;  // its index in the candidates given to PriceCart
 };
 
 struct NotApplied {
   std::string promotion_id;
   std::uint32_t version = 0;
-  std::string reason;  // a code listed above
-  std::string detail;  // for people
+  std::string reason;         // a code listed above
+  std::string detail;         // for people
+  std::size_t candidate = 0;  // its index in the candidates given to PriceCart
 };
 
 struct PricedCart {
@@ -199,6 +202,23 @@ struct PricedCart {
   std::int64_t net_minor = 0;
   std::int64_t tax_minor = 0;
   std::int64_t total_minor = 0;
+};
+
+// The live promotions of a ledger position, sorted in application order once and indexed by
+// the SKUs and categories they are restricted to, so that a cart is priced against the ones
+// that can concern it: those on every product, and those on a SKU or category in the cart
+// (the others would only be refused with no_target_in_cart). Immutable; thread-safe.
+class CandidateIndex {
+ public:
+  explicit CandidateIndex(std::vector<Candidate> candidates);
+  // In application order.
+  std::vector<Candidate> For(const Cart& cart, const ProductLookup& products) const;
+  std::size_t size() const { return candidates_.size(); }
+
+ private:
+  std::vector<Candidate> candidates_;
+  std::vector<std::size_t> everywhere_;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_sku_, by_category_;
 };
 
 // InvalidArgument naming the field path for a cart that cannot be priced: an unknown SKU, a
