@@ -81,6 +81,7 @@ class Decider {
   bool Publish(const DecisionState::Promotion& promotion, const DecisionState::PromotionVersion& v);
   bool PassThrough();
   bool RecordSale(const events::SaleRecorded& sale);
+  bool VerifySalePrices(const events::SaleRecorded& sale);
   bool DefineProduct(const events::ProductDefined& product);
 
   const Command& c_;
@@ -635,9 +636,72 @@ bool Decider::DefineProduct(const events::ProductDefined& product) {
   return true;
 }
 
+// The sale as sent against the cart priced again: every line's unit price, price event,
+// discount and total, and the order's totals. The first difference refuses it.
+bool Decider::VerifySalePrices(const events::SaleRecorded& sale) {
+  const std::optional<Result<checkout::PricedCart>> priced = s_.PriceSale(sale);
+  if (!priced) return true;
+  if (!priced->ok()) {
+    const std::string& message = priced->status().message();
+    const std::size_t colon = message.find(": ");
+    return colon == std::string::npos
+               ? Invalid("args", message)
+               : Invalid("args." + message.substr(0, colon), message.substr(colon + 2));
+  }
+  const checkout::PricedCart& cart = **priced;
+  auto differs = [&](const std::string& field, std::int64_t sent, std::int64_t ledger) {
+    return Reject(RejectionKind::kRefused, field,
+                  "the sale says " + std::to_string(sent) + ", the ledger prices " +
+                      std::to_string(ledger) + "; price the cart again",
+                  "checkout:reprice");
+  };
+  const auto& lines = *sale.lines();
+  if (lines.size() != cart.lines.size()) {
+    return Refused("the sale has " + std::to_string(lines.size()) +
+                       " lines, the ledger prices the cart with " +
+                       std::to_string(cart.lines.size()) + "; price the cart again",
+                   "checkout:reprice");
+  }
+  for (flatbuffers::uoffset_t i = 0; i < lines.size(); ++i) {
+    const events::SaleLine& sent = *lines.Get(i);
+    const checkout::PricedLine& ledger = cart.lines[i];
+    const std::string path = "args.lines[" + std::to_string(i) + "]";
+    if (sent.sku()->string_view() != ledger.sku) {
+      return Refused(path + ".sku: the ledger's line " + std::to_string(i + 1) + " is " +
+                         ledger.sku + "; price the cart again",
+                     "checkout:reprice");
+    }
+    if (sent.unit_price_minor() != ledger.unit_price_minor) {
+      return differs(path + ".unit_price_minor", sent.unit_price_minor(), ledger.unit_price_minor);
+    }
+    if (sent.price_event_seq() != ledger.price_seq) {
+      return differs(path + ".price_event_seq", static_cast<std::int64_t>(sent.price_event_seq()),
+                     static_cast<std::int64_t>(ledger.price_seq));
+    }
+    std::int64_t discount = 0;
+    if (sent.discounts() != nullptr) {
+      for (const auto* d : *sent.discounts()) discount += d->amount_minor();
+    }
+    if (discount != ledger.discount_minor) {
+      return differs(path + ".discounts", discount, ledger.discount_minor);
+    }
+    if (sent.line_total_minor() != ledger.total_minor) {
+      return differs(path + ".line_total_minor", sent.line_total_minor(), ledger.total_minor);
+    }
+  }
+  if (sale.total_minor() != cart.total_minor) {
+    return differs("args.total_minor", sale.total_minor(), cart.total_minor);
+  }
+  if (sale.discount_total_minor() != cart.discount_minor) {
+    return differs("args.discount_total_minor", sale.discount_total_minor(), cart.discount_minor);
+  }
+  return true;
+}
+
 // The sale, and a CouponRedeemed on each redeemed code's program stream in the same append: a
 // code unknown, void, used up, out of its window or personal to another customer is refused.
 bool Decider::RecordSale(const events::SaleRecorded& sale) {
+  if (rules_.verify_sales && !VerifySalePrices(sale)) return false;
   Emit(d_.subject, Payload::SaleRecorded, Args());
   if (sale.coupon_codes() == nullptr) return true;
   const std::string_view customer =

@@ -32,6 +32,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/checkout.h"
 #include "engine/command.h"
 #include "engine/event.h"
 
@@ -54,6 +55,10 @@ struct GovernanceRules {
   // The retailer's channels, regions and stores (master data from the configuration). A
   // command naming one that is not listed is invalid; an empty list is not checked.
   std::vector<std::string> channels, regions, stores;
+  // record_sale prices the sale's cart again (DecisionState::PriceSale) and refuses a sale
+  // whose prices, discounts or totals differ: a stale or wrong client cannot record prices
+  // the ledger never gave.
+  bool verify_sales = true;
 };
 
 // What the decider reads about the present. Implemented over the projections (projections/
@@ -130,6 +135,16 @@ class DecisionState {
   virtual std::optional<Coupon> FindCoupon(std::string_view code, std::int64_t at_ns) const {
     (void)code;
     (void)at_ns;
+    return std::nullopt;
+  }
+
+  // The sale's cart priced again from the ledger: its lines (a line citing no price event keeps
+  // its unit price as an override; fully discounted lines are left for the rules to add),
+  // place, customer, coupon codes and sold_at, as known now. nullopt when the state cannot
+  // price carts (a test's): the sale is then recorded as sent.
+  virtual std::optional<Result<checkout::PricedCart>> PriceSale(
+      const events::SaleRecorded& sale) const {
+    (void)sale;
     return std::nullopt;
   }
 

@@ -82,6 +82,15 @@ Result<GovernanceConfig> ParseGovernanceConfig(std::string_view toml_text) {
       return s;
     }
   }
+  if (const toml::node* checkout_node = root.get("checkout")) {
+    const toml::table* checkout = checkout_node->as_table();
+    if (checkout == nullptr) return Bad("checkout", "expected a table");
+    if (const toml::node* verify = checkout->get("verify_sales")) {
+      const std::optional<bool> value = verify->value<bool>();
+      if (!value) return Bad("checkout.verify_sales", "expected true or false");
+      config.rules.verify_sales = *value;
+    }
+  }
   if (const toml::node* places_node = root.get("places")) {
     const toml::table* places = places_node->as_table();
     if (places == nullptr) return Bad("places", "expected a table");

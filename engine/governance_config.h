@@ -9,6 +9,9 @@
 //   price_change_bps_max = 2000        # default 2000 (20%)
 //   promotion_percent_bps_max = 3000   # default 3000 (30%)
 //
+//   [checkout]
+//   verify_sales = true                # default: record_sale prices the cart again
+//
 //   [places]                           # master data; a list left out is not checked
 //   channels = ["pos", "web"]
 //   regions = ["de-north"]

@@ -130,7 +130,7 @@ struct CartQuoter::Priced {
   std::int64_t known_at_ns = 0;
 };
 
-Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std::int64_t now_ns,
+Result<CartQuoter::Priced> CartQuoter::PriceJson(std::string_view cart_json, std::int64_t now_ns,
                                                  std::int64_t known_at_ns) const {
   Priced out;
   out.known_at_ns = known_at_ns;
@@ -186,8 +186,6 @@ Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std
   if (!r.contains("lines") || !r["lines"].is_array() || r["lines"].empty()) {
     return Bad("lines", "required: at least one line");
   }
-  auto price_book = runner_.price_book();
-  auto products = runner_.products();
   for (std::size_t i = 0; i < r["lines"].size(); ++i) {
     const json& l = r["lines"][i];
     const std::string path = "lines[" + std::to_string(i) + "]";
@@ -199,8 +197,6 @@ Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std
     }
     checkout::CartLine line{.sku = l["sku"].get<std::string>(),
                             .qty = l["qty"].get<std::int32_t>()};
-    const PriceQuery query{line.sku,   cart.channel, cart.region,
-                           cart.store, cart.at_ns,   known_at_ns};
     if (l.contains("unit_price_minor")) {
       if (!l["unit_price_minor"].is_number_integer() ||
           l["unit_price_minor"].get<std::int64_t>() < 0) {
@@ -212,7 +208,33 @@ Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std
       }
       line.unit_price_minor = l["unit_price_minor"].get<std::int64_t>();
       line.override_reason = l["override_reason"].get<std::string>();
-    } else {
+    }
+    cart.lines.push_back(std::move(line));
+  }
+  if (r.contains("coupon_codes")) {
+    if (!r["coupon_codes"].is_array()) return Bad("coupon_codes", "expected a list");
+    for (std::size_t i = 0; i < r["coupon_codes"].size(); ++i) {
+      if (!r["coupon_codes"][i].is_string()) {
+        return Bad("coupon_codes[" + std::to_string(i) + "]", "expected a string");
+      }
+      out.coupon_codes.push_back(r["coupon_codes"][i].get<std::string>());
+    }
+  }
+  if (Status s = Complete(out); !s.ok()) return s;
+  return out;
+}
+
+Status CartQuoter::Complete(Priced& out) const {
+  checkout::Cart& cart = out.cart;
+  const std::int64_t known_at_ns = out.known_at_ns;
+  auto price_book = runner_.price_book();
+  auto products = runner_.products();
+  for (std::size_t i = 0; i < cart.lines.size(); ++i) {
+    checkout::CartLine& line = cart.lines[i];
+    const std::string path = "lines[" + std::to_string(i) + "]";
+    const PriceQuery query{line.sku,   cart.channel, cart.region,
+                           cart.store, cart.at_ns,   known_at_ns};
+    if (line.override_reason.empty()) {
       Result<PriceAnswer> price = price_book->SellingPrice(query);
       if (!price.ok()) return Bad(path + ".sku", price.status().message());
       line.unit_price_minor = price->amount_minor;
@@ -229,30 +251,21 @@ Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std
       }
       out.products.emplace(line.sku, std::move(*product));
     }
-    cart.lines.push_back(std::move(line));
   }
-  if (r.contains("coupon_codes")) {
-    if (!r["coupon_codes"].is_array()) return Bad("coupon_codes", "expected a list");
-    auto coupons = runner_.coupons();
-    for (std::size_t i = 0; i < r["coupon_codes"].size(); ++i) {
-      if (!r["coupon_codes"][i].is_string()) {
-        return Bad("coupon_codes[" + std::to_string(i) + "]", "expected a string");
-      }
-      const std::string code = r["coupon_codes"][i].get<std::string>();
-      out.coupon_codes.push_back(code);
-      Result<CouponCode> found = coupons->Find(code);
-      std::string problem = !found.ok() ? "unknown code" : found->Unredeemable(cart.at_ns);
-      if (found.ok() && problem.empty() && !found->customer_id.empty() &&
-          found->customer_id != cart.customer_id) {
-        problem = "the code belongs to another customer";
-      }
-      if (problem.empty()) cart.coupon_programs.push_back(found->program);
-      json entry = {{"code", code}};
-      if (found.ok()) entry["program"] = found->program;
-      entry["valid"] = problem.empty();
-      if (!problem.empty()) entry["problem"] = problem;
-      out.coupons.push_back(std::move(entry));
+  auto coupons = runner_.coupons();
+  for (const std::string& code : out.coupon_codes) {
+    Result<CouponCode> found = coupons->Find(code);
+    std::string problem = !found.ok() ? "unknown code" : found->Unredeemable(cart.at_ns);
+    if (found.ok() && problem.empty() && !found->customer_id.empty() &&
+        found->customer_id != cart.customer_id) {
+      problem = "the code belongs to another customer";
     }
+    if (problem.empty()) cart.coupon_programs.push_back(found->program);
+    json entry = {{"code", code}};
+    if (found.ok()) entry["program"] = found->program;
+    entry["valid"] = problem.empty();
+    if (!problem.empty()) entry["problem"] = problem;
+    out.coupons.push_back(std::move(entry));
   }
 
   // The promotions live for the cart, each with the budget it has used so far.
@@ -300,12 +313,24 @@ Result<CartQuoter::Priced> CartQuoter::PriceCart(std::string_view cart_json, std
       });
   if (!priced.ok()) return priced.status();
   out.priced = std::move(*priced);
-  return out;
+  return Status::Ok();
+}
+
+Result<checkout::PricedCart> CartQuoter::PriceCart(const checkout::Cart& cart,
+                                                   std::vector<std::string> coupon_codes,
+                                                   std::int64_t known_at_ns) const {
+  Priced out;
+  out.cart = cart;
+  out.cart.coupon_programs.clear();
+  out.coupon_codes = std::move(coupon_codes);
+  out.known_at_ns = known_at_ns;
+  if (Status s = Complete(out); !s.ok()) return s;
+  return std::move(out.priced);
 }
 
 Result<std::string> CartQuoter::Price(std::string_view cart_json, std::int64_t now_ns,
                                       std::int64_t known_at_ns) const {
-  Result<Priced> p = PriceCart(cart_json, now_ns, known_at_ns);
+  Result<Priced> p = PriceJson(cart_json, now_ns, known_at_ns);
   if (!p.ok()) return p.status();
   json out = PricedCartJson(p->priced);
   out["coupons"] = p->coupons;
@@ -319,7 +344,7 @@ Result<std::string> CartQuoter::Price(std::string_view cart_json, std::int64_t n
 Result<std::string> CartQuoter::SaleCommand(std::string_view cart_json, std::string_view order_id,
                                             std::int64_t now_ns, std::int64_t known_at_ns) const {
   if (order_id.empty()) return Bad("order_id", "required");
-  Result<Priced> p = PriceCart(cart_json, now_ns, known_at_ns);
+  Result<Priced> p = PriceJson(cart_json, now_ns, known_at_ns);
   if (!p.ok()) return p.status();
   const checkout::PricedCart& priced = p->priced;
   std::map<std::string, const checkout::Candidate*> by_id;

@@ -47,6 +47,12 @@ class CartQuoter {
   Result<std::string> SaleCommand(std::string_view cart_json, std::string_view order_id,
                                   std::int64_t now_ns, std::int64_t known_at_ns) const;
 
+  // `cart` priced as it stands: lines with an override_reason keep their unit price, the others
+  // get the price book's; `coupon_codes` are checked and unlock their programs.
+  Result<checkout::PricedCart> PriceCart(const checkout::Cart& cart,
+                                         std::vector<std::string> coupon_codes,
+                                         std::int64_t known_at_ns) const;
+
   // A quote for returning `lines` of a recorded order (after its earlier returns). NotFound
   // for an unknown order; InvalidArgument for a line or quantity it does not have to return.
   Result<std::string> QuoteReturn(std::string_view order_id,
@@ -54,8 +60,10 @@ class CartQuoter {
 
  private:
   struct Priced;
-  Result<Priced> PriceCart(std::string_view cart_json, std::int64_t now_ns,
+  Result<Priced> PriceJson(std::string_view cart_json, std::int64_t now_ns,
                            std::int64_t known_at_ns) const;
+  // Prices, floors, products, coupons and candidates for out.cart, then prices it.
+  Status Complete(Priced& out) const;
 
   const EventLog& log_;
   const ProjectionRunner& runner_;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/event_json.h"
+#include "projections/cart_quote.h"
 #include "projections/folding.h"
 
 namespace tillroll::projections {
@@ -113,6 +114,41 @@ std::optional<DecisionState::Coupon> LedgerDecisionState::FindCoupon(std::string
                 .customer_id = std::move(found->customer_id),
                 .unredeemable = found->Unredeemable(at_ns),
                 .voided = found->voided};
+}
+
+std::optional<Result<checkout::PricedCart>> LedgerDecisionState::PriceSale(
+    const events::SaleRecorded& sale) const {
+  checkout::Cart cart{.currency = std::string(View(sale.currency())),
+                      .channel = std::string(View(sale.channel())),
+                      .region = std::string(View(sale.region())),
+                      .store = std::string(View(sale.store())),
+                      .at_ns = sale.sold_at_ns()};
+  if (sale.customer() != nullptr) {
+    cart.customer_id = std::string(View(sale.customer()->customer_id()));
+    if (sale.customer()->segments() != nullptr) {
+      for (const auto* segment : *sale.customer()->segments())
+        cart.segments.push_back(segment->str());
+    }
+  }
+  for (const events::SaleLine* line : *sale.lines()) {
+    const std::int64_t gross = static_cast<std::int64_t>(line->qty()) * line->unit_price_minor();
+    // A line given away whole is a reward's free line: the rules add it again.
+    if (line->line_total_minor() == 0 && gross > 0 && line->discounts() != nullptr &&
+        line->discounts()->size() == 1 && line->discounts()->Get(0)->amount_minor() == gross) {
+      continue;
+    }
+    cart.lines.push_back(
+        {.sku = line->sku()->str(),
+         .qty = line->qty(),
+         .unit_price_minor = line->unit_price_minor(),
+         .price_seq = line->price_event_seq(),
+         .override_reason = line->price_event_seq() == 0 ? "recorded override" : ""});
+  }
+  std::vector<std::string> codes;
+  if (sale.coupon_codes() != nullptr) {
+    for (const auto* code : *sale.coupon_codes()) codes.push_back(code->str());
+  }
+  return CartQuoter(log_, runner_).PriceCart(cart, std::move(codes), INT64_MAX);
 }
 
 bool LedgerDecisionState::OrderExists(std::string_view order_id) const {

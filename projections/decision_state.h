@@ -30,6 +30,8 @@ class LedgerDecisionState final : public DecisionState {
   bool OrderExists(std::string_view order_id) const override;
   bool SkuKnown(std::string_view sku) const override;
   std::optional<Coupon> FindCoupon(std::string_view code, std::int64_t at_ns) const override;
+  std::optional<Result<checkout::PricedCart>> PriceSale(
+      const events::SaleRecorded& sale) const override;
   std::vector<EndedVersion> EndedPromotions(std::int64_t now_ns) const override;
 
  private:

@@ -19,7 +19,7 @@ constexpr auto kFollowWait = std::chrono::milliseconds(100);
 constexpr auto kProgressInterval = std::chrono::seconds(1);
 
 constexpr std::array<std::string_view, 8> kNames = {
-    PriceBook::kName,  Promotions::kName, Liabilities::kName, Orders::kName,
+    PriceBook::kName,   Promotions::kName, Liabilities::kName, Orders::kName,
     Publication::kName, Governance::kName, Coupons::kName,     Products::kName};
 
 std::unique_ptr<Projection> MakeProjection(std::string_view name,

@@ -40,8 +40,8 @@
 #include "projections/governance.h"
 #include "projections/liabilities.h"
 #include "projections/orders.h"
-#include "projections/products.h"
 #include "projections/price_book.h"
+#include "projections/products.h"
 #include "projections/promotions.h"
 #include "projections/publication.h"
 

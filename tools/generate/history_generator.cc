@@ -362,6 +362,9 @@ HistoryReport HistorySimulation::Report() const {
 
 GovernanceRules StoryRules(const HistoryOptions& options) {
   GovernanceRules rules;
+  // The story's tills price with their own basket pricer (basket_pricer.h), not tillroll's
+  // checkout engine: their sales are recorded as sent.
+  rules.verify_sales = false;
   rules.channels.assign(kChannels.begin(), kChannels.end());
   rules.regions.assign(kRegions.begin(), kRegions.end());
   for (std::size_t i = 0; i < options.store_count; ++i) rules.stores.push_back(StoreId(i));

@@ -58,8 +58,9 @@ struct HistoryReport {
   std::uint64_t rejected_attempts = 0;  // front door: the bad attempts the ledger refused
 };
 
-// The governance rules the story is told under: the default thresholds, and its channels,
-// regions and stores as the places a front door checks.
+// The governance rules the story is told under: the default thresholds, its channels,
+// regions and stores as the places a front door checks, and sales recorded as the story's
+// tills priced them (they do not price with tillroll's checkout engine).
 GovernanceRules StoryRules(const HistoryOptions& options);
 
 // Appends a generated history to `log`, which must be opened with `clock` as its

@@ -152,28 +152,51 @@ TEST_CASE("CommandExecutor: the scheduler expires a published version once its w
 namespace tillroll::testing {
 namespace {
 
-TEST_CASE("CommandExecutor: a sale needs known SKUs and a new order id", "[governance]") {
+TEST_CASE("CommandExecutor: a sale needs known SKUs - the ledger's own prices - a new order id",
+          "[governance]") {
   CommandLedger c;
-  c.ledger().Append(PriceSetEvent({.sku = "4711", .amount_minor = 1000}), Day(1));
+  const Sequence price_seq =
+      c.ledger().Append(PriceSetEvent({.sku = "4711", .amount_minor = 1000}), Day(1));
+  static EventJson converter;
+  EventJson::Parsed product = converter.ParseUnsealed(
+      json{{"stream", "product/4711"},
+           {"payload_type", "ProductDefined"},
+           {"payload",
+            {{"sku", "4711"},
+             {"taxes", {{{"tax_code", "VAT-19"}, {"rate_bps", 1900}, {"price_included", true}}}}}}}
+          .dump());
+  REQUIRE(product.ok());
+  c.ledger().Append(std::move(product.bytes), Day(1));
   const Principal till{"service:pos-gateway", {"checkout"}, "pos"};
-  auto sale = [](const std::string& order_id, const std::string& sku) {
+  auto sale = [&](const std::string& order_id, const std::string& sku, std::int64_t unit) {
     return json{{"order_id", order_id},
+                {"sold_at_ns", Day(2)},
                 {"channel", "pos"},
                 {"currency", "EUR"},
                 {"lines",
                  {{{"line_no", 1},
                    {"sku", sku},
                    {"qty", 1},
-                   {"unit_price_minor", 1000},
-                   {"line_total_minor", 1000}}}}};
+                   {"unit_price_minor", unit},
+                   {"price_event_seq", price_seq},
+                   {"line_total_minor", unit}}}},
+                {"total_minor", unit}};
   };
-  const SubmitOutcome unknown = c.Submit(till, "record_sale", sale("R-1", "9999"));
+  const SubmitOutcome unknown = c.Submit(till, "record_sale", sale("R-1", "9999", 1000));
   CHECK(unknown.decision.rejection == RejectionKind::kInvalid);
   CHECK(unknown.decision.field == "args.lines[0].sku");
-  const SubmitOutcome sold = c.Submit(till, "record_sale", sale("R-1", "4711"));
+  // A till that priced from a stale price list is refused: the ledger prices it again.
+  const SubmitOutcome stale = c.Submit(till, "record_sale", sale("R-1", "4711", 900));
+  CHECK(stale.decision.rejection == RejectionKind::kRefused);
+  CHECK(stale.decision.rule == "checkout:reprice");
+  CHECK(stale.decision.field == "args.lines[0].unit_price_minor");
+  CHECK_THAT(stale.decision.reason, Catch::Contains("the ledger prices 1000"));
+  CHECK(stale.events.empty());
+  const SubmitOutcome sold = c.Submit(till, "record_sale", sale("R-1", "4711", 1000));
+  INFO(sold.decision.reason);
   CHECK(sold.decision.outcome == events::AuditOutcome::Accepted);
   REQUIRE(sold.events.size() == 1);
-  const SubmitOutcome again = c.Submit(till, "record_sale", sale("R-1", "4711"));
+  const SubmitOutcome again = c.Submit(till, "record_sale", sale("R-1", "4711", 1000));
   CHECK(again.decision.rejection == RejectionKind::kRefused);
   CHECK_THAT(again.decision.reason, Catch::Contains("already recorded"));
 }

@@ -12,6 +12,9 @@ constexpr std::string_view kConfig = R"(
 [four_eyes]
 price_change_bps_max = 1500
 
+[checkout]
+verify_sales = false
+
 [places]
 channels = ["pos", "web"]
 stores = ["store-01"]
@@ -33,6 +36,7 @@ TEST_CASE("Governance config: principals - thresholds - places", "[governance][c
   REQUIRE(config.ok());
   CHECK(config->rules.price_change_bps_max == 1500);
   CHECK(config->rules.promotion_percent_bps_max == 3000);  // the documented default
+  CHECK_FALSE(config->rules.verify_sales);
   CHECK(config->rules.channels == std::vector<std::string>{"pos", "web"});
   CHECK(config->rules.regions.empty());  // left out: not checked
   CHECK(config->rules.stores == std::vector<std::string>{"store-01"});
@@ -59,6 +63,7 @@ TEST_CASE("Governance config: a mistake names its key path", "[governance][confi
        "[[principals]]\nid = \"u:a\"\nsource_system = \"s\"\nroles = [\"admin\"]\n",
        "principals[1].id: 'u:a' appears twice"},
       {"[four_eyes\n", "line 1"},
+      {"[checkout]\nverify_sales = \"yes\"\n", "checkout.verify_sales"},
       {"", "principals"},
   };
   for (const Case& c : cases) {
