@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "engine/governance.h"
@@ -82,6 +83,7 @@ class Decider {
   bool PassThrough();
   bool RecordSale(const events::SaleRecorded& sale);
   bool VerifySalePrices(const events::SaleRecorded& sale);
+  bool VerifyReturn(const events::ReturnRecorded& ret);
   bool DefineProduct(const events::ProductDefined& product);
 
   const Command& c_;
@@ -577,6 +579,10 @@ bool Decider::PassThrough() {
     if (!s_.OrderExists(ret->order_id()->string_view())) {
       return Invalid("args.order_id", "no sale recorded for order " + ret->order_id()->str());
     }
+    if (ret->lines() == nullptr || ret->lines()->size() == 0) {
+      return Invalid("args.lines", "a return needs at least one line");
+    }
+    if (rules_.verify_sales && !VerifyReturn(*ret)) return false;
   } else if (const auto* settled = e.payload_as_LiabilitySettled()) {
     if (!IsCurrency(View(settled->currency()))) {
       return Invalid("args.currency", "expected an ISO 4217 code like \"EUR\"");
@@ -694,6 +700,52 @@ bool Decider::VerifySalePrices(const events::SaleRecorded& sale) {
   }
   if (sale.discount_total_minor() != cart.discount_minor) {
     return differs("args.discount_total_minor", sale.discount_total_minor(), cart.discount_minor);
+  }
+  return true;
+}
+
+// The return as sent against the ledger's quote: the refund in total and per line, and the
+// discount clawed back per promotion. The first difference refuses it.
+bool Decider::VerifyReturn(const events::ReturnRecorded& ret) {
+  const std::optional<Result<checkout::ReturnQuote>> quoted = s_.QuoteReturn(ret);
+  if (!quoted) return true;
+  if (!quoted->ok()) {
+    const std::string& message = quoted->status().message();
+    const std::size_t colon = message.find(": ");
+    return colon == std::string::npos
+               ? Invalid("args", message)
+               : Invalid("args." + message.substr(0, colon), message.substr(colon + 2));
+  }
+  const checkout::ReturnQuote& quote = **quoted;
+  auto differs = [&](const std::string& field, std::int64_t sent, std::int64_t ledger) {
+    return Reject(RejectionKind::kRefused, field,
+                  "the return says " + std::to_string(sent) + ", the ledger quotes " +
+                      std::to_string(ledger) + "; quote the return again",
+                  "checkout:requote");
+  };
+  if (ret.refund_total_minor() != quote.refund_minor) {
+    return differs("args.refund_total_minor", ret.refund_total_minor(), quote.refund_minor);
+  }
+  std::map<std::string, std::int64_t> clawed;
+  for (flatbuffers::uoffset_t i = 0; i < ret.lines()->size(); ++i) {
+    const events::ReturnLine& line = *ret.lines()->Get(i);
+    if (i < quote.lines.size() && line.refund_minor() != quote.lines[i].refund_minor) {
+      return differs("args.lines[" + std::to_string(i) + "].refund_minor", line.refund_minor(),
+                     quote.lines[i].refund_minor);
+    }
+    if (line.discounts_clawed_back() == nullptr) continue;
+    for (const auto* d : *line.discounts_clawed_back())
+      clawed[d->promotion_id()->str()] += d->amount_minor();
+  }
+  for (const checkout::AppliedPromotion& back : quote.clawbacks) {
+    if (clawed[back.promotion_id] != back.amount_minor) {
+      return differs("args.lines.discounts_clawed_back[" + back.promotion_id + "]",
+                     clawed[back.promotion_id], back.amount_minor);
+    }
+    clawed.erase(back.promotion_id);
+  }
+  for (const auto& [id, amount] : clawed) {
+    if (amount != 0) return differs("args.lines.discounts_clawed_back[" + id + "]", amount, 0);
   }
   return true;
 }

@@ -55,9 +55,10 @@ struct GovernanceRules {
   // The retailer's channels, regions and stores (master data from the configuration). A
   // command naming one that is not listed is invalid; an empty list is not checked.
   std::vector<std::string> channels, regions, stores;
-  // record_sale prices the sale's cart again (DecisionState::PriceSale) and refuses a sale
-  // whose prices, discounts or totals differ: a stale or wrong client cannot record prices
-  // the ledger never gave.
+  // record_sale prices the sale's cart again (DecisionState::PriceSale) and record_return
+  // quotes the return again (DecisionState::QuoteReturn); a sale or return whose prices,
+  // discounts, refunds or clawbacks differ is refused: a stale or wrong client cannot record
+  // amounts the ledger never gave.
   bool verify_sales = true;
 };
 
@@ -145,6 +146,14 @@ class DecisionState {
   virtual std::optional<Result<checkout::PricedCart>> PriceSale(
       const events::SaleRecorded& sale) const {
     (void)sale;
+    return std::nullopt;
+  }
+
+  // The return quoted again from the ledger (the order's sale, its rule snapshots and earlier
+  // returns) for the return's lines and quantities; nullopt when the state cannot (a test's).
+  virtual std::optional<Result<checkout::ReturnQuote>> QuoteReturn(
+      const events::ReturnRecorded& ret) const {
+    (void)ret;
     return std::nullopt;
   }
 

@@ -408,8 +408,16 @@ Result<std::string> CartQuoter::SaleCommand(std::string_view cart_json, std::str
   return command.dump();
 }
 
-Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
-                                            std::span<const checkout::ReturnedQty> lines) const {
+struct CartQuoter::Quoted {
+  checkout::ReturnQuote quote;
+  std::string currency, channel, store;
+  Sequence sale_seq = 0;
+  std::int64_t paid_minor = 0, refunded_before_minor = 0;
+  std::map<std::string, json> funding_shares;  // per promotion, its rule's split
+};
+
+Result<CartQuoter::Quoted> CartQuoter::Quote(std::string_view order_id,
+                                             std::span<const checkout::ReturnedQty> lines) const {
   Result<OrderRecord> order = runner_.orders()->Find(order_id, INT64_MAX);
   if (!order.ok()) return order.status();
   auto read = [this](Sequence seq) -> Result<std::string> {
@@ -574,8 +582,39 @@ Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
       },
       sold, earlier, lines);
   if (!quote.ok()) return quote.status();
+  Quoted out{.quote = std::move(*quote),
+             .currency = cart.currency,
+             .channel = cart.channel,
+             .store = cart.store,
+             .sale_seq = order->sale_seq,
+             .paid_minor = sold.total_minor,
+             .refunded_before_minor = earlier.refunded_minor};
+  for (const checkout::Candidate& c : candidates) {
+    json shares = json::array();
+    if (c.rule->funding() != nullptr) {
+      for (const events::FundingShare* share : *c.rule->funding()) {
+        shares.push_back({{"party", View(share->party())}, {"share_bps", share->share_bps()}});
+      }
+    }
+    out.funding_shares[c.promotion_id] = std::move(shares);
+  }
+  return out;
+}
+
+Result<checkout::ReturnQuote> CartQuoter::QuoteOf(
+    std::string_view order_id, std::span<const checkout::ReturnedQty> lines) const {
+  Result<Quoted> quoted = Quote(order_id, lines);
+  if (!quoted.ok()) return quoted.status();
+  return std::move(quoted->quote);
+}
+
+Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
+                                            std::span<const checkout::ReturnedQty> lines) const {
+  Result<Quoted> quoted = Quote(order_id, lines);
+  if (!quoted.ok()) return quoted.status();
+  const checkout::ReturnQuote& quote = quoted->quote;
   json out_lines = json::array();
-  for (const checkout::ReturnLineQuote& l : quote->lines) {
+  for (const checkout::ReturnLineQuote& l : quote.lines) {
     json clawed_back = json::array();
     for (const checkout::Allocation& a : l.clawed_back) clawed_back.push_back(AllocationJson(a));
     out_lines.push_back({{"line_no", l.line_no},
@@ -586,7 +625,7 @@ Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
                          {"discounts_clawed_back", clawed_back}});
   }
   json clawbacks = json::array();
-  for (const checkout::AppliedPromotion& c : quote->clawbacks) {
+  for (const checkout::AppliedPromotion& c : quote.clawbacks) {
     clawbacks.push_back({{"promotion_id", c.promotion_id},
                          {"promotion_version", c.version},
                          {"rule_snapshot_seq", c.rule_snapshot_seq},
@@ -594,16 +633,55 @@ Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
                          {"funding", FundingJson(c.funding)}});
   }
   const json out = {{"order_id", order_id},
-                    {"sale_seq", order->sale_seq},
-                    {"currency", cart.currency},
-                    {"paid_minor", sold.total_minor},
-                    {"refunded_before_minor", earlier.refunded_minor},
-                    {"refund_minor", quote->refund_minor},
-                    {"refund_tax_minor", quote->refund_tax_minor},
+                    {"sale_seq", quoted->sale_seq},
+                    {"currency", quoted->currency},
+                    {"paid_minor", quoted->paid_minor},
+                    {"refunded_before_minor", quoted->refunded_before_minor},
+                    {"refund_minor", quote.refund_minor},
+                    {"refund_tax_minor", quote.refund_tax_minor},
                     {"lines", out_lines},
                     {"clawbacks", clawbacks},
-                    {"kept_total_minor", quote->kept.total_minor}};
+                    {"kept_total_minor", quote.kept.total_minor}};
   return out.dump();
+}
+
+Result<std::string> CartQuoter::ReturnCommand(std::string_view order_id,
+                                              std::span<const checkout::ReturnedQty> lines,
+                                              std::string_view return_id, std::string_view reason,
+                                              std::int64_t now_ns) const {
+  if (return_id.empty()) return Bad("return_id", "required");
+  Result<Quoted> quoted = Quote(order_id, lines);
+  if (!quoted.ok()) return quoted.status();
+  json out_lines = json::array();
+  for (const checkout::ReturnLineQuote& l : quoted->quote.lines) {
+    json clawed_back = json::array();
+    for (const checkout::Allocation& a : l.clawed_back) {
+      clawed_back.push_back({{"promotion_id", a.promotion_id},
+                             {"promotion_version", a.version},
+                             {"rule_snapshot_seq", a.rule_snapshot_seq},
+                             {"amount_minor", a.amount_minor},
+                             {"funding", quoted->funding_shares[a.promotion_id]}});
+    }
+    out_lines.push_back({{"line_no", l.line_no},
+                         {"sku", l.sku},
+                         {"qty", l.qty},
+                         {"refund_minor", l.refund_minor},
+                         {"refund_tax_minor", l.refund_tax_minor},
+                         {"discounts_clawed_back", clawed_back}});
+  }
+  const json args = {{"return_id", return_id},
+                     {"order_id", order_id},
+                     {"returned_at_ns", now_ns},
+                     {"channel", quoted->channel},
+                     {"store", quoted->store},
+                     {"lines", out_lines},
+                     {"refund_total_minor", quoted->quote.refund_minor},
+                     {"currency", quoted->currency},
+                     {"reason", reason}};
+  return json{{"command", "record_return"},
+              {"idempotency_key", "return:" + std::string(return_id)},
+              {"args", args}}
+      .dump();
 }
 
 }  // namespace tillroll::projections

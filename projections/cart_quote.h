@@ -57,9 +57,21 @@ class CartQuoter {
   // for an unknown order; InvalidArgument for a line or quantity it does not have to return.
   Result<std::string> QuoteReturn(std::string_view order_id,
                                   std::span<const checkout::ReturnedQty> lines) const;
+  // The same quote, as the engine gives it.
+  Result<checkout::ReturnQuote> QuoteOf(std::string_view order_id,
+                                        std::span<const checkout::ReturnedQty> lines) const;
+  // The record_return command that records the quote as return `return_id` (idempotency key
+  // "return:<return_id>"), returned at now_ns for `reason`.
+  Result<std::string> ReturnCommand(std::string_view order_id,
+                                    std::span<const checkout::ReturnedQty> lines,
+                                    std::string_view return_id, std::string_view reason,
+                                    std::int64_t now_ns) const;
 
  private:
   struct Priced;
+  struct Quoted;
+  Result<Quoted> Quote(std::string_view order_id,
+                       std::span<const checkout::ReturnedQty> lines) const;
   Result<Priced> PriceJson(std::string_view cart_json, std::int64_t now_ns,
                            std::int64_t known_at_ns) const;
   // Prices, floors, products, coupons and candidates for out.cart, then prices it.

@@ -151,6 +151,14 @@ std::optional<Result<checkout::PricedCart>> LedgerDecisionState::PriceSale(
   return CartQuoter(log_, runner_).PriceCart(cart, std::move(codes), INT64_MAX);
 }
 
+std::optional<Result<checkout::ReturnQuote>> LedgerDecisionState::QuoteReturn(
+    const events::ReturnRecorded& ret) const {
+  std::vector<checkout::ReturnedQty> lines;
+  for (const events::ReturnLine* line : *ret.lines())
+    lines.push_back({line->line_no(), line->qty()});
+  return CartQuoter(log_, runner_).QuoteOf(ret.order_id()->string_view(), lines);
+}
+
 bool LedgerDecisionState::OrderExists(std::string_view order_id) const {
   return runner_.orders()->Find(order_id, INT64_MAX).ok();
 }

@@ -32,6 +32,8 @@ class LedgerDecisionState final : public DecisionState {
   std::optional<Coupon> FindCoupon(std::string_view code, std::int64_t at_ns) const override;
   std::optional<Result<checkout::PricedCart>> PriceSale(
       const events::SaleRecorded& sale) const override;
+  std::optional<Result<checkout::ReturnQuote>> QuoteReturn(
+      const events::ReturnRecorded& ret) const override;
   std::vector<EndedVersion> EndedPromotions(std::int64_t now_ns) const override;
 
  private:

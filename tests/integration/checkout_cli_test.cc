@@ -117,7 +117,29 @@ TEST_CASE("CLI checkout: price a cart - record it - quote a return", "[cli][chec
   REQUIRE(all.exit_code == 0);
   CHECK(json::parse(all.out)["refund_minor"] == p["totals"]["total_minor"]);
 
-  CliRun too_many = Tillroll(dir, "return-quote R-T-1 --line 1:4");
+  // Recorded as quoted; a tampered refund is refused (exit 4) and leaves the order as it was.
+  CliRun command_line = Tillroll(dir, "return-quote R-T-1 --line 1:1 --return-command RET-T-1");
+  REQUIRE(command_line.exit_code == 0);
+  json tampered = json::parse(command_line.out);
+  tampered["idempotency_key"] = "return:tampered";
+  tampered["args"]["return_id"] = "RET-T-0";
+  tampered["args"]["refund_total_minor"] = tampered["args"]["refund_total_minor"].get<int>() + 1;
+  CliRun refused =
+      Tillroll(dir, "submit --config " + kConfig + " --as service:pos-gateway", tampered.dump());
+  CHECK(refused.exit_code == 4);
+  CHECK_THAT(refused.out, Catch::Contains("checkout:requote"));
+  CliRun returned =
+      Tillroll(dir, "submit --config " + kConfig + " --as service:pos-gateway", command_line.out);
+  INFO(returned.err);
+  REQUIRE(returned.exit_code == 0);
+  // What is left to return refunds the rest: the two refunds add up to what was paid.
+  CliRun rest = Tillroll(dir, "return-quote R-T-1 --line 1:2 --line 2:2 --line 3:1");
+  REQUIRE(rest.exit_code == 0);
+  CHECK(json::parse(rest.out)["refund_minor"].get<std::int64_t>() +
+            q["refund_minor"].get<std::int64_t>() ==
+        p["totals"]["total_minor"].get<std::int64_t>());
+
+  CliRun too_many = Tillroll(dir, "return-quote R-T-1 --line 1:3");  // one came back
   CHECK(too_many.exit_code == 2);
   CHECK_THAT(too_many.err, Catch::Contains("lines[0].qty"));
   CHECK(Tillroll(dir, "return-quote R-T-1 --line one").exit_code == 2);

@@ -132,6 +132,9 @@ int main(int argc, char** argv) {
   AddQueryOptions(return_quote_cmd, &return_quote.query);
   return_quote_cmd->add_option("order", return_quote.order_id, "the order id")->required();
   return_quote_cmd->add_option("--line", return_quote.lines, "LINE_NO:QTY, repeatable")->required();
+  return_quote_cmd->add_option("--return-command", return_quote.return_id,
+                               "print the record_return command for this return id instead");
+  return_quote_cmd->add_option("--reason", return_quote.reason, "why it comes back");
 
   PublicationArgs publication{{kDefaultDataDir}};
   CLI::App* publication_cmd =

@@ -150,8 +150,12 @@ int RunReturnQuote(const ReturnQuoteArgs& args, std::ostream& out, std::ostream&
                        Status::InvalidArgument("--line: at least one LINE_NO:QTY"));
   }
   return Query("return-quote", projections::Orders::kName, args.query, out, err,
-               [&](OpenLedger& ledger, const AsOf&) -> Result<std::string> {
+               [&](OpenLedger& ledger, const AsOf& as_of) -> Result<std::string> {
                  const projections::CartQuoter quoter(*ledger.log, *ledger.runner);
+                 if (!args.return_id.empty()) {
+                   return quoter.ReturnCommand(args.order_id, lines, args.return_id, args.reason,
+                                               as_of.valid_at_ns);
+                 }
                  return quoter.QuoteReturn(args.order_id, lines);
                });
 }

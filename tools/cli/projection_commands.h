@@ -43,11 +43,14 @@ struct PriceCartArgs {
 };
 int RunPriceCart(const PriceCartArgs& args, std::ostream& out, std::ostream& err);
 
-// A return quote: `lines` as "LINE_NO:QTY".
+// A return quote: `lines` as "LINE_NO:QTY". With return_id, prints the record_return command
+// that records the quote, for `submit`.
 struct ReturnQuoteArgs {
   QueryArgs query;
   std::string order_id;
   std::vector<std::string> lines;
+  std::string return_id;
+  std::string reason = "customer return";
 };
 int RunReturnQuote(const ReturnQuoteArgs& args, std::ostream& out, std::ostream& err);
 
