@@ -8,13 +8,21 @@
 // Money: int64 minor units of one currency; percentages in basis points; every rounding is
 // half-up at the minor unit (DivideHalfUp).
 //
-// Lines and taxes. A line's price is qty × unit price. A product's percent taxes are either all
-// price-included or all price-excluded; their rates add (no tax on tax). Fixed taxes are per
-// unit, on top, and never discounted. Per line, rounded once per tax (Odoo's round per line):
-//   excluded: net = price, tax_i = round(net × rate_i), gross = net + Σ tax_i;
-//   included: gross = price, net = round(price × 10000 / (10000 + Σ rate)), the taxes share
-//             gross − net by their rates (the last one takes the rounding).
+// Lines and taxes. A line's price is qty × unit price, and holds its price-included percent
+// taxes; price-excluded percent taxes come on top of the untaxed amount; rates add (no tax on
+// tax). Fixed taxes are per unit, on top, and never discounted. Per line, rounded once per
+// tax (Odoo's round per line): net = round(price × 10000 / (10000 + Σ included rates)), the
+// included taxes are price − net, each excluded tax is round(net × rate); gross = net + taxes.
 // A line's discountable amount is its gross without fixed taxes ("tax included").
+//
+// Promotions of Odoo origin (Candidate::odoo) follow Odoo 17's loyalty engine where it differs
+// (tests/conformance/ODOO17.md has the source): the minimum amount is checked before the
+// minimum quantity, and again at the promotion's turn, less the discounts of earlier
+// coupon-triggered promotions when the rule is on every product; the cheapest item is the
+// line with the lowest unit price; a discount on specific products sees an earlier fixed
+// discount as used up first on the lines outside its own targets; each tax group's share of a
+// discount is Odoo's reward line, round(group price in the unit price's terms × factor), its
+// untaxed part and taxes computed from that; only the best percent-off-the-order survives.
 //
 // Eligibility of a candidate, checked in this order; the first failure is its not-applied
 // reason: currency, window (rule.valid contains at_ns), channel, region, store (targeting),
@@ -61,14 +69,13 @@
 // rule has floor_override_approved. A promotion whose discount ends up 0 is not applied (its
 // reason: the cap that took it to 0, or no_target_in_cart).
 //
-// Materialising a discount (as Odoo 17 does its reward lines): the discount A is split over
-// the target lines' tax groups (their percent taxes) in proportion to D per group, rounded
-// per group; each group's share is a discount of untaxed u_g = round(A_g × 10000 / (10000 +
-// rate)) and tax t_g = A_g − u_g for included taxes, u_g = round(A_g × 10000 / (10000 + rate))
-// and t_g = round(u_g × rate / 10000) for excluded ones. u_g and t_g are allocated to the
-// group's lines by largest remainder of their discountable amounts, so that every line's
-// amounts add up exactly to the order's. A discount's funding split is by largest remainder
-// of the rule's funding shares (retailer when the rule names none).
+// Materialising a discount: A is split over the target lines' tax groups (their included and
+// excluded rates) by largest remainder of D per group; a group's share A_g is a discount of
+// untaxed u_g = round(A_g × 10000 / (10000 + all its rates)) and taxes: A_g − u_g when all are
+// included, else round(u_g × rate) per rate. u_g and the taxes are allocated to the group's
+// lines by largest remainder of their shares (never below a line's own net or tax), so that
+// every line's amounts add up exactly to the order's. A discount's funding split is by largest
+// remainder of the rule's funding shares (retailer when the rule names none).
 //
 // Thread-safety: free functions, no shared state.
 
