@@ -48,6 +48,14 @@ class Decider {
   bool Invalid(std::string field, std::string reason) {
     return Reject(RejectionKind::kInvalid, std::move(field), std::move(reason));
   }
+  // A checkout error ("lines[0].sku: unknown product ...") as a rejection of args.<field>.
+  bool InvalidArgs(const Status& status) {
+    const std::string& message = status.message();
+    const std::size_t colon = message.find(": ");
+    return colon == std::string::npos
+               ? Invalid("args", message)
+               : Invalid("args." + message.substr(0, colon), message.substr(colon + 2));
+  }
   bool Refused(std::string reason, std::string rule = "workflow") {
     return Reject(RejectionKind::kRefused, "", std::move(reason), std::move(rule));
   }
@@ -647,13 +655,7 @@ bool Decider::DefineProduct(const events::ProductDefined& product) {
 bool Decider::VerifySalePrices(const events::SaleRecorded& sale) {
   const std::optional<Result<checkout::PricedCart>> priced = s_.PriceSale(sale);
   if (!priced) return true;
-  if (!priced->ok()) {
-    const std::string& message = priced->status().message();
-    const std::size_t colon = message.find(": ");
-    return colon == std::string::npos
-               ? Invalid("args", message)
-               : Invalid("args." + message.substr(0, colon), message.substr(colon + 2));
-  }
+  if (!priced->ok()) return InvalidArgs(priced->status());
   const checkout::PricedCart& cart = **priced;
   auto differs = [&](const std::string& field, std::int64_t sent, std::int64_t ledger) {
     return Reject(RejectionKind::kRefused, field,
@@ -709,13 +711,7 @@ bool Decider::VerifySalePrices(const events::SaleRecorded& sale) {
 bool Decider::VerifyReturn(const events::ReturnRecorded& ret) {
   const std::optional<Result<checkout::ReturnQuote>> quoted = s_.QuoteReturn(ret);
   if (!quoted) return true;
-  if (!quoted->ok()) {
-    const std::string& message = quoted->status().message();
-    const std::size_t colon = message.find(": ");
-    return colon == std::string::npos
-               ? Invalid("args", message)
-               : Invalid("args." + message.substr(0, colon), message.substr(colon + 2));
-  }
+  if (!quoted->ok()) return InvalidArgs(quoted->status());
   const checkout::ReturnQuote& quote = **quoted;
   auto differs = [&](const std::string& field, std::int64_t sent, std::int64_t ledger) {
     return Reject(RejectionKind::kRefused, field,

@@ -48,6 +48,16 @@ json AllocationJson(const checkout::Allocation& a) {
           {"funding", FundingJson(a.funding)}};
 }
 
+// A returned line, its fields as in ReturnRecorded's ReturnLine.
+json ReturnLineJson(const checkout::ReturnLineQuote& l, json clawed_back) {
+  return {{"line_no", l.line_no},
+          {"sku", l.sku},
+          {"qty", l.qty},
+          {"refund_minor", l.refund_minor},
+          {"refund_tax_minor", l.refund_tax_minor},
+          {"discounts_clawed_back", std::move(clawed_back)}};
+}
+
 json PricedCartJson(const checkout::PricedCart& p) {
   json lines = json::array();
   for (const checkout::PricedLine& l : p.lines) {
@@ -617,12 +627,7 @@ Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
   for (const checkout::ReturnLineQuote& l : quote.lines) {
     json clawed_back = json::array();
     for (const checkout::Allocation& a : l.clawed_back) clawed_back.push_back(AllocationJson(a));
-    out_lines.push_back({{"line_no", l.line_no},
-                         {"sku", l.sku},
-                         {"qty", l.qty},
-                         {"refund_minor", l.refund_minor},
-                         {"refund_tax_minor", l.refund_tax_minor},
-                         {"discounts_clawed_back", clawed_back}});
+    out_lines.push_back(ReturnLineJson(l, std::move(clawed_back)));
   }
   json clawbacks = json::array();
   for (const checkout::AppliedPromotion& c : quote.clawbacks) {
@@ -662,12 +667,7 @@ Result<std::string> CartQuoter::ReturnCommand(std::string_view order_id,
                              {"amount_minor", a.amount_minor},
                              {"funding", quoted->funding_shares[a.promotion_id]}});
     }
-    out_lines.push_back({{"line_no", l.line_no},
-                         {"sku", l.sku},
-                         {"qty", l.qty},
-                         {"refund_minor", l.refund_minor},
-                         {"refund_tax_minor", l.refund_tax_minor},
-                         {"discounts_clawed_back", clawed_back}});
+    out_lines.push_back(ReturnLineJson(l, std::move(clawed_back)));
   }
   const json args = {{"return_id", return_id},
                      {"order_id", order_id},
