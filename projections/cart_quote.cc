@@ -278,7 +278,8 @@ Status CartQuoter::Complete(Priced& out) const {
     out.coupons.push_back(std::move(entry));
   }
 
-  // The promotions live for the cart, each with the budget it has used so far.
+  // The promotions live for the cart, each with the budget it has used and the orders it
+  // discounted so far.
   auto liabilities = runner_.liabilities();
   for (const LivePromotion& live : runner_.promotions()->Live(
            {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns})) {
@@ -293,12 +294,20 @@ Status CartQuoter::Complete(Priced& out) const {
         rows.ok()) {
       for (const LiabilityRow& row : *rows) used += row.accrued_minor - row.reversed_minor;
     }
+    RedemptionCount redeemed;
+    if (Result<RedemptionCount> count =
+            runner_.redemptions()->Count(live.promotion_id, cart.customer_id);
+        count.ok()) {
+      redeemed = *count;
+    }
     out.candidates.push_back({.promotion_id = live.promotion_id,
                               .version = live.version,
                               .rule_snapshot_seq = live.rule_snapshot_seq,
                               .rule = snapshot->rule(),
                               .odoo = snapshot->origin.starts_with("odoo:"),
-                              .budget_used_minor = used});
+                              .budget_used_minor = used,
+                              .redemptions = redeemed.orders,
+                              .customer_redemptions = redeemed.customer_orders});
     out.snapshots.push_back(std::move(snapshot));
   }
   // Free-product rewards need their product's price and taxes.

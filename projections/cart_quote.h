@@ -4,7 +4,8 @@
 // Cart quotes and return quotes against the ledger: the checkout engine (engine/checkout.h)
 // fed from the projections. A cart is priced with the selling and Floor prices of the price
 // book at its place and time, the promotions live there with their rule snapshots, the
-// budget each has used so far (liabilities), the coupon codes presented (coupons) and the
+// budget each has used so far (liabilities), the orders it discounted, in all and for this
+// customer (redemptions), the coupon codes presented (coupons) and the
 // products' categories and taxes (products), all as known at known_at. A return is quoted on
 // the recorded sale: its lines, unit prices and taxes, and the rule snapshots its discounts
 // cite, never today's.

@@ -18,9 +18,9 @@ constexpr std::size_t kFollowEvents = 4096;
 constexpr auto kFollowWait = std::chrono::milliseconds(100);
 constexpr auto kProgressInterval = std::chrono::seconds(1);
 
-constexpr std::array<std::string_view, 8> kNames = {
-    PriceBook::kName,   Promotions::kName, Liabilities::kName, Orders::kName,
-    Publication::kName, Governance::kName, Coupons::kName,     Products::kName};
+constexpr std::array<std::string_view, 9> kNames = {
+    PriceBook::kName,  Promotions::kName, Liabilities::kName, Orders::kName,     Publication::kName,
+    Governance::kName, Coupons::kName,    Products::kName,    Redemptions::kName};
 
 std::unique_ptr<Projection> MakeProjection(std::string_view name,
                                            std::shared_ptr<const StateReader> state) {
@@ -32,6 +32,7 @@ std::unique_ptr<Projection> MakeProjection(std::string_view name,
   if (name == Governance::kName) return std::make_unique<Governance>();
   if (name == Coupons::kName) return std::make_unique<Coupons>(std::move(state));
   if (name == Products::kName) return std::make_unique<Products>();
+  if (name == Redemptions::kName) return std::make_unique<Redemptions>(std::move(state));
   return nullptr;
 }
 
@@ -465,6 +466,9 @@ std::shared_ptr<const Governance> ProjectionRunner::governance() const {
 }
 std::shared_ptr<const Coupons> ProjectionRunner::coupons() const {
   return std::static_pointer_cast<const Coupons>(Find(Coupons::kName));
+}
+std::shared_ptr<const Redemptions> ProjectionRunner::redemptions() const {
+  return std::static_pointer_cast<const Redemptions>(Find(Redemptions::kName));
 }
 std::shared_ptr<const Products> ProjectionRunner::products() const {
   return std::static_pointer_cast<const Products>(Find(Products::kName));

@@ -44,6 +44,7 @@
 #include "projections/products.h"
 #include "projections/promotions.h"
 #include "projections/publication.h"
+#include "projections/redemptions.h"
 
 namespace tillroll::projections {
 
@@ -134,6 +135,7 @@ class ProjectionRunner {
   std::shared_ptr<const Orders> orders() const;
   std::shared_ptr<const Coupons> coupons() const;
   std::shared_ptr<const Products> products() const;
+  std::shared_ptr<const Redemptions> redemptions() const;
   std::shared_ptr<const Publication> publication() const;
   std::shared_ptr<const Governance> governance() const;
 

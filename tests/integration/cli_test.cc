@@ -204,7 +204,7 @@ TEST_CASE("CLI: digest equals the digest after a side-by-side or in-place rebuil
   CHECK(side.err.find("price_book: done at 3/3") != std::string::npos);
   Run all = Tillroll(dir, "rebuild --all");
   REQUIRE(all.exit_code == 0);
-  CHECK(Lines(all.out) == 8);  // one line per projection
+  CHECK(Lines(all.out) == 9);  // one line per projection
   CHECK(Field(Tillroll(dir, "digest price_book").out, "sha256") == sha);
 
   CHECK(Tillroll(dir, "rebuild no_such").exit_code == 2);

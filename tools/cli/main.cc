@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
   AddDataDir(rebuild_cmd, &rebuild.data_dir);
   CLI::Option* rebuild_name = rebuild_cmd->add_option(
       "name", rebuild.projection,
-      "price_book, promotions, liabilities, orders, publication, governance, coupons or products");
+      "price_book, promotions, liabilities, orders, publication, governance, coupons, products or redemptions");
   CLI::Option* rebuild_all = rebuild_cmd->add_flag("--all", rebuild.all, "every projection");
   rebuild_name->excludes(rebuild_all);
   rebuild_cmd->add_flag("--side-by-side", rebuild.side_by_side,

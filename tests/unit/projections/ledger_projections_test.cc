@@ -11,6 +11,7 @@
 #include "projections/orders.h"
 #include "projections/publication.h"
 #include "projections/query_json.h"
+#include "projections/redemptions.h"
 #include "tests/unit/projections/ledger_fixture.h"
 
 namespace tillroll::testing {
@@ -169,6 +170,50 @@ TEST_CASE("Coupons: codes issued - redeemed up to their limit - voided - in thei
       CouponEvent("CouponRedeemed", {{"program", "SPRING"}, {"code", "VIP-ANNA"}}), Day(5));
   const Status s = ledger.runner().CatchUp();
   CHECK_THAT(s.message(), Catch::Contains("coupons cannot apply event " + std::to_string(stray)));
+}
+
+// An unsealed sale of one line discounted by each of `promotions`, for `customer`.
+std::string SaleOf(const std::string& order_id, const std::string& customer,
+                   const std::vector<std::string>& promotions) {
+  static EventJson converter;
+  nlohmann::json discounts = nlohmann::json::array();
+  for (const std::string& p : promotions) {
+    discounts.push_back({{"promotion_id", p}, {"promotion_version", 1}, {"amount_minor", 10}});
+  }
+  nlohmann::json sale = {{"order_id", order_id},
+                         {"currency", "EUR"},
+                         {"lines",
+                          {{{"line_no", 1},
+                            {"sku", "4711"},
+                            {"qty", 2},
+                            {"unit_price_minor", 100},
+                            {"discounts", discounts}}}}};
+  if (!customer.empty()) sale["customer"] = {{"customer_id", customer}};
+  EventJson::Parsed parsed = converter.ParseUnsealed(nlohmann::json{
+      {"stream", "order/" + order_id},
+      {"payload_type", "SaleRecorded"},
+      {"payload", sale}}.dump());
+  REQUIRE(parsed.ok());
+  return std::move(parsed.bytes);
+}
+
+TEST_CASE("Redemptions: orders per promotion - in all and per customer", "[redemptions]") {
+  LedgerFixture ledger;
+  ledger.Append(SaleOf("R-1", "C-1", {"P1", "P2"}), Day(1));
+  ledger.Append(SaleOf("R-2", "C-1", {"P1"}), Day(2));
+  ledger.Append(SaleOf("R-3", "C-2", {"P1"}), Day(3));
+  ledger.Append(SaleOf("R-4", "", {"P2"}), Day(3));  // anonymous: counts in all only
+  ledger.Append(SaleOf("R-5", "C-2", {}), Day(4));   // no discount: counts for nobody
+  ledger.CatchUp();
+  auto redemptions = ledger.runner().redemptions();
+  Result<projections::RedemptionCount> p1 = redemptions->Count("P1", "C-1");
+  REQUIRE(p1.ok());
+  CHECK(p1->orders == 3);
+  CHECK(p1->customer_orders == 2);
+  CHECK(redemptions->Count("P1", "C-2")->customer_orders == 1);
+  CHECK(redemptions->Count("P2", "C-2")->customer_orders == 0);
+  CHECK(redemptions->Count("P2", "")->orders == 2);
+  CHECK(redemptions->Count("P9", "C-1")->orders == 0);
 }
 
 TEST_CASE("Orders: a second sale of one order - or a return without a sale - stops the projection",
