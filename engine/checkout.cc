@@ -447,8 +447,13 @@ Effect Pricer::Evaluate(const Candidate& c) const {
   // order): `take(n, from_cheapest)` lists (line, units) taken from one end.
   auto pooled = [&](std::int64_t take, bool from_cheapest) {
     std::vector<std::size_t> order = targets;
+    // Ties by SKU, so that the order the lines come in does not change the price (lines of one
+    // SKU at one price are alike).
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return lines_[a].unit_price_minor > lines_[b].unit_price_minor;
+      if (lines_[a].unit_price_minor != lines_[b].unit_price_minor) {
+        return lines_[a].unit_price_minor > lines_[b].unit_price_minor;
+      }
+      return lines_[a].sku < lines_[b].sku;
     });
     if (from_cheapest) std::reverse(order.begin(), order.end());
     std::vector<std::pair<std::size_t, std::int64_t>> taken;
@@ -473,7 +478,10 @@ Effect Pricer::Evaluate(const Candidate& c) const {
         for (std::size_t i : targets) {
           const __int128 a = static_cast<__int128>(lines_[i].discountable()) * lines_[cheapest].qty;
           const __int128 b = static_cast<__int128>(lines_[cheapest].discountable()) * lines_[i].qty;
-          if (c.odoo ? lines_[i].unit_price_minor < lines_[cheapest].unit_price_minor : a < b) {
+          // Ties go to the lower SKU whatever order the lines came in (Odoo: the first line).
+          const bool lower_sku_tie = a == b && lines_[i].sku < lines_[cheapest].sku;
+          if (c.odoo ? lines_[i].unit_price_minor < lines_[cheapest].unit_price_minor
+                     : a < b || lower_sku_tie) {
             cheapest = i;
           }
         }
@@ -671,6 +679,11 @@ void Pricer::Materialise(const Candidate& c, std::int64_t amount,
       it->entered += static_cast<std::int64_t>(l.qty) * l.unit_price_minor - l.disc_entered;
     }
   }
+  // Groups in a canonical order (by their rates), so that which group a rounding cent goes to
+  // does not depend on the order of the lines.
+  std::sort(groups.begin(), groups.end(), [](const Group& a, const Group& b) {
+    return std::pair(a.rate_incl, a.rate_excl) < std::pair(b.rate_incl, b.rate_excl);
+  });
   std::int64_t total_weight = 0;
   std::vector<std::int64_t> group_weights;
   for (const Group& g : groups) {
