@@ -74,7 +74,7 @@ void BasketPricer::Price(const std::vector<BasketLine>& lines,
 
 void BasketPricer::Allocate(std::uint32_t campaign, std::int64_t total,
                             std::vector<LineDiscount>& discounts) {
-  AllocateLargestRemainder(total, weights_, shares_);
+  shares_ = AllocateLargestRemainder(total, weights_);
   for (std::size_t i = 0; i < shares_.size(); ++i) {
     if (shares_[i] > 0) discounts.push_back({static_cast<std::uint32_t>(i), campaign, shares_[i]});
   }
@@ -139,7 +139,7 @@ void BasketPricer::CapPerOrder(const PromotionDesk& desk, std::vector<LineDiscou
     for (const LineDiscount& d : discounts) {
       if (d.campaign == campaign) weights_.push_back(d.amount_minor);
     }
-    AllocateLargestRemainder(cap, weights_, shares_);
+    shares_ = AllocateLargestRemainder(cap, weights_);
     std::size_t next = 0;
     for (LineDiscount& d : discounts) {
       if (d.campaign == campaign) d.amount_minor = shares_[next++];

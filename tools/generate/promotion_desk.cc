@@ -344,7 +344,7 @@ void PromotionDesk::Accrue(std::uint32_t index, std::uint32_t version, std::int6
   // The parties' shares add up to the discount exactly: largest remainder over the split.
   share_weights_.clear();
   for (const FundingSplit& share : accrued.rule.funding) share_weights_.push_back(share.share_bps);
-  AllocateLargestRemainder(amount_minor, share_weights_, share_amounts_);
+  share_amounts_ = AllocateLargestRemainder(amount_minor, share_weights_);
   for (std::size_t i = 0; i < accrued.rule.funding.size(); ++i) {
     if (accrued.rule.funding[i].party == kRetailer) continue;
     accrued.unsettled_minor[i] += sign * share_amounts_[i];

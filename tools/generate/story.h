@@ -2,17 +2,17 @@
 #define TILLROLL_TOOLS_GENERATE_STORY_H_
 
 // What every part of the history generator shares: story time, the seeded random source, the
-// principals who act in the story, and the money arithmetic of DESIGN.md (half-up rounding).
+// principals who act in the story; money arithmetic comes from engine/money.h.
 // Header-only; nothing here touches the log.
 
 #include <array>
 #include <cstdint>
-#include <numeric>
 #include <random>
 #include <string_view>
 #include <vector>
 
 #include "engine/assert.h"
+#include "engine/money.h"
 
 namespace tillroll::generate {
 
@@ -101,13 +101,6 @@ inline constexpr std::array<Actor, 2> kPromoApprovers{{
 }};
 inline constexpr std::string_view kReturnsDeskRole = "returns_desk";
 
-// round(numerator / denominator), halves away from zero; denominator > 0.
-inline std::int64_t DivideHalfUp(std::int64_t numerator, std::int64_t denominator) {
-  TR_DASSERT(denominator > 0);
-  if (numerator < 0) return -DivideHalfUp(-numerator, denominator);
-  return (2 * numerator + denominator) / (2 * denominator);
-}
-
 // The tax contained in a gross (tax-included) amount at `rate_bps`, half-up.
 inline std::int64_t IncludedTaxMinor(std::int64_t gross_minor, std::int32_t rate_bps) {
   return DivideHalfUp(gross_minor * rate_bps, kBpsWhole + rate_bps);
@@ -118,35 +111,6 @@ inline std::int64_t ShelfPrice(double raw_minor, std::int64_t lowest_minor) {
   auto price = static_cast<std::int64_t>(raw_minor / 10.0) * 10 + 9;
   while (price < lowest_minor) price += 10;
   return price;
-}
-
-// Splits `total` over `weights` (not all zero) in proportion, exactly, by largest remainder;
-// ties go to the lower index. Used for cart-level discounts over lines (DESIGN.md) and for a
-// discount over its funding shares (as the liabilities projection splits it).
-inline void AllocateLargestRemainder(std::int64_t total, const std::vector<std::int64_t>& weights,
-                                     std::vector<std::int64_t>& shares) {
-  const std::int64_t weight_sum = std::accumulate(weights.begin(), weights.end(), std::int64_t{0});
-  TR_ASSERT(weight_sum > 0 && total >= 0);
-  shares.resize(weights.size());
-  std::int64_t given = 0;
-  for (std::size_t i = 0; i < weights.size(); ++i) {
-    shares[i] = total * weights[i] / weight_sum;
-    given += shares[i];
-  }
-  // The units left over (fewer than the weights) go to the largest remainders, one each.
-  for (std::int64_t left = total - given; left > 0; --left) {
-    std::size_t best = weights.size();
-    std::int64_t best_remainder = -1;
-    for (std::size_t i = 0; i < weights.size(); ++i) {
-      const std::int64_t remainder = total * weights[i] - shares[i] * weight_sum;
-      if (remainder > best_remainder) {
-        best = i;
-        best_remainder = remainder;
-      }
-    }
-    TR_ASSERT(best < weights.size());
-    ++shares[best];
-  }
 }
 
 }  // namespace tillroll::generate
