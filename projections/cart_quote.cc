@@ -48,6 +48,17 @@ json AllocationJson(const checkout::Allocation& a) {
           {"funding", FundingJson(a.funding)}};
 }
 
+// A rule's funding split as DiscountAllocation.funding records it: party and share_bps.
+json FundingSharesJson(const events::PromotionRule& rule) {
+  json shares = json::array();
+  if (rule.funding() != nullptr) {
+    for (const events::FundingShare* share : *rule.funding()) {
+      shares.push_back({{"party", View(share->party())}, {"share_bps", share->share_bps()}});
+    }
+  }
+  return shares;
+}
+
 // A returned line, its fields as in ReturnRecorded's ReturnLine.
 json ReturnLineJson(const checkout::ReturnLineQuote& l, json clawed_back) {
   return {{"line_no", l.line_no},
@@ -372,13 +383,8 @@ Result<std::string> CartQuoter::SaleCommand(std::string_view cart_json, std::str
   for (const checkout::PricedLine& l : priced.lines) {
     json discounts = json::array();
     for (const checkout::Allocation& a : l.discounts) {
-      json funding = json::array();
       const checkout::Candidate* c = by_id[a.promotion_id];
-      if (c != nullptr && c->rule->funding() != nullptr) {
-        for (const events::FundingShare* share : *c->rule->funding()) {
-          funding.push_back({{"party", View(share->party())}, {"share_bps", share->share_bps()}});
-        }
-      }
+      const json funding = c != nullptr ? FundingSharesJson(*c->rule) : json::array();
       discounts.push_back({{"promotion_id", a.promotion_id},
                            {"promotion_version", a.version},
                            {"rule_snapshot_seq", a.rule_snapshot_seq},
@@ -609,13 +615,7 @@ Result<CartQuoter::Quoted> CartQuoter::Quote(std::string_view order_id,
              .paid_minor = sold.total_minor,
              .refunded_before_minor = earlier.refunded_minor};
   for (const checkout::Candidate& c : candidates) {
-    json shares = json::array();
-    if (c.rule->funding() != nullptr) {
-      for (const events::FundingShare* share : *c.rule->funding()) {
-        shares.push_back({{"party", View(share->party())}, {"share_bps", share->share_bps()}});
-      }
-    }
-    out.funding_shares[c.promotion_id] = std::move(shares);
+    out.funding_shares[c.promotion_id] = FundingSharesJson(*c.rule);
   }
   return out;
 }
