@@ -1,7 +1,7 @@
 // Proves "a crash never applies an event twice or skips one" for projections. The test starts
 // tillroll-projection-crash-child (projection_crash_child.cc), which follows the log with its
 // projections while it appends, and kills it with SIGKILL 30..300 ms after it reports that it
-// follows. After every kill it opens the ledger, catches the projections up (an event applied
+// follows and its first batch is acknowledged. After every kill it opens the ledger, catches the projections up (an event applied
 // twice would trip the projections' own order assertions; one skipped would leave the state
 // short) and requires every projection's digest to equal the digest of a side-by-side rebuild
 // from sequence 1. TILLROLL_CRASH_KILLS / 5 kills (default 20); TILLROLL_SEED replays them.
