@@ -246,4 +246,31 @@ Result<std::vector<Sequence>> CommandExecutor::ExpireDue() {
   return appended;
 }
 
+std::string_view OutcomeName(events::AuditOutcome outcome) {
+  switch (outcome) {
+    case events::AuditOutcome::Accepted:
+      return "accepted";
+    case events::AuditOutcome::HeldForApproval:
+      return "held";
+    default:
+      return "rejected";
+  }
+}
+
+std::string OutcomeJson(const Command& command, const SubmitOutcome& o) {
+  nlohmann::ordered_json events = nlohmann::ordered_json::array();
+  for (const AppendOutcome& e : o.events) events.push_back(e.seq);
+  nlohmann::ordered_json j = {{"command", command.spec().name},
+            {"idempotency_key", command.idempotency_key},
+            {"outcome", OutcomeName(o.decision.outcome)},
+            {"subject", o.decision.subject},
+            {"audit_seq", o.audit_seq},
+            {"event_seqs", std::move(events)}};
+  if (!o.decision.reason.empty()) j["reason"] = o.decision.reason;
+  if (!o.decision.field.empty()) j["field"] = o.decision.field;
+  if (!o.decision.rule.empty()) j["rule"] = o.decision.rule;
+  if (o.duplicate) j["duplicate"] = true;
+  return j.dump();
+}
+
 }  // namespace tillroll

@@ -34,6 +34,14 @@ struct SubmitOutcome {
   bool duplicate = false;             // this very attempt had been recorded before
 };
 
+// "accepted", "held" or "rejected".
+std::string_view OutcomeName(events::AuditOutcome outcome);
+
+// One line of JSON for what became of a command: command, idempotency_key, outcome, subject,
+// audit_seq, event_seqs, and reason, field, rule and duplicate when they apply. What `submit`
+// prints and the HTTP API answers.
+std::string OutcomeJson(const Command& command, const SubmitOutcome& outcome);
+
 class CommandExecutor {
  public:
   // `catch_up` brings `state` up to the log's head (ProjectionRunner::CatchUp). All references

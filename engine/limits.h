@@ -41,6 +41,30 @@ inline constexpr std::size_t kJsonArrayElementsMax = 10'000;
 // Reads: the most events one call returns.
 inline constexpr std::size_t kReadEventsMax = 100'000;
 
+// The HTTP API (adapters/http); each is a default that tillroll.toml's [http] table may change.
+namespace http {
+// One request body: a price file of 50k rows from the pricing engine fits.
+inline constexpr std::size_t kBodyBytesMax = 32 * 1024 * 1024;
+inline constexpr std::size_t kHeaderBytesMax = 16 * 1024;
+// Commands in one POST /v1/commands (the log's batch bound: two events per command at most).
+inline constexpr std::size_t kBatchCommandsMax = kBatchEventsMax / 2;
+inline constexpr std::size_t kConnectionsMax = 1024;
+// Per principal: a token bucket refilled at this rate, holding at most the burst.
+inline constexpr double kRequestsPerSecond = 20'000;
+inline constexpr double kRequestsBurst = 40'000;
+// A client that sends a request or reads a response slower than this is cut off.
+inline constexpr std::int64_t kReadTimeoutMs = 10'000;
+inline constexpr std::int64_t kWriteTimeoutMs = 10'000;
+// A keep-alive connection with no request for this long is closed.
+inline constexpr std::int64_t kIdleTimeoutMs = 60'000;
+// SIGTERM: in-flight requests get this long to finish.
+inline constexpr std::int64_t kShutdownTimeoutMs = 10'000;
+// GET /v1/events: the most events one page holds.
+inline constexpr std::size_t kEventsPageMax = 10'000;
+// GET /v1/price-book: the most SKUs one slice names.
+inline constexpr std::size_t kPriceBookSkusMax = 1'000;
+}  // namespace http
+
 static_assert(kEventBytesMax <= kBatchBytesMax, "one event must fit a batch");
 static_assert(kBatchEventsMax <= kGroupEventsMax, "one batch must fit a group commit");
 static_assert(kBatchBytesMax <= kGroupBytesMax, "one batch must fit a group commit");

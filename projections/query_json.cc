@@ -195,4 +195,39 @@ Result<std::string> OrderContextJson(const EventLog& log, const OrderRecord& ord
   return Dump(j);
 }
 
+std::optional<std::string> AuditOutcomeName(std::string_view word) {
+  if (word == "accepted") return "Accepted";
+  if (word == "rejected") return "Rejected";
+  if (word == "held") return "HeldForApproval";
+  return std::nullopt;
+}
+
+std::optional<std::string> AuditRowJson(Sequence seq, std::string_view event_bytes,
+                                        const AuditFilter& filter) {
+  const events::Event* e = events::GetEvent(event_bytes.data());
+  const events::CommandAudited* a = e->payload_as_CommandAudited();
+  if (a == nullptr) return std::nullopt;
+  auto text = [](const flatbuffers::String* s) { return s == nullptr ? "" : s->str(); };
+  if (!filter.principal.empty() && text(a->principal()) != filter.principal) return std::nullopt;
+  const std::string outcome = events::EnumNameAuditOutcome(a->outcome());
+  if (!filter.outcome.empty() && outcome != filter.outcome) return std::nullopt;
+  nlohmann::ordered_json roles = nlohmann::ordered_json::array();
+  if (a->roles() != nullptr) {
+    for (const auto* r : *a->roles()) roles.push_back(r->str());
+  }
+  const nlohmann::ordered_json row = {{"seq", seq},
+                                      {"recorded_at", FormatUtcTime(e->recorded_at_ns())},
+                                      {"principal", text(a->principal())},
+                                      {"source_system", text(a->source_system())},
+                                      {"command", text(a->command())},
+                                      {"subject", text(a->subject())},
+                                      {"outcome", outcome},
+                                      {"reason", text(a->reason())},
+                                      {"field", text(a->field())},
+                                      {"rule", text(a->rule())},
+                                      {"roles", std::move(roles)},
+                                      {"event_count", a->event_count()}};
+  return row.dump();
+}
+
 }  // namespace tillroll::projections

@@ -45,6 +45,19 @@ std::string PublicationJson(const std::vector<PublicationRow>& rows, const AsOf&
 Result<std::string> OrderContextJson(const EventLog& log, const OrderRecord& order,
                                      const AsOf& as_of);
 
+// The audit trail (CommandAudited events): which attempts an answer lists.
+struct AuditFilter {
+  std::string principal;  // empty: every principal
+  std::string outcome;    // "Accepted", "Rejected", "HeldForApproval"; empty: every outcome
+};
+// The outcome's name in the log for "accepted", "rejected" or "held"; nullopt for another word.
+std::optional<std::string> AuditOutcomeName(std::string_view word);
+// One attempt as a JSON object (seq, recorded_at, principal, source_system, command, subject,
+// outcome, reason, field, rule, roles, event_count); nullopt for an event that is not a
+// CommandAudited or that the filter leaves out. `event_bytes` must be a verified Event.
+std::optional<std::string> AuditRowJson(Sequence seq, std::string_view event_bytes,
+                                        const AuditFilter& filter);
+
 }  // namespace tillroll::projections
 
 #endif  // TILLROLL_PROJECTIONS_QUERY_JSON_H_

@@ -7,6 +7,7 @@
 #include "tools/cli/generate_command.h"
 #include "tools/cli/log_commands.h"
 #include "tools/cli/projection_commands.h"
+#include "tools/cli/serve_command.h"
 #include "tools/cli/submit_commands.h"
 
 namespace {
@@ -224,6 +225,22 @@ int main(int argc, char** argv) {
   audit_cmd->add_option("--outcome", audit.outcome, "accepted, rejected or held");
   audit_cmd->add_option("--format", audit.format, "json (default) or table");
 
+  ServeArgs serve{kDefaultDataDir};
+  CLI::App* serve_cmd = app.add_subcommand(
+      "serve",
+      "Serve the HTTP API on the ledger (created when the folder is empty): commands, checkout, "
+      "point-in-time queries, the log, /metrics and /openapi.json. Stops cleanly on SIGTERM.");
+  AddDataDir(serve_cmd, &serve.data_dir);
+  serve_cmd->add_option("--config", serve.config, "principals, tokens, thresholds and [http]")
+      ->default_str("tillroll.toml");
+  serve_cmd->add_option("--listen", serve.listen,
+                        "HOST:PORT, overriding [http] listen (port 0: any free port)");
+
+  std::string token;
+  CLI::App* token_cmd = app.add_subcommand(
+      "token-hash", "Print the SHA-256 of a bearer token, for token_sha256 in tillroll.toml.");
+  token_cmd->add_option("token", token, "the bearer token")->required();
+
   try {
     app.parse(argc, argv);
     if (*rebuild_cmd && !rebuild.all && rebuild.projection.empty()) {
@@ -252,6 +269,8 @@ int main(int argc, char** argv) {
   if (*submit_cmd) return RunSubmit(submit, std::cin, std::cout, std::cerr);
   if (*audit_cmd) return RunAudit(audit, std::cout, std::cerr);
   if (*generate_cmd) return RunGenerate(generate, std::cout, std::cerr);
+  if (*serve_cmd) return RunServe(serve, std::cout, std::cerr);
+  if (*token_cmd) return RunTokenHash(token, std::cout);
   if (*digest_cmd) return RunDigest(digest_dir, digest_name, std::cout, std::cerr);
   return kExitBadInput;
 }

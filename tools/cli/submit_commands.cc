@@ -11,6 +11,7 @@
 #include "engine/utc_time.h"
 #include "projections/decision_state.h"
 #include "projections/projection_runner.h"
+#include "projections/query_json.h"
 #include "tools/cli/exit_codes.h"
 #include "tools/cli/terminal_output.h"
 
@@ -18,33 +19,6 @@ namespace tillroll::cli {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string OutcomeName(events::AuditOutcome outcome) {
-  switch (outcome) {
-    case events::AuditOutcome::Accepted:
-      return "accepted";
-    case events::AuditOutcome::HeldForApproval:
-      return "held";
-    default:
-      return "rejected";
-  }
-}
-
-std::string OutcomeJson(const Command& command, const SubmitOutcome& o) {
-  json events = json::array();
-  for (const AppendOutcome& e : o.events) events.push_back(e.seq);
-  json j = {{"command", command.spec().name},
-            {"idempotency_key", command.idempotency_key},
-            {"outcome", OutcomeName(o.decision.outcome)},
-            {"subject", o.decision.subject},
-            {"audit_seq", o.audit_seq},
-            {"event_seqs", std::move(events)}};
-  if (!o.decision.reason.empty()) j["reason"] = o.decision.reason;
-  if (!o.decision.field.empty()) j["field"] = o.decision.field;
-  if (!o.decision.rule.empty()) j["rule"] = o.decision.rule;
-  if (o.duplicate) j["duplicate"] = true;
-  return j.dump();
-}
 
 // Reads every line as a command; prints each problem with its line. Nothing is decided when
 // one line is not a command.
@@ -139,10 +113,7 @@ int RunSubmit(const SubmitArgs& args, std::istream& stdin_stream, std::ostream& 
 }
 
 int RunAudit(const AuditArgs& args, std::ostream& out, std::ostream& err) {
-  std::string outcome_filter;
-  if (args.outcome == "accepted") outcome_filter = "Accepted";
-  if (args.outcome == "rejected") outcome_filter = "Rejected";
-  if (args.outcome == "held") outcome_filter = "HeldForApproval";
+  const std::string outcome_filter = projections::AuditOutcomeName(args.outcome).value_or("");
   if (!args.outcome.empty() && outcome_filter.empty()) {
     return FailCommand(err, "audit",
                        Status::InvalidArgument("--outcome: expected accepted, rejected or held"));
@@ -161,36 +132,16 @@ int RunAudit(const AuditArgs& args, std::ostream& out, std::ostream& err) {
   if (!log.ok()) return FailCommand(err, "audit", log.status());
   Result<Sequence> from = (*log)->FirstRecordedAtOrAfter(since_ns);
   if (!from.ok()) return FailCommand(err, "audit", from.status());
+  const projections::AuditFilter filter{args.principal, outcome_filter};
   json rows = json::array();
   Status scanned =
       (*log)->Replay(*from, (*log)->Head().seq + 1, [&](Sequence seq, std::string_view bytes) {
-        const events::Event* e = events::GetEvent(bytes.data());
-        const events::CommandAudited* a = e->payload_as_CommandAudited();
-        if (a == nullptr) return true;
-        auto text = [](const flatbuffers::String* s) { return s == nullptr ? "" : s->str(); };
-        if (!args.principal.empty() && text(a->principal()) != args.principal) return true;
-        const std::string outcome = events::EnumNameAuditOutcome(a->outcome());
-        if (!outcome_filter.empty() && outcome != outcome_filter) return true;
-        json roles = json::array();
-        if (a->roles() != nullptr) {
-          for (const auto* r : *a->roles()) roles.push_back(r->str());
-        }
-        json row = {{"seq", seq},
-                    {"recorded_at", FormatUtcTime(e->recorded_at_ns())},
-                    {"principal", text(a->principal())},
-                    {"source_system", text(a->source_system())},
-                    {"command", text(a->command())},
-                    {"subject", text(a->subject())},
-                    {"outcome", outcome},
-                    {"reason", text(a->reason())},
-                    {"field", text(a->field())},
-                    {"rule", text(a->rule())},
-                    {"roles", std::move(roles)},
-                    {"event_count", a->event_count()}};
+        std::optional<std::string> row = projections::AuditRowJson(seq, bytes, filter);
+        if (!row) return true;
         if (args.format == "table") {
-          rows.push_back(std::move(row));
+          rows.push_back(json::parse(*row));
         } else {
-          out << row.dump() << "\n";
+          out << *row << "\n";
         }
         return true;
       });
