@@ -57,7 +57,7 @@ constexpr std::string_view kEveryRole =
     "pricing_manager pricing_approver promo_author promo_approver checkout returns_desk finance "
     "auditor admin";
 constexpr std::string_view kCheckout = "checkout admin";
-constexpr std::string_view kReturns = "returns_desk checkout admin";
+constexpr std::string_view kReturnQuotes = "returns_desk checkout admin";
 constexpr std::string_view kLogReaders = "auditor admin finance";
 
 using C = CommandType;
@@ -116,11 +116,11 @@ const Route kRoutes[] = {
     // Checkout.
     {"POST", "/v1/carts/price", kCheckout, Work::kInline, &Api::PriceCart, {},
      "Price a cart from the projections."},
-    {"POST", "/v1/sales", kCheckout, Work::kWorker, &Api::RecordSale, {},
+    {"POST", "/v1/sales", "checkout", Work::kWorker, &Api::RecordSale, {},
      "Price a cart and record it as a sale."},
-    {"POST", "/v1/returns/quote", kReturns, Work::kInline, &Api::QuoteReturn, {},
+    {"POST", "/v1/returns/quote", kReturnQuotes, Work::kInline, &Api::QuoteReturn, {},
      "Quote a return on the sale's own rules."},
-    {"POST", "/v1/returns", kReturns, Work::kWorker, &Api::RecordReturn, {},
+    {"POST", "/v1/returns", "returns_desk checkout", Work::kWorker, &Api::RecordReturn, {},
      "Quote a return and record it."},
     // Queries.
     {"GET", "/v1/prices/{sku}", kEveryRole, Work::kInline, &Api::GetPrice, {},
@@ -134,7 +134,8 @@ const Route kRoutes[] = {
     {"GET", "/v1/orders/{order_id}", "returns_desk checkout auditor finance admin", Work::kInline,
      &Api::GetOrder, {}, "An order's context: sale, discounts with rule snapshots, returns."},
     {"GET", "/v1/liabilities", "finance auditor admin promo_approver", Work::kInline,
-     &Api::GetLiabilities, {}, "Discount liabilities per promotion version and funding party."},
+     &Api::GetLiabilities, {},
+     "Discount liabilities per promotion version and funding party (all, or one promotion's)."},
     {"GET", "/v1/publication", kEveryRole, Work::kInline, &Api::GetPublication, {},
      "Delivery state per artifact and destination."},
     {"GET", "/v1/authority", kEveryRole, Work::kInline, &Api::GetAuthority, {},

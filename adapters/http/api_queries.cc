@@ -1,5 +1,7 @@
 // The API's read routes: point-in-time queries over the projections, the audit trail and the
-// log. Every query takes valid_at and known_at (ISO 8601 or UTC ns; default now).
+// log. Queries over the projections take known_at (what the ledger had recorded by then), and
+// those whose answer has a valid time (prices, live promotions, liabilities, authority) also
+// valid_at; ISO 8601 or UTC ns, default now.
 
 #include <charconv>
 
@@ -36,12 +38,14 @@ Result<std::uint64_t> NumberParam(const HttpRequest& request, std::string_view n
   return value;
 }
 
-Result<events::PriceType> PriceTypeParam(std::string_view name) {
+// `param` names the query parameter in the error.
+Result<events::PriceType> PriceTypeParam(std::string_view param, std::string_view name) {
   for (auto type : events::EnumValuesPriceType()) {
     if (name == events::EnumNamePriceType(type)) return type;
   }
-  return Status::InvalidArgument("type: expected selling, List, Markdown, Cost or Floor, got '" +
-                                 std::string(name) + "'");
+  return Status::InvalidArgument(std::string(param) + ": expected " +
+                                 (param == "type" ? "selling, " : "") +
+                                 "List, Markdown, Cost or Floor, got '" + std::string(name) + "'");
 }
 
 HttpResponse Answer(Result<std::string> json_line) {
@@ -68,7 +72,7 @@ HttpResponse Api::GetPrice(const Call& call) const {
   if (type.empty() || type == "selling") {
     price = book->SellingPrice(query);
   } else {
-    Result<events::PriceType> parsed = PriceTypeParam(type);
+    Result<events::PriceType> parsed = PriceTypeParam("type", type);
     if (!parsed.ok()) return StatusResponse(parsed.status());
     price = book->PriceOfType(query, *parsed);
   }
@@ -180,8 +184,8 @@ HttpResponse Api::GetAuthority(const Call& call) const {
   if (!as_of.ok()) return StatusResponse(as_of.status());
   std::optional<events::PriceType> type;
   if (const std::string name = ParamOr(req, "price_type"); !name.empty()) {
-    Result<events::PriceType> parsed = PriceTypeParam(name);
-    if (!parsed.ok()) return StatusResponse(parsed.status(), "price_");
+    Result<events::PriceType> parsed = PriceTypeParam("price_type", name);
+    if (!parsed.ok()) return StatusResponse(parsed.status());
     type = *parsed;
   }
   const projections::AuthorityAnswer answer = runner_.governance()->Authority(
