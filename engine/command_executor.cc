@@ -3,6 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "engine/event_chain.h"
 #include "engine/event_json.h"
 
 namespace tillroll {
@@ -46,7 +47,8 @@ Result<std::vector<std::string>> CommandExecutor::Build(const Principal& princip
       {"roles", decision.roles},        {"source_system", principal.source_system},
       {"subject", decision.subject},    {"outcome", events::EnumNameAuditOutcome(decision.outcome)},
       {"reason", decision.reason},      {"field", decision.field},
-      {"rule", decision.rule},          {"event_count", decision.events.size()}};
+      {"rule", decision.rule},          {"event_count", decision.events.size()},
+      {"args_sha256", Sha256(command.args_json).ToHex()}};
   std::vector<json> lines;
   lines.push_back({{"stream", "audit/" + principal.id},
                    {"idempotency_key", audit_key},
@@ -95,6 +97,12 @@ Result<std::optional<SubmitOutcome>> CommandExecutor::Recorded(const Principal& 
   if (audited == nullptr || audited->command()->string_view() != command.spec().name) {
     return Status::Conflict("idempotency key '" + command.idempotency_key +
                             "' was used for another command");
+  }
+  // Records from before args_sha256 existed carry none: the command name is all they compare.
+  if (audited->args_sha256() != nullptr &&
+      audited->args_sha256()->string_view() != Sha256(command.args_json).ToHex()) {
+    return Status::Conflict("idempotency key '" + command.idempotency_key +
+                            "' was used for the same command with other args");
   }
   SubmitOutcome outcome;
   outcome.duplicate = true;

@@ -451,7 +451,8 @@ std::optional<HttpResponse> Api::CheckCommand(const Call& call, const Command& c
   return std::nullopt;
 }
 
-HttpResponse Api::Submit(const Call& call, std::vector<Command> commands, bool partial) const {
+HttpResponse Api::Submit(const Call& call, std::vector<Command> commands, bool batch,
+                         bool partial) const {
   for (Command& command : commands) {
     if (command.correlation_id.empty()) command.correlation_id = call.request.request_id;
     if (std::optional<HttpResponse> refused = CheckCommand(call, command)) return *refused;
@@ -466,13 +467,15 @@ HttpResponse Api::Submit(const Call& call, std::vector<Command> commands, bool p
   }()
       : executor_.SubmitBatch(principal, commands, partial);
   if (!outcomes.ok()) return StatusResponse(outcomes.status());
+  // Read your writes: the projections apply what was just appended before the answer goes.
+  if (Status s = runner_.CatchUp(); !s.ok()) return StatusResponse(Status::Unavailable(s.message()));
   std::size_t appended = 0;
   for (const SubmitOutcome& o : *outcomes) {
     if (!o.duplicate) appended += 1 + o.events.size();
   }
   metrics_.ObserveAppend(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), appended);
-  if (outcomes->size() == 1 && commands.size() == 1) {
+  if (!batch) {
     return OutcomeResponse(commands.front(), outcomes->front());
   }
   json rows = json::array();
@@ -557,7 +560,7 @@ HttpResponse Api::PostCommands(const Call& call) const {
     if (parsed.command) commands.push_back(std::move(*parsed.command));
   }
   if (!problems.empty()) return ProblemsResponse(problems);
-  return Submit(call, std::move(commands), partial);
+  return Submit(call, std::move(commands), batch, partial);
 }
 
 HttpResponse Api::PostAction(const Call& call) const {
@@ -598,7 +601,7 @@ HttpResponse Api::PostAction(const Call& call) const {
   }
   std::vector<Command> commands;
   commands.push_back(std::move(*parsed.command));
-  return Submit(call, std::move(commands), false);
+  return Submit(call, std::move(commands), /*batch=*/false, /*partial=*/false);
 }
 
 // ---- Checkout ------------------------------------------------------------------------------
@@ -688,7 +691,7 @@ HttpResponse Api::SubmitLine(const Call& call, const std::string& command_line) 
   }
   std::vector<Command> commands;
   commands.push_back(std::move(*parsed.command));
-  return Submit(call, std::move(commands), false);
+  return Submit(call, std::move(commands), /*batch=*/false, /*partial=*/false);
 }
 
 }  // namespace tillroll::http

@@ -126,8 +126,11 @@ class Api {
   HttpResponse GetVerify(const Call& call) const;
 
  private:
-  // Decides `commands` (parsed by the caller) and answers with their outcomes.
-  HttpResponse Submit(const Call& call, std::vector<Command> commands, bool partial) const;
+  // Decides `commands` (parsed by the caller) and answers with their outcomes: one outcome
+  // object, or for a batch {"partial", "outcomes": [...]}. Once acknowledged, the writes are in
+  // the projections too, so the caller's next query sees them.
+  HttpResponse Submit(const Call& call, std::vector<Command> commands, bool batch,
+                      bool partial) const;
   // 403 unless the principal (with its granted roles) may send `command`; 403 when its store
   // scope does not cover the sale or the returned order.
   std::optional<HttpResponse> CheckCommand(const Call& call, const Command& command) const;
