@@ -13,7 +13,7 @@
 #include <thread>
 
 #include "adapters/http/api.h"
-#include "tests/integration/http_service.h"
+#include "tests/support/http_service.h"
 
 namespace tillroll {
 namespace {

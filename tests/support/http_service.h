@@ -1,5 +1,5 @@
-#ifndef TILLROLL_TESTS_INTEGRATION_HTTP_SERVICE_H_
-#define TILLROLL_TESTS_INTEGRATION_HTTP_SERVICE_H_
+#ifndef TILLROLL_TESTS_SUPPORT_HTTP_SERVICE_H_
+#define TILLROLL_TESTS_SUPPORT_HTTP_SERVICE_H_
 
 // A real `tillroll serve` on a loopback port for the HTTP tests: a ledger in a temp folder
 // (optionally a generated history, like the demo's), tools/demo/tillroll.toml's principals
@@ -113,4 +113,4 @@ class HttpService {
 
 }  // namespace tillroll::testing
 
-#endif  // TILLROLL_TESTS_INTEGRATION_HTTP_SERVICE_H_
+#endif  // TILLROLL_TESTS_SUPPORT_HTTP_SERVICE_H_
