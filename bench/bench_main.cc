@@ -42,6 +42,12 @@ int main(int argc, char** argv) {
       "price_cart: 20-line carts against 2,000 promotions and 1M SKUs (--events carts, default "
       "20000); return_quote: partial-return quotes on 2,000 of those sales");
   add_common(checkout);
+  CLI::App* http = app.add_subcommand(
+      "http",
+      "cart_price_http: 10-line carts over 16 keep-alive connections; command_http: durable "
+      "set_price commands over 64 connections; each against the same work in-process");
+  add_common(http);
+  http->add_option("--seconds", options.seconds, "duration of each run (default 5)");
   CLI::App* all = app.add_subcommand("all", "every suite");
   add_common(all);
   CLI11_PARSE(app, argc, argv);
@@ -51,5 +57,6 @@ int main(int argc, char** argv) {
   if (*asof || *all) rc |= RunAsOfSuite(options);
   if (*rebuild || *all) rc |= RunRebuildSuite(options);
   if (*checkout || *all) rc |= RunCheckoutSuite(options);
+  if (*http || *all) rc |= RunHttpSuite(options);
   return rc;
 }

@@ -69,6 +69,7 @@ int RunReplaySuite(const BenchOptions& options);
 int RunAsOfSuite(const BenchOptions& options);
 int RunRebuildSuite(const BenchOptions& options);
 int RunCheckoutSuite(const BenchOptions& options);
+int RunHttpSuite(const BenchOptions& options);
 
 }  // namespace tillroll::bench
 
