@@ -300,10 +300,10 @@ Status CartQuoter::Complete(Priced& out) const {
     if (drafted == nullptr || drafted->rule() == nullptr) continue;
     snapshot->origin = std::string(View(drafted->origin()));
     std::int64_t used = 0;
-    if (Result<std::vector<LiabilityRow>> rows =
-            liabilities->AsOf(live.promotion_id, cart.at_ns, known_at_ns);
-        rows.ok()) {
-      for (const LiabilityRow& row : *rows) used += row.accrued_minor - row.reversed_minor;
+    if (Result<std::int64_t> budget =
+            liabilities->BudgetUsed(live.promotion_id, cart.at_ns, known_at_ns);
+        budget.ok()) {
+      used = *budget;
     }
     RedemptionCount redeemed;
     if (Result<RedemptionCount> count =

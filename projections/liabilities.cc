@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <mutex>
 #include <tuple>
 
 #include "projections/folding.h"
@@ -114,8 +115,59 @@ Status Liabilities::Apply(const LoggedEvent& logged, StateWriter& state) {
         .I64(amounts.reversed_minor)
         .I64(amounts.settled_minor);
     state.Put(k.bytes(), v.bytes());
+    AddUsed(key.promotion_id, valid_ns, event.recorded_at_ns(),
+            amounts.accrued_minor - amounts.reversed_minor);
   }
   return Status::Ok();
+}
+
+void Liabilities::AddUsed(std::string_view promotion_id, std::int64_t valid_ns,
+                          std::int64_t recorded_ns, std::int64_t net_minor) {
+  std::unique_lock lock(used_mu_);
+  auto it = used_.find(std::string(promotion_id));
+  if (it == used_.end()) it = used_.emplace(std::string(promotion_id), Used{}).first;
+  Used& u = it->second;
+  u.net_minor += net_minor;
+  u.last_valid_ns = std::max(u.last_valid_ns, valid_ns);
+  u.last_recorded_ns = std::max(u.last_recorded_ns, recorded_ns);
+}
+
+Status Liabilities::Load(const StateReader& state) {
+  Status bad;
+  Status scanned = state.Scan("", [&](std::string_view key, std::string_view value) {
+    RecordReader k(key);
+    const std::string_view promotion_id = k.Str();
+    RecordReader v(value);
+    const std::int64_t valid_ns = v.I64();
+    const std::int64_t recorded_ns = v.I64();
+    const std::int64_t accrued = v.I64();
+    const std::int64_t reversed = v.I64();
+    v.I64();
+    if (!v.done()) {
+      bad = Status::Corruption("liabilities: unreadable record");
+      return false;
+    }
+    AddUsed(promotion_id, valid_ns, recorded_ns, accrued - reversed);
+    return true;
+  });
+  return scanned.ok() ? bad : scanned;
+}
+
+Result<std::int64_t> Liabilities::BudgetUsed(std::string_view promotion_id,
+                                             std::int64_t valid_at_ns,
+                                             std::int64_t known_at_ns) const {
+  {
+    std::shared_lock lock(used_mu_);
+    auto it = used_.find(std::string(promotion_id));
+    if (it == used_.end()) return 0;  // no movement ever: nothing used at any moment
+    const Used& u = it->second;
+    if (valid_at_ns >= u.last_valid_ns && known_at_ns >= u.last_recorded_ns) return u.net_minor;
+  }
+  Result<std::vector<LiabilityRow>> rows = AsOf(promotion_id, valid_at_ns, known_at_ns);
+  if (!rows.ok()) return rows.status();
+  std::int64_t used = 0;
+  for (const LiabilityRow& row : *rows) used += row.accrued_minor - row.reversed_minor;
+  return used;
 }
 
 Result<std::vector<LiabilityRow>> Liabilities::AsOf(std::string_view promotion_id,

@@ -12,12 +12,16 @@
 //
 // Stored record: key Str(promotion_id) U32(version) Str(party) Str(currency) U64(seq);
 // value I64(valid_ns) I64(recorded_at_ns) I64(accrued_minor) I64(reversed_minor)
-// I64(settled_minor). Queries read the stored state. Thread-safe.
+// I64(settled_minor). Queries read the stored state, except BudgetUsed, which a cart quote asks
+// for every live promotion: it keeps a running total per promotion in memory (loaded on open).
+// Thread-safe.
 
 #include <cstdint>
 #include <memory>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "projections/projection.h"
@@ -44,13 +48,30 @@ class Liabilities final : public Projection {
   std::string_view name() const override { return kName; }
   std::uint32_t code_version() const override { return kCodeVersion; }
   Status Apply(const LoggedEvent& logged, StateWriter& state) override;
+  Status Load(const StateReader& state) override;
+
+  // The discount a promotion has given so far, net of returns (accrued - reversed over every
+  // version and party), as of (valid_at, known_at). From memory when the moment is at or after
+  // every movement of the promotion (a cart priced now); from the stored movements otherwise.
+  Result<std::int64_t> BudgetUsed(std::string_view promotion_id, std::int64_t valid_at_ns,
+                                  std::int64_t known_at_ns) const;
 
   // Rows for one promotion (or all when empty), ordered by promotion, version, party, currency.
   Result<std::vector<LiabilityRow>> AsOf(std::string_view promotion_id, std::int64_t valid_at_ns,
                                          std::int64_t known_at_ns) const;
 
  private:
+  struct Used {
+    std::int64_t net_minor = 0;
+    std::int64_t last_valid_ns = INT64_MIN;
+    std::int64_t last_recorded_ns = INT64_MIN;
+  };
+  void AddUsed(std::string_view promotion_id, std::int64_t valid_ns, std::int64_t recorded_ns,
+               std::int64_t net_minor);
+
   std::shared_ptr<const StateReader> state_;
+  mutable std::shared_mutex used_mu_;
+  std::unordered_map<std::string, Used> used_;
 };
 
 }  // namespace tillroll::projections
