@@ -168,7 +168,7 @@ int RunHttpSuite(const BenchOptions& options) {
   projections::LedgerDecisionState state(**log, **runner);
   SystemClock clock;
   CommandExecutor executor(**log, state, config->governance.rules, clock,
-                           [&runner] { return (*runner)->CatchUp(); });
+                           [&runner, &log] { return (*runner)->CatchUpTo((*log)->Head().seq); });
   http::Metrics metrics;
   http::Api api(*config, **log, **runner, executor, metrics);
   api.SetReady();

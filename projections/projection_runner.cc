@@ -272,6 +272,17 @@ Status ProjectionRunner::CatchUp() {
   return s;
 }
 
+Status ProjectionRunner::CatchUpTo(Sequence seq) {
+  if (CaughtUpSeq() >= seq) return Status::Ok();
+  std::unique_lock<std::mutex> lock(apply_mu_);
+  // Whoever held the lock before may have applied `seq` already.
+  if (CaughtUpSeq() >= seq) return Status::Ok();
+  std::vector<Target> targets = HealthyTargets();
+  Status s = ApplyRange(targets, log_.Head().seq, "all", options_.progress);
+  RecordErrors(targets);
+  return s;
+}
+
 void ProjectionRunner::RecordErrors(std::span<const Target> targets) {
   std::lock_guard<std::mutex> lock(served_mu_);
   for (const Target& t : targets) {

@@ -113,6 +113,10 @@ class ProjectionRunner {
   // Applies every event up to the log's head to every projection. Corruption when a projection
   // cannot apply an event (see above); Unavailable on an I/O error.
   Status CatchUp();
+  // The same, unless every projection has already applied `seq`: then it returns at once. Many
+  // threads that each need their own append applied (the command path under load) share one
+  // catch-up instead of queueing for one each.
+  Status CatchUpTo(Sequence seq);
 
   // Follows the live log on a thread until StopFollowing or destruction. A projection that
   // cannot apply an event stops there; State() reports why.

@@ -468,7 +468,14 @@ HttpResponse Api::Submit(const Call& call, std::vector<Command> commands, bool b
       : executor_.SubmitBatch(principal, commands, partial);
   if (!outcomes.ok()) return StatusResponse(outcomes.status());
   // Read your writes: the projections apply what was just appended before the answer goes.
-  if (Status s = runner_.CatchUp(); !s.ok()) return StatusResponse(Status::Unavailable(s.message()));
+  Sequence last = 0;
+  for (const SubmitOutcome& o : *outcomes) {
+    last = std::max(last, o.audit_seq);
+    for (const AppendOutcome& e : o.events) last = std::max(last, e.seq);
+  }
+  if (Status s = runner_.CatchUpTo(last); !s.ok()) {
+    return StatusResponse(Status::Unavailable(s.message()));
+  }
   std::size_t appended = 0;
   for (const SubmitOutcome& o : *outcomes) {
     if (!o.duplicate) appended += 1 + o.events.size();

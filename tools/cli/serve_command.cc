@@ -112,7 +112,7 @@ int RunServe(const ServeArgs& args, std::ostream& out, std::ostream& err) {
   projections::LedgerDecisionState state(**ledger, **runner);
   SystemClock clock;
   CommandExecutor executor(**ledger, state, config->governance.rules, clock,
-                           [&runner] { return (*runner)->CatchUp(); });
+                           [&runner, &ledger] { return (*runner)->CatchUpTo((*ledger)->Head().seq); });
   http::Metrics metrics;
   http::Api api(*config, **ledger, **runner, executor, metrics);
   std::function<void(std::string_view)> access_log;
