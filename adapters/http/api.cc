@@ -419,18 +419,18 @@ std::optional<HttpResponse> Api::CheckOrderStore(const Call& call,
   Result<projections::OrderRecord> order = runner_.orders()->Find(order_id, INT64_MAX);
   if (!order.ok()) return std::nullopt;  // the quote or the decision says it is unknown
   Result<std::vector<EventRecord>> sale = log_.Read(order->sale_seq, 1);
-  if (!sale.ok() || sale->empty()) return StatusResponse(sale.ok() ? Status::Internal("sale event missing") : sale.status());
+  if (!sale.ok()) return StatusResponse(sale.status());
+  if (sale->empty()) return StatusResponse(Status::Internal("the sale event of an order is missing"));
   const events::SaleRecorded* s =
       events::GetEvent(sale->front().bytes.data())->payload_as_SaleRecorded();
   const std::string store = s != nullptr && s->store() != nullptr ? s->store()->str() : "";
-  std::optional<HttpResponse> refused = CheckStore(call, store);
-  if (refused) refused->body = ErrorResponse(403, "forbidden",
-                                             "order " + std::string(order_id) + " was sold in '" +
-                                                 store + "', outside the stores of " +
-                                                 call.principal->principal.id,
-                                             "order_id")
-                                   .body;
-  return refused;
+  const auto& stores = call.principal->stores;
+  if (std::find(stores.begin(), stores.end(), store) != stores.end()) return std::nullopt;
+  return ErrorResponse(403, "forbidden",
+                       "order " + std::string(order_id) + " was sold in '" + store +
+                           "', outside the stores of " + call.principal->principal.id + " (" +
+                           JoinNames(stores) + ")",
+                       "order_id");
 }
 
 std::optional<HttpResponse> Api::CheckCommand(const Call& call, const Command& command) const {
