@@ -243,6 +243,10 @@ Status EventLog::Scan(Sequence from, Sequence to_exclusive,
 namespace {
 
 constexpr std::size_t kReplayChunkEvents = 2048;
+// A chunk smaller than this is the whole rest of the range (chunks are full until the last):
+// it is checked on the calling thread, as starting a second one would cost more than it saves.
+// Projections following the live log replay a few events at a time.
+constexpr std::size_t kReplayParallelEventsMin = 256;
 
 // Consecutive stored events copied out of the iterator, so that they can be checked on two
 // threads while the next chunk is read. Check may run on several threads at once: each claims
@@ -326,11 +330,18 @@ Status EventLog::Replay(Sequence from, Sequence to_exclusive,
   ReplayChunk* next = &chunks[1];
   bool read_ok = current->Fill(*it);
   while (!current->empty()) {
-    // A second thread checks the chunk; this one reads the next chunk, then joins the check.
-    std::future<void> checking = std::async(std::launch::async, [current] { current->Check(); });
-    const bool next_ok = read_ok && next->Fill(*it);
-    current->Check();
-    checking.get();
+    bool next_ok = false;
+    if (current->size() < kReplayParallelEventsMin) {
+      current->Check();
+      next_ok = read_ok && next->Fill(*it);
+    } else {
+      // A second thread checks the chunk; this one reads the next chunk, then joins the check.
+      std::future<void> checking =
+          std::async(std::launch::async, [current] { current->Check(); });
+      next_ok = read_ok && next->Fill(*it);
+      current->Check();
+      checking.get();
+    }
     for (std::size_t i = 0; i < current->size(); ++i) {
       if (!current->failure(i).ok()) return current->failure(i);
       Status linked = chain.Link(current->seq(i), current->event(i), current->hash(i));

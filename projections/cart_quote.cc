@@ -6,6 +6,7 @@
 
 #include "engine/utc_time.h"
 #include "projections/folding.h"
+#include "projections/json_writer.h"
 #include "schemas/envelope_generated.h"
 
 namespace tillroll::projections {
@@ -17,35 +18,59 @@ Status Bad(const std::string& field, const std::string& reason) {
   return Status::InvalidArgument(field + ": " + reason);
 }
 
-json TaxesJson(const std::vector<checkout::TaxAmount>& taxes) {
-  json out = json::array();
+void WriteTaxes(JsonWriter& w, const std::vector<checkout::TaxAmount>& taxes) {
+  w.BeginArray();
   for (const checkout::TaxAmount& t : taxes) {
-    out.push_back({{"tax_code", t.tax.tax_code},
-                   {"rate_bps", t.tax.rate_bps},
-                   {"price_included", t.tax.price_included},
-                   {"fixed_amount_minor", t.tax.fixed_amount_minor},
-                   {"base_minor", t.base_minor},
-                   {"amount_minor", t.amount_minor}});
+    w.BeginObject()
+        .Str("tax_code", t.tax.tax_code)
+        .Num("rate_bps", t.tax.rate_bps)
+        .Flag("price_included", t.tax.price_included)
+        .Num("fixed_amount_minor", t.tax.fixed_amount_minor)
+        .Num("base_minor", t.base_minor)
+        .Num("amount_minor", t.amount_minor)
+        .EndObject();
   }
-  return out;
+  w.EndArray();
 }
 
-json FundingJson(const std::vector<checkout::FundingAmount>& funding) {
-  json out = json::array();
+void WriteFunding(JsonWriter& w, const std::vector<checkout::FundingAmount>& funding) {
+  w.BeginArray();
   for (const checkout::FundingAmount& f : funding) {
-    out.push_back({{"party", f.party}, {"amount_minor", f.amount_minor}});
+    w.BeginObject().Str("party", f.party).Num("amount_minor", f.amount_minor).EndObject();
   }
-  return out;
+  w.EndArray();
+}
+
+// A discount on one line, as a sale's DiscountAllocation records it.
+void WriteAllocation(JsonWriter& w, const checkout::Allocation& a) {
+  w.BeginObject()
+      .Str("promotion_id", a.promotion_id)
+      .Num("promotion_version", a.version)
+      .Seq("rule_snapshot_seq", a.rule_snapshot_seq)
+      .Num("amount_minor", a.amount_minor)
+      .Num("net_minor", a.net_minor)
+      .Num("tax_minor", a.tax_minor)
+      .Key("funding");
+  WriteFunding(w, a.funding);
+  w.EndObject();
 }
 
 json AllocationJson(const checkout::Allocation& a) {
-  return {{"promotion_id", a.promotion_id},
-          {"promotion_version", a.version},
-          {"rule_snapshot_seq", a.rule_snapshot_seq},
-          {"amount_minor", a.amount_minor},
-          {"net_minor", a.net_minor},
-          {"tax_minor", a.tax_minor},
-          {"funding", FundingJson(a.funding)}};
+  JsonWriter w;
+  WriteAllocation(w, a);
+  return json::parse(w.Release());
+}
+
+// A promotion's discount over the whole cart (applied) or a return (clawed back).
+void WritePromotionTotal(JsonWriter& w, const checkout::AppliedPromotion& a) {
+  w.BeginObject()
+      .Str("promotion_id", a.promotion_id)
+      .Num("promotion_version", a.version)
+      .Seq("rule_snapshot_seq", a.rule_snapshot_seq)
+      .Num("amount_minor", a.amount_minor)
+      .Key("funding");
+  WriteFunding(w, a.funding);
+  w.EndObject();
 }
 
 // A rule's funding split as DiscountAllocation.funding records it: party and share_bps.
@@ -69,50 +94,48 @@ json ReturnLineJson(const checkout::ReturnLineQuote& l, json clawed_back) {
           {"discounts_clawed_back", std::move(clawed_back)}};
 }
 
-json PricedCartJson(const checkout::PricedCart& p) {
-  json lines = json::array();
+// The priced cart's members (the caller opens and closes the object).
+void WritePricedCart(JsonWriter& w, const checkout::PricedCart& p) {
+  w.Str("currency", p.currency).Key("lines").BeginArray();
   for (const checkout::PricedLine& l : p.lines) {
-    json discounts = json::array();
-    for (const checkout::Allocation& a : l.discounts) discounts.push_back(AllocationJson(a));
-    lines.push_back({{"line_no", l.line_no},
-                     {"sku", l.sku},
-                     {"qty", l.qty},
-                     {"unit_price_minor", l.unit_price_minor},
-                     {"price_event_seq", l.price_seq},
-                     {"free", l.free},
-                     {"gross_minor", l.gross_minor},
-                     {"discount_minor", l.discount_minor},
-                     {"net_minor", l.net_minor},
-                     {"tax_minor", l.tax_minor},
-                     {"total_minor", l.total_minor},
-                     {"taxes", TaxesJson(l.taxes)},
-                     {"discounts", discounts}});
+    w.BeginObject()
+        .Num("line_no", l.line_no)
+        .Str("sku", l.sku)
+        .Num("qty", l.qty)
+        .Num("unit_price_minor", l.unit_price_minor)
+        .Seq("price_event_seq", l.price_seq)
+        .Flag("free", l.free)
+        .Num("gross_minor", l.gross_minor)
+        .Num("discount_minor", l.discount_minor)
+        .Num("net_minor", l.net_minor)
+        .Num("tax_minor", l.tax_minor)
+        .Num("total_minor", l.total_minor)
+        .Key("taxes");
+    WriteTaxes(w, l.taxes);
+    w.Key("discounts").BeginArray();
+    for (const checkout::Allocation& a : l.discounts) WriteAllocation(w, a);
+    w.EndArray().EndObject();
   }
-  json applied = json::array();
-  for (const checkout::AppliedPromotion& a : p.applied) {
-    applied.push_back({{"promotion_id", a.promotion_id},
-                       {"promotion_version", a.version},
-                       {"rule_snapshot_seq", a.rule_snapshot_seq},
-                       {"amount_minor", a.amount_minor},
-                       {"funding", FundingJson(a.funding)}});
-  }
-  json not_applied = json::array();
+  w.EndArray().Key("applied").BeginArray();
+  for (const checkout::AppliedPromotion& a : p.applied) WritePromotionTotal(w, a);
+  w.EndArray().Key("not_applied").BeginArray();
   for (const checkout::NotApplied& n : p.not_applied) {
-    not_applied.push_back({{"promotion_id", n.promotion_id},
-                           {"promotion_version", n.version},
-                           {"reason", n.reason},
-                           {"detail", n.detail}});
+    w.BeginObject()
+        .Str("promotion_id", n.promotion_id)
+        .Num("promotion_version", n.version)
+        .Str("reason", n.reason)
+        .Str("detail", n.detail)
+        .EndObject();
   }
-  return {{"currency", p.currency},
-          {"lines", lines},
-          {"applied", applied},
-          {"not_applied", not_applied},
-          {"totals",
-           {{"subtotal_minor", p.subtotal_minor},
-            {"discount_minor", p.discount_minor},
-            {"net_minor", p.net_minor},
-            {"tax_minor", p.tax_minor},
-            {"total_minor", p.total_minor}}}};
+  w.EndArray()
+      .Key("totals")
+      .BeginObject()
+      .Num("subtotal_minor", p.subtotal_minor)
+      .Num("discount_minor", p.discount_minor)
+      .Num("net_minor", p.net_minor)
+      .Num("tax_minor", p.tax_minor)
+      .Num("total_minor", p.total_minor)
+      .EndObject();
 }
 
 checkout::Product ProductOfSaleLine(const events::SaleLine& line) {
@@ -152,7 +175,8 @@ struct CartQuoter::Priced {
 };
 
 Result<CartQuoter::Priced> CartQuoter::PriceJson(std::string_view cart_json, std::int64_t now_ns,
-                                                 std::int64_t known_at_ns) const {
+                                                 std::int64_t known_at_ns,
+                                                 const Admit& admit) const {
   Priced out;
   out.known_at_ns = known_at_ns;
   try {
@@ -241,6 +265,9 @@ Result<CartQuoter::Priced> CartQuoter::PriceJson(std::string_view cart_json, std
       out.coupon_codes.push_back(r["coupon_codes"][i].get<std::string>());
     }
   }
+  if (admit) {
+    if (Status s = admit(out.cart); !s.ok()) return s;
+  }
   if (Status s = Complete(out); !s.ok()) return s;
   return out;
 }
@@ -305,11 +332,15 @@ Status CartQuoter::Complete(Priced& out) const {
         budget.ok()) {
       used = *budget;
     }
+    // The orders it discounted so far matter only to a rule with a redemption cap.
     RedemptionCount redeemed;
-    if (Result<RedemptionCount> count =
-            runner_.redemptions()->Count(live.promotion_id, cart.customer_id);
-        count.ok()) {
-      redeemed = *count;
+    const events::PromotionLimits* caps = drafted->rule()->limits();
+    if (caps != nullptr && (caps->total_redemptions() > 0 || caps->redemptions_per_customer() > 0)) {
+      if (Result<RedemptionCount> count =
+              runner_.redemptions()->Count(live.promotion_id, cart.customer_id);
+          count.ok()) {
+        redeemed = *count;
+      }
     }
     out.candidates.push_back({.promotion_id = live.promotion_id,
                               .version = live.version,
@@ -359,16 +390,22 @@ Result<checkout::PricedCart> CartQuoter::PriceCart(const checkout::Cart& cart,
 }
 
 Result<std::string> CartQuoter::Price(std::string_view cart_json, std::int64_t now_ns,
-                                      std::int64_t known_at_ns) const {
-  Result<Priced> p = PriceJson(cart_json, now_ns, known_at_ns);
+                                      std::int64_t known_at_ns, const Admit& admit) const {
+  Result<Priced> p = PriceJson(cart_json, now_ns, known_at_ns, admit);
   if (!p.ok()) return p.status();
-  json out = PricedCartJson(p->priced);
-  out["coupons"] = p->coupons;
-  out["as_of"] = {{"at", FormatUtcTime(p->cart.at_ns)},
-                  {"at_ns", p->cart.at_ns},
-                  {"known_at", FormatUtcTime(known_at_ns)},
-                  {"known_at_ns", known_at_ns}};
-  return out.dump();
+  JsonWriter w;
+  w.BeginObject();
+  WritePricedCart(w, p->priced);
+  w.Key("coupons").Raw(p->coupons.dump());
+  w.Key("as_of")
+      .BeginObject()
+      .Str("at", FormatUtcTime(p->cart.at_ns))
+      .Num("at_ns", p->cart.at_ns)
+      .Str("known_at", FormatUtcTime(known_at_ns))
+      .Num("known_at_ns", known_at_ns)
+      .EndObject()
+      .EndObject();
+  return w.Release();
 }
 
 Result<std::string> CartQuoter::SaleCommand(std::string_view cart_json, std::string_view order_id,
@@ -638,14 +675,11 @@ Result<std::string> CartQuoter::QuoteReturn(std::string_view order_id,
     for (const checkout::Allocation& a : l.clawed_back) clawed_back.push_back(AllocationJson(a));
     out_lines.push_back(ReturnLineJson(l, std::move(clawed_back)));
   }
-  json clawbacks = json::array();
-  for (const checkout::AppliedPromotion& c : quote.clawbacks) {
-    clawbacks.push_back({{"promotion_id", c.promotion_id},
-                         {"promotion_version", c.version},
-                         {"rule_snapshot_seq", c.rule_snapshot_seq},
-                         {"amount_minor", c.amount_minor},
-                         {"funding", FundingJson(c.funding)}});
-  }
+  JsonWriter clawed;
+  clawed.BeginArray();
+  for (const checkout::AppliedPromotion& c : quote.clawbacks) WritePromotionTotal(clawed, c);
+  clawed.EndArray();
+  const json clawbacks = json::parse(clawed.Release());
   const json out = {{"order_id", order_id},
                     {"sale_seq", quoted->sale_seq},
                     {"currency", quoted->currency},

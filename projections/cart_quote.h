@@ -22,6 +22,7 @@
 // position gives the same bytes. Thread-safe as the projections are.
 
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -40,8 +41,11 @@ class CartQuoter {
 
   // The priced cart as JSON. InvalidArgument with the field path for a malformed cart, an
   // unknown SKU, a SKU without a selling price or product definition then.
+  // `admit`, when given, sees the parsed cart before it is priced; a status it returns is
+  // returned as is (the HTTP API refuses a store outside the caller's scope there).
+  using Admit = std::function<Status(const checkout::Cart&)>;
   Result<std::string> Price(std::string_view cart_json, std::int64_t now_ns,
-                            std::int64_t known_at_ns) const;
+                            std::int64_t known_at_ns, const Admit& admit = {}) const;
 
   // The record_sale command (engine/command.h) that records the cart as priced, as order
   // `order_id` with idempotency key "sale:<order_id>".
@@ -74,7 +78,7 @@ class CartQuoter {
   Result<Quoted> Quote(std::string_view order_id,
                        std::span<const checkout::ReturnedQty> lines) const;
   Result<Priced> PriceJson(std::string_view cart_json, std::int64_t now_ns,
-                           std::int64_t known_at_ns) const;
+                           std::int64_t known_at_ns, const Admit& admit = {}) const;
   // Prices, floors, products, coupons and candidates for out.cart, then prices it.
   Status Complete(Priced& out) const;
 

@@ -614,17 +614,16 @@ HttpResponse Api::PostAction(const Call& call) const {
 // ---- Checkout ------------------------------------------------------------------------------
 
 HttpResponse Api::PriceCart(const Call& call) const {
-  const json cart = json::parse(call.request.body, nullptr, false);
-  if (cart.is_discarded() || !cart.is_object()) {
-    return ErrorResponse(400, "invalid_json", "expected a cart object", "body");
-  }
-  if (std::optional<HttpResponse> refused = CheckStore(call, cart.value("store", ""))) {
-    return *refused;
-  }
   Result<std::int64_t> known_at = TimeParam(call.request, "known_at");
   if (!known_at.ok()) return StatusResponse(known_at.status());
   const projections::CartQuoter quoter(log_, runner_);
-  Result<std::string> priced = quoter.Price(call.request.body, NowNs(), *known_at);
+  std::optional<HttpResponse> refused;
+  Result<std::string> priced =
+      quoter.Price(call.request.body, NowNs(), *known_at, [&](const checkout::Cart& cart) {
+        refused = CheckStore(call, cart.store);
+        return refused ? Status::Unavailable("outside the caller's stores") : Status::Ok();
+      });
+  if (refused) return *refused;
   if (!priced.ok()) return StatusResponse(priced.status());
   return HttpResponse{.body = std::move(*priced)};
 }
