@@ -213,9 +213,27 @@ Status ProjectionRunner::ApplyRange(std::span<Target> targets, Sequence to, std:
     meter.Applied(seq);
     return running > 0;
   });
+  // What is left in every batch goes in one write.
+  std::vector<StateBatch::Pending> pending;
+  std::vector<Target*> committing;
   for (Target& t : targets) {
-    if (!t.error.ok()) continue;
-    if (Status s = commit(t); !s.ok()) t.error = s;
+    if (!t.error.ok() || t.applied == t.checkpoint) continue;
+    pending.push_back({t.batch.get(), t.applied, t.projection->code_version()});
+    committing.push_back(&t);
+  }
+  const Status committed = StateBatch::CommitAll(pending);
+  for (Target* t : committing) {
+    if (!committed.ok()) {
+      t->error = committed;
+      continue;
+    }
+    t->checkpoint = t->applied;
+    if (t->served != nullptr) {
+      std::lock_guard<std::mutex> lock(served_mu_);
+      t->served->checkpoint = t->checkpoint;
+    }
+  }
+  for (const Target& t : targets) {
     if (!t.error.ok() && first_error.ok()) first_error = t.error;
   }
   if (!replayed.ok()) {

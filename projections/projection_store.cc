@@ -158,6 +158,51 @@ Status StateBatch::Commit(Sequence checkpoint, std::uint32_t code_version) {
   return FromRocks(s, ("writing projection " + slot_->family_name_).c_str());
 }
 
+namespace {
+
+// Copies one slot's batch into another batch, for CommitAll. State batches hold puts only.
+class CopyPuts final : public rocksdb::WriteBatch::Handler {
+ public:
+  CopyPuts(rocksdb::WriteBatch& into, rocksdb::ColumnFamilyHandle* family)
+      : into_(into), family_(family) {}
+  rocksdb::Status PutCF(std::uint32_t, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    return into_.Put(family_, key, value);
+  }
+
+ private:
+  rocksdb::WriteBatch& into_;
+  rocksdb::ColumnFamilyHandle* family_;
+};
+
+}  // namespace
+
+Status StateBatch::CommitAll(std::span<const Pending> pending) {
+  if (pending.empty()) return Status::Ok();
+  if (pending.size() == 1) {
+    return pending.front().batch->Commit(pending.front().checkpoint,
+                                         pending.front().code_version);
+  }
+  rocksdb::WriteBatch combined;
+  rocksdb::Status s;
+  for (const Pending& p : pending) {
+    rocksdb::ColumnFamilyHandle* family = Family(p.batch->slot_->family_);
+    CopyPuts copy(combined, family);
+    s = p.batch->impl_->batch()->Iterate(&copy);
+    if (s.ok()) s = combined.Put(family, kCheckpointKey, RecordWriter().U64(p.checkpoint).bytes());
+    if (s.ok()) {
+      s = combined.Put(family, kCodeVersionKey, RecordWriter().U32(p.code_version).bytes());
+    }
+    if (!s.ok()) break;
+  }
+  if (s.ok()) s = pending.front().batch->slot_->shared_->db->Write(ProjectionWriteOptions(), &combined);
+  for (const Pending& p : pending) {
+    p.batch->impl_->Clear();
+    p.batch->put_count_ = 0;
+  }
+  return FromRocks(s, "writing projections");
+}
+
 ProjectionStore::~ProjectionStore() = default;
 
 Result<std::unique_ptr<ProjectionStore>> ProjectionStore::Open(const std::filesystem::path& dir) {
