@@ -7,6 +7,7 @@
 // are escaped as JSON requires (quote, backslash, control characters); other bytes pass as they
 // are (UTF-8 in, UTF-8 out).
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -17,6 +18,8 @@ namespace tillroll::projections {
 
 class JsonWriter {
  public:
+  JsonWriter() { out_.reserve(4096); }
+
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }
@@ -34,20 +37,8 @@ class JsonWriter {
     Quoted(value);
     return *this;
   }
-  JsonWriter& Int(std::int64_t value) {
-    Separate();
-    char text[24];
-    const int n = std::snprintf(text, sizeof text, "%lld", static_cast<long long>(value));
-    out_.append(text, static_cast<std::size_t>(n));
-    return *this;
-  }
-  JsonWriter& Unsigned(std::uint64_t value) {
-    Separate();
-    char text[24];
-    const int n = std::snprintf(text, sizeof text, "%llu", static_cast<unsigned long long>(value));
-    out_.append(text, static_cast<std::size_t>(n));
-    return *this;
-  }
+  JsonWriter& Int(std::int64_t value) { return Number(value); }
+  JsonWriter& Unsigned(std::uint64_t value) { return Number(value); }
   JsonWriter& Bool(bool value) {
     Separate();
     out_.append(value ? "true" : "false");
@@ -70,6 +61,14 @@ class JsonWriter {
   std::string Release() { return std::move(out_); }
 
  private:
+  template <typename Integer>
+  JsonWriter& Number(Integer value) {
+    Separate();
+    char text[24];
+    const std::to_chars_result r = std::to_chars(text, text + sizeof text, value);
+    out_.append(text, r.ptr);
+    return *this;
+  }
   JsonWriter& Open(char bracket) {
     Separate();
     out_.push_back(bracket);
@@ -93,7 +92,12 @@ class JsonWriter {
   }
   void Quoted(std::string_view text) {
     out_.push_back('"');
-    for (char c : text) {
+    std::size_t plain_from = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (c != '"' && c != '\\' && static_cast<unsigned char>(c) >= 0x20) continue;
+      out_.append(text.substr(plain_from, i - plain_from));
+      plain_from = i + 1;
       switch (c) {
         case '"':
           out_.append("\\\"");
@@ -116,16 +120,14 @@ class JsonWriter {
         case '\f':
           out_.append("\\f");
           break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char escaped[8];
-            std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
-            out_.append(escaped);
-          } else {
-            out_.push_back(c);
-          }
+        default: {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", static_cast<unsigned>(c));
+          out_.append(escaped);
+        }
       }
     }
+    out_.append(text.substr(plain_from));
     out_.push_back('"');
   }
 
