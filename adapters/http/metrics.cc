@@ -61,8 +61,10 @@ void Histogram::Render(std::string_view name, std::string_view labels, std::stri
 
 void Metrics::ObserveRequest(std::string_view route, int status, double seconds) {
   std::lock_guard lock(mu_);
-  ++requests_[{std::string(route), status}];
-  request_seconds_[std::string(route)].Observe(seconds);
+  auto it = routes_.find(route);
+  if (it == routes_.end()) it = routes_.try_emplace(std::string(route)).first;
+  ++it->second.by_status[status];
+  it->second.seconds.Observe(seconds);
 }
 
 void Metrics::ObserveAppend(double seconds, std::size_t events) {
@@ -85,17 +87,19 @@ std::string Metrics::Render() const {
   std::string out;
   std::lock_guard lock(mu_);
   Header(out, "tillroll_http_requests_total", "counter", "HTTP requests by route and status.");
-  for (const auto& [key, count] : requests_) {
-    AppendSample(out, "tillroll_http_requests_total",
-                 "route=\"" + LabelValue(key.first) + "\",status=\"" +
-                     std::to_string(key.second) + "\"",
-                 static_cast<double>(count));
+  for (const auto& [route, stats] : routes_) {
+    for (const auto& [status, count] : stats.by_status) {
+      AppendSample(out, "tillroll_http_requests_total",
+                   "route=\"" + LabelValue(route) + "\",status=\"" + std::to_string(status) +
+                       "\"",
+                   static_cast<double>(count));
+    }
   }
   Header(out, "tillroll_http_request_duration_seconds", "histogram",
          "Time from a request's last byte read to its response handed to the socket.");
-  for (const auto& [route, histogram] : request_seconds_) {
-    histogram.Render("tillroll_http_request_duration_seconds",
-                     "route=\"" + LabelValue(route) + "\"", out);
+  for (const auto& [route, stats] : routes_) {
+    stats.seconds.Render("tillroll_http_request_duration_seconds",
+                         "route=\"" + LabelValue(route) + "\"", out);
   }
   Header(out, "tillroll_append_duration_seconds", "histogram",
          "Deciding and durably appending one command or batch (audit record included).");

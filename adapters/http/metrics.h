@@ -55,8 +55,11 @@ class Metrics {
 
  private:
   mutable std::mutex mu_;
-  std::map<std::pair<std::string, int>, std::uint64_t> requests_;  // (route, status)
-  std::map<std::string, Histogram> request_seconds_;               // by route
+  struct RouteStats {
+    std::map<int, std::uint64_t> by_status;
+    Histogram seconds{Histogram::kSeconds};
+  };
+  std::map<std::string, RouteStats, std::less<>> routes_;
   Histogram append_seconds_;
   Histogram append_events_{Histogram::kEventCounts};
   std::uint64_t appended_events_ = 0;

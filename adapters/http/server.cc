@@ -216,7 +216,7 @@ struct Server::Impl {
         std::lock_guard lock(mu);
         keep_alive = keep_alive && !shutting_down;
       }
-      const bool written = co_await Write(stream, response, request.request_id, route_name,
+      const bool written = co_await Write(stream, std::move(response), request.request_id, route_name,
                                           keep_alive, started, principal,
                                           request.method + " " + request.path);
       connection->busy = false;
@@ -234,7 +234,7 @@ struct Server::Impl {
   }
 
   // Writes `response`; false when the client did not take it within the write deadline.
-  asio::awaitable<bool> Write(beast::tcp_stream& stream, const HttpResponse& response,
+  asio::awaitable<bool> Write(beast::tcp_stream& stream, HttpResponse response,
                               const std::string& request_id, const std::string& route,
                               bool keep_alive, Clock::time_point started,
                               const std::string& principal, const std::string& target) {
@@ -244,7 +244,7 @@ struct Server::Impl {
     if (!request_id.empty()) res.set("X-Request-Id", request_id);
     for (const auto& [name, value] : response.headers) res.set(name, value);
     res.keep_alive(keep_alive);
-    res.body() = response.body;
+    res.body() = std::move(response.body);
     res.prepare_payload();
     stream.expires_after(settings.write_timeout);
     beast::error_code ec;
