@@ -140,24 +140,10 @@ std::string SubjectOf(const Command& c) {
 }
 
 bool Decider::CheckRoles() {
-  d_.roles = p_.roles;
-  for (std::string& role : s_.GrantedRoles(p_.id, now_ns_)) {
-    if (std::find(d_.roles.begin(), d_.roles.end(), role) == d_.roles.end()) {
-      d_.roles.push_back(std::move(role));
-    }
-  }
-  std::sort(d_.roles.begin(), d_.roles.end());
+  d_.roles = HeldRoles(p_, s_, now_ns_);
   const std::string_view allowed = c_.spec().roles;
-  for (const std::string& role : d_.roles) {
-    for (std::size_t at = 0; at < allowed.size();) {
-      const std::size_t end = std::min(allowed.find(' ', at), allowed.size());
-      if (allowed.substr(at, end - at) == role) {
-        d_.acting_role = role;
-        return true;
-      }
-      at = end + 1;
-    }
-  }
+  d_.acting_role = std::string(AllowedRole(allowed, d_.roles));
+  if (!d_.acting_role.empty()) return true;
   return Reject(RejectionKind::kForbidden, "",
                 std::string(c_.spec().name) + " needs the role " + std::string(allowed) + "; " +
                     p_.id + " holds none of them",
@@ -826,6 +812,27 @@ std::string SecondApprovalReason(std::int32_t reward_percent_bps, bool has_end, 
   if (!has_end) return "it has no end date";
   if (!has_budget) return "it has no budget";
   return "";
+}
+
+std::vector<std::string> HeldRoles(const Principal& principal, const DecisionState& state,
+                                   std::int64_t now_ns) {
+  std::vector<std::string> roles = principal.roles;
+  for (std::string& role : state.GrantedRoles(principal.id, now_ns)) {
+    if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(std::move(role));
+  }
+  std::sort(roles.begin(), roles.end());
+  return roles;
+}
+
+std::string_view AllowedRole(std::string_view allowed, const std::vector<std::string>& held) {
+  for (const std::string& role : held) {
+    for (std::size_t at = 0; at < allowed.size();) {
+      const std::size_t end = std::min(allowed.find(' ', at), allowed.size());
+      if (allowed.substr(at, end - at) == role) return role;
+      at = end + 1;
+    }
+  }
+  return {};
 }
 
 Decision Decide(const Command& command, const Principal& principal, const DecisionState& state,

@@ -203,6 +203,13 @@ struct Decision {
 std::string SecondApprovalReason(std::int32_t reward_percent_bps, bool has_end, bool has_budget,
                                  const GovernanceRules& rules);
 
+// The roles a principal holds at now_ns: those of its configuration and those granted since,
+// sorted, each once.
+std::vector<std::string> HeldRoles(const Principal& principal, const DecisionState& state,
+                                   std::int64_t now_ns);
+// The first of `held` that `allowed` (space-separated role names) names; empty when none.
+std::string_view AllowedRole(std::string_view allowed, const std::vector<std::string>& held);
+
 Decision Decide(const Command& command, const Principal& principal, const DecisionState& state,
                 const GovernanceRules& rules, std::int64_t now_ns);
 

@@ -9,6 +9,7 @@
 
 #include "adapters/http/api_support.h"
 #include "adapters/http/openapi.h"
+#include "engine/clock.h"
 #include "engine/limits.h"
 #include "projections/cart_quote.h"
 #include "projections/decision_state.h"
@@ -173,17 +174,6 @@ bool Match(std::string_view pattern, std::string_view path,
   return true;
 }
 
-bool HasRole(std::string_view allowed, const std::vector<std::string>& held) {
-  for (std::size_t at = 0; at < allowed.size();) {
-    const std::size_t end = std::min(allowed.find(' ', at), allowed.size());
-    if (std::find(held.begin(), held.end(), allowed.substr(at, end - at)) != held.end()) {
-      return true;
-    }
-    at = end + 1;
-  }
-  return false;
-}
-
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.substr(0, prefix.size()) == prefix;
 }
@@ -216,12 +206,7 @@ Api::~Api() = default;
 std::span<const Route> Api::Routes() { return kRoutes; }
 
 std::vector<std::string> Api::RolesHeld(const ApiPrincipal& principal) const {
-  std::vector<std::string> roles = principal.principal.roles;
-  const projections::LedgerDecisionState state(log_, runner_);
-  for (std::string& role : state.GrantedRoles(principal.principal.id, NowNs())) {
-    if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(std::move(role));
-  }
-  return roles;
+  return HeldRoles(principal.principal, projections::LedgerDecisionState(log_, runner_), SystemClock().NowNs());
 }
 
 std::variant<Api::Admitted, HttpResponse> Api::Admit(const HttpRequest& request) const {
@@ -269,7 +254,7 @@ std::variant<Api::Admitted, HttpResponse> Api::Admit(const HttpRequest& request)
       r.headers.emplace_back("WWW-Authenticate", "Bearer");
       return r;
     }
-    if (!HasRole(RolesOf(route), RolesHeld(*principal))) {
+    if (AllowedRole(RolesOf(route), RolesHeld(*principal)).empty()) {
       return ErrorResponse(403, "forbidden",
                            std::string(route.method) + " " + std::string(route.pattern) +
                                " needs one of the roles " + std::string(RolesOf(route)) + "; " +
@@ -433,8 +418,9 @@ std::optional<HttpResponse> Api::CheckOrderStore(const Call& call,
                        "order_id");
 }
 
-std::optional<HttpResponse> Api::CheckCommand(const Call& call, const Command& command) const {
-  if (!HasRole(command.spec().roles, RolesHeld(*call.principal))) {
+std::optional<HttpResponse> Api::CheckCommand(const Call& call, const Command& command,
+                                              const std::vector<std::string>& held) const {
+  if (AllowedRole(command.spec().roles, held).empty()) {
     return ErrorResponse(403, "forbidden",
                          std::string(command.spec().name) + " needs one of the roles " +
                              std::string(command.spec().roles) + "; " +
@@ -453,9 +439,10 @@ std::optional<HttpResponse> Api::CheckCommand(const Call& call, const Command& c
 
 HttpResponse Api::Submit(const Call& call, std::vector<Command> commands, bool batch,
                          bool partial) const {
+  const std::vector<std::string> held = RolesHeld(*call.principal);
   for (Command& command : commands) {
     if (command.correlation_id.empty()) command.correlation_id = call.request.request_id;
-    if (std::optional<HttpResponse> refused = CheckCommand(call, command)) return *refused;
+    if (std::optional<HttpResponse> refused = CheckCommand(call, command, held)) return *refused;
   }
   const Principal& principal = call.principal->principal;
   const auto start = std::chrono::steady_clock::now();
@@ -619,7 +606,7 @@ HttpResponse Api::PriceCart(const Call& call) const {
   const projections::CartQuoter quoter(log_, runner_);
   std::optional<HttpResponse> refused;
   Result<std::string> priced =
-      quoter.Price(call.request.body, NowNs(), *known_at, [&](const checkout::Cart& cart) {
+      quoter.Price(call.request.body, SystemClock().NowNs(), *known_at, [&](const checkout::Cart& cart) {
         refused = CheckStore(call, cart.store);
         return refused ? Status::Unavailable("outside the caller's stores") : Status::Ok();
       });
@@ -638,7 +625,7 @@ HttpResponse Api::RecordSale(const Call& call) const {
   if (std::optional<HttpResponse> refused = CheckStore(call, cart.value("store", ""))) {
     return *refused;
   }
-  const std::int64_t now = NowNs();
+  const std::int64_t now = SystemClock().NowNs();
   const projections::CartQuoter quoter(log_, runner_);
   Result<std::string> line =
       quoter.SaleCommand(cart.dump(), body["order_id"].get<std::string>(), now, now);
@@ -678,7 +665,7 @@ HttpResponse Api::RecordReturn(const Call& call) const {
   const projections::CartQuoter quoter(log_, runner_);
   Result<std::string> line =
       quoter.ReturnCommand(order_id, *lines, body["return_id"].get<std::string>(),
-                           body.value("reason", "customer return"), NowNs());
+                           body.value("reason", "customer return"), SystemClock().NowNs());
   if (!line.ok()) return StatusResponse(line.status());
   return SubmitLine(call, *line);
 }

@@ -131,9 +131,10 @@ class Api {
   // the projections too, so the caller's next query sees them.
   HttpResponse Submit(const Call& call, std::vector<Command> commands, bool batch,
                       bool partial) const;
-  // 403 unless the principal (with its granted roles) may send `command`; 403 when its store
-  // scope does not cover the sale or the returned order.
-  std::optional<HttpResponse> CheckCommand(const Call& call, const Command& command) const;
+  // 403 unless a role in `held` (the principal's, RolesHeld) may send `command`; 403 when its
+  // store scope does not cover the sale or the returned order.
+  std::optional<HttpResponse> CheckCommand(const Call& call, const Command& command,
+                                           const std::vector<std::string>& held) const;
   std::optional<HttpResponse> CheckStore(const Call& call, std::string_view store) const;
   std::optional<HttpResponse> CheckOrderStore(const Call& call, std::string_view order_id) const;
   // Decides one command given as a JSON line (a sale or return the ledger priced), with the

@@ -1,20 +1,14 @@
 #include "adapters/http/api_support.h"
 
 #include <charconv>
-#include <chrono>
 
+#include "engine/clock.h"
 #include "engine/utc_time.h"
 #include "schemas/envelope_generated.h"
 
 namespace tillroll::http {
 
 using json = nlohmann::ordered_json;
-
-std::int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 EventJson& ThreadEventJson() {
   thread_local EventJson converter;
@@ -156,7 +150,7 @@ std::optional<std::string> JsonShapeProblem(std::string_view text, std::size_t d
 
 Result<std::int64_t> TimeParam(const HttpRequest& request, std::string_view name) {
   std::optional<std::string_view> text = request.Param(name);
-  if (!text || text->empty()) return NowNs();
+  if (!text || text->empty()) return SystemClock().NowNs();
   Result<std::int64_t> ns = ParseUtcTimeNs(*text);
   if (!ns.ok()) return Status::InvalidArgument(std::string(name) + ": " + ns.status().message());
   return ns;

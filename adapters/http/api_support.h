@@ -21,8 +21,6 @@
 
 namespace tillroll::http {
 
-std::int64_t NowNs();
-
 // One EventJson per thread (it is not thread-safe and costly to build).
 EventJson& ThreadEventJson();
 
