@@ -23,6 +23,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/server_process.h"
+
 namespace tillroll {
 
 constexpr std::chrono::seconds kStartTimeout{120};
@@ -99,11 +101,7 @@ class ChildProcess {
 
  private:
   int Reap() {
-    int status = 0;
-    pid_t waited = 0;
-    do {
-      waited = waitpid(pid_, &status, 0);
-    } while (waited < 0 && errno == EINTR);
+    const int status = testing::WaitForChild(pid_);
     pid_ = -1;
     return status;
   }

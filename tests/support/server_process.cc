@@ -70,12 +70,17 @@ std::optional<std::uint16_t> ServerProcess::WaitServing(std::chrono::millisecond
   }
 }
 
-int ServerProcess::Reap() {
+int WaitForChild(pid_t pid) {
   int status = 0;
   pid_t waited = 0;
   do {
-    waited = waitpid(pid_, &status, 0);
+    waited = waitpid(pid, &status, 0);
   } while (waited < 0 && errno == EINTR);
+  return status;
+}
+
+int ServerProcess::Reap() {
+  const int status = WaitForChild(pid_);
   pid_ = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }

@@ -15,6 +15,9 @@
 
 namespace tillroll::testing {
 
+// Waits for the child `pid` to end (through EINTR) and returns its wait status.
+int WaitForChild(pid_t pid);
+
 class ServerProcess {
  public:
   // Starts build/bin/tillroll serve --data DATA --config CONFIG --listen 127.0.0.1:0, with its
