@@ -236,14 +236,11 @@ CartSpec RandomCart(std::mt19937_64& rng) {
 void ResolvePrices(const Fixture& f, checkout::Cart& cart) {
   for (checkout::CartLine& line : cart.lines) {
     const projections::PriceQuery q{line.sku, cart.channel, cart.region, cart.store, cart.at_ns};
-    Result<projections::PriceAnswer> price = f.book.SellingPrice(q);
-    TR_ASSERT(price.ok());
-    line.unit_price_minor = price->amount_minor;
-    line.price_seq = price->seq;
-    if (Result<projections::PriceAnswer> floor = f.book.PriceOfType(q, events::PriceType::Floor);
-        floor.ok()) {
-      line.floor_minor = floor->amount_minor;
-    }
+    Result<projections::LinePrices> prices = f.book.CheckoutPrices(q);
+    TR_ASSERT(prices.ok());
+    line.unit_price_minor = prices->selling_minor;
+    line.price_seq = prices->selling_seq;
+    line.floor_minor = prices->floor_minor;
   }
 }
 
@@ -310,7 +307,7 @@ int RunCheckoutSuite(const BenchOptions& options) {
       checkout::Cart cart = spec.cart;
       ResolvePrices(fixture, cart);
       const auto t1 = std::chrono::steady_clock::now();
-      const std::vector<checkout::Candidate> considered_candidates = index.For(cart, lookup);
+      const std::vector<const checkout::Candidate*> considered_candidates = index.For(cart, lookup);
       const auto t2 = std::chrono::steady_clock::now();
       Result<checkout::PricedCart> priced =
           checkout::PriceCart(cart, considered_candidates, lookup);

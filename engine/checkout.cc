@@ -439,9 +439,10 @@ Effect Pricer::Evaluate(const Candidate& c) const {
     for (std::size_t i : ids) d += lines_[i].discountable();
     return d;
   };
-  auto whole_lines = [&](const std::vector<std::size_t>& ids) {
-    e.lines = ids;
+  auto whole_lines = [&](std::vector<std::size_t> ids) {
+    e.weights.reserve(ids.size());
     for (std::size_t i : ids) e.weights.push_back(lines_[i].discountable());
+    e.lines = std::move(ids);
   };
   // Units of the target lines, pooled and sorted by unit price (highest first, then line
   // order): `take(n, from_cheapest)` lists (line, units) taken from one end.
@@ -496,7 +497,7 @@ Effect Pricer::Evaluate(const Candidate& c) const {
         e.lines = targets;
         e.weights = OdooSpecificRemaining(targets);
       } else {
-        whole_lines(targets);
+        whole_lines(std::move(targets));
       }
       const std::int64_t d = std::accumulate(e.weights.begin(), e.weights.end(), std::int64_t{0});
       e.amount = r.kind() == RewardKind::PercentOff ? ApplyBps(d, r.percent_bps())
@@ -516,7 +517,7 @@ Effect Pricer::Evaluate(const Candidate& c) const {
         if (!lines_[i].free && lines_[i].discountable() > 0) all.push_back(i);
       }
       e.amount = std::min(best, discountable(all));
-      whole_lines(all);
+      whole_lines(std::move(all));
       if (best == 0) {
         e.reason = "min_amount";
         e.detail = "spend " + std::to_string(spend) + " reaches no tier";
@@ -876,120 +877,136 @@ bool Before(const Candidate& a, const Candidate& b) {
 
 Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candidates,
                              const ProductLookup& products) {
+  std::vector<const Candidate*> pointers;
+  pointers.reserve(candidates.size());
+  for (const Candidate& c : candidates) pointers.push_back(&c);
+  return PriceCart(cart, std::span<const Candidate* const>(pointers), products);
+}
+
+Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const> candidates,
+                             const ProductLookup& products) {
   for (std::size_t i = 0; i < candidates.size(); ++i) {
-    if (candidates[i].rule == nullptr || candidates[i].rule->reward() == nullptr) {
+    if (candidates[i]->rule == nullptr || candidates[i]->rule->reward() == nullptr) {
       return Status::InvalidArgument("candidates[" + std::to_string(i) + "] (" +
-                                     candidates[i].promotion_id + "): no rule with a reward");
+                                     candidates[i]->promotion_id + "): no rule with a reward");
     }
   }
   Pricer pricer(cart, products);
   if (Status s = pricer.Load(); !s.ok()) return s;
 
-  std::vector<const Candidate*> order;
-  for (const Candidate& c : candidates) order.push_back(&c);
-  auto before = [](const Candidate* a, const Candidate* b) { return Before(*a, *b); };
+  // Candidates by their index in `candidates`, in application order.
+  std::vector<std::size_t> order(candidates.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  auto before = [&](std::size_t a, std::size_t b) { return Before(*candidates[a], *candidates[b]); };
   if (!std::is_sorted(order.begin(), order.end(), before)) {
     std::sort(order.begin(), order.end(), before);
   }
+  std::vector<const Candidate*> ordered;
+  ordered.reserve(order.size());
+  for (std::size_t i : order) ordered.push_back(candidates[i]);
 
   std::vector<AppliedPromotion> applied;
   std::vector<NotApplied> not_applied;
-  std::vector<const Candidate*> eligible;
-  for (const Candidate* c : order) {
+  not_applied.reserve(candidates.size());
+  std::vector<std::size_t> eligible;
+  for (std::size_t i : order) {
+    const Candidate& c = *candidates[i];
     std::string detail;
-    const std::string reason = pricer.Ineligible(*c, detail);
+    std::string reason = pricer.Ineligible(c, detail);
     if (reason.empty()) {
-      eligible.push_back(c);
+      eligible.push_back(i);
     } else {
-      not_applied.push_back({.promotion_id = c->promotion_id,
-                             .version = c->version,
-                             .reason = reason,
-                             .detail = std::move(detail),
-                             .candidate = static_cast<std::size_t>(c - candidates.data())});
+      not_applied.push_back({c.promotion_id, c.version, std::move(reason), std::move(detail), i});
     }
   }
-  auto apply = [&](const Candidate& c, Effect effect) {
+  auto apply = [&](std::size_t i, Effect effect) {
+    const Candidate& c = *candidates[i];
     const std::int64_t amount = effect.amount;
     pricer.Apply(c, std::move(effect));
-    applied.push_back(
-        {c.promotion_id, c.version, c.rule_snapshot_seq, amount, SplitFunding(*c.rule, amount)});
+    applied.push_back({c.promotion_id, c.version, c.rule_snapshot_seq, amount, {}, i});
   };
-  auto refuse = [&](const Candidate& c, std::string reason, std::string detail) {
-    not_applied.push_back({c.promotion_id, c.version, std::move(reason), std::move(detail)});
+  auto refuse = [&](std::size_t i, std::string reason, std::string detail) {
+    const Candidate& c = *candidates[i];
+    not_applied.push_back({c.promotion_id, c.version, std::move(reason), std::move(detail), i});
   };
 
   // 1. The best exclusive promotion, alone.
-  const Candidate* exclusive = nullptr;
+  std::optional<std::size_t> exclusive;
   std::optional<Effect> exclusive_effect;
-  for (const Candidate* c : eligible) {
-    if (!Exclusive(*c)) continue;
-    Effect e = pricer.Evaluate(*c);
+  for (std::size_t i : eligible) {
+    if (!Exclusive(*candidates[i])) continue;
+    Effect e = pricer.Evaluate(*candidates[i]);
     if (e.amount <= 0) continue;
-    if (exclusive == nullptr || e.amount > exclusive_effect->amount) {
-      exclusive = c;
+    if (!exclusive || e.amount > exclusive_effect->amount) {
+      exclusive = i;
       exclusive_effect = std::move(e);
     }
   }
-  if (exclusive != nullptr) {
-    for (const Candidate* c : eligible) {
-      if (c == exclusive) {
-        apply(*c, std::move(*exclusive_effect));
+  if (exclusive) {
+    const std::string detail =
+        "exclusive promotion " + candidates[*exclusive]->promotion_id + " applies alone";
+    for (std::size_t i : eligible) {
+      if (i == *exclusive) {
+        apply(i, std::move(*exclusive_effect));
       } else {
-        refuse(*c, "excluded_by_exclusive",
-               "exclusive promotion " + exclusive->promotion_id + " applies alone");
+        refuse(i, "excluded_by_exclusive", detail);
       }
     }
   } else {
     // 2. In priority order, each group's best member at the group's first turn.
     std::vector<std::string_view> groups_done;
     for (std::size_t n = 0; n < eligible.size(); ++n) {
-      const Candidate& c = *eligible[n];
+      const std::size_t i = eligible[n];
+      const Candidate& c = *candidates[i];
       const std::string_view group = GroupOf(c);
       if (c.odoo) {
-        if (std::string why = pricer.OdooMinimumAtTurn(c, applied, order); !why.empty()) {
-          refuse(c, why, "the minimum is not reached once earlier code discounts are deducted");
+        if (std::string why = pricer.OdooMinimumAtTurn(c, applied, ordered); !why.empty()) {
+          refuse(i, why, "the minimum is not reached once earlier code discounts are deducted");
           continue;
         }
       }
       if (group.empty()) {
         Effect e = pricer.Evaluate(c);
         if (e.amount > 0) {
-          apply(c, std::move(e));
+          apply(i, std::move(e));
         } else {
-          refuse(c, e.reason, e.detail);
+          refuse(i, std::move(e.reason), std::move(e.detail));
         }
         continue;
       }
       if (std::find(groups_done.begin(), groups_done.end(), group) != groups_done.end()) continue;
       groups_done.push_back(group);
-      // Every member's discount on the cart as it stands; the best is evaluated again and
-      // applied, the others are refused.
-      const Candidate* best = nullptr;
-      std::int64_t best_amount = 0;
-      std::vector<std::pair<const Candidate*, Effect>> members;
+      // Every member's discount on the cart as it stands (which none of them changes): the
+      // best is applied, the others are refused.
+      struct Member {
+        std::size_t index;
+        std::int64_t amount;
+        std::string reason, detail;
+      };
+      std::vector<Member> members;
+      std::optional<std::size_t> best;
+      Effect best_effect;
       for (std::size_t m = n; m < eligible.size(); ++m) {
-        if (GroupOf(*eligible[m]) != group) continue;
-        Effect e = pricer.Evaluate(*eligible[m]);
-        if (e.amount > 0 && (best == nullptr || e.amount > best_amount)) {
-          best = eligible[m];
-          best_amount = e.amount;
+        const std::size_t k = eligible[m];
+        if (GroupOf(*candidates[k]) != group) continue;
+        Effect e = pricer.Evaluate(*candidates[k]);
+        members.push_back({k, e.amount, std::move(e.reason), std::move(e.detail)});
+        if (e.amount > 0 && (!best || e.amount > best_effect.amount)) {
+          best = k;
+          best_effect = std::move(e);
         }
-        e.lines.clear();
-        e.weights.clear();
-        e.free_line.reset();
-        members.emplace_back(eligible[m], std::move(e));
       }
       const std::string beaten =
-          best == nullptr
-              ? ""
-              : best->promotion_id + " gives more in stacking group " + std::string(group);
-      for (auto& [member, e] : members) {
-        if (member == best) {
-          apply(*member, pricer.Evaluate(*member));
-        } else if (e.amount <= 0) {
-          refuse(*member, std::move(e.reason), std::move(e.detail));
+          !best ? ""
+                : candidates[*best]->promotion_id + " gives more in stacking group " +
+                      std::string(group);
+      for (Member& member : members) {
+        if (best && member.index == *best) {
+          apply(member.index, std::move(best_effect));
+        } else if (member.amount <= 0) {
+          refuse(member.index, std::move(member.reason), std::move(member.detail));
         } else {
-          refuse(*member,
+          refuse(member.index,
                  group == "odoo:global_discount" ? "not_better_than_global_discount"
                                                  : "excluded_by_stacking_group",
                  beaten);
@@ -999,17 +1016,20 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candid
   }
   // Not-applied in the candidates' order, whatever the step that refused them.
   std::vector<std::size_t> rank(candidates.size());
-  for (std::size_t i = 0; i < order.size(); ++i) {
-    rank[static_cast<std::size_t>(order[i] - candidates.data())] = i;
+  for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
+  std::vector<std::pair<std::size_t, std::size_t>> by_rank;  // (rank, position)
+  by_rank.reserve(not_applied.size());
+  for (std::size_t k = 0; k < not_applied.size(); ++k) {
+    by_rank.emplace_back(rank[not_applied[k].candidate], k);
   }
-  auto rank_of = [&](const NotApplied& x) { return rank[x.candidate]; };
-  std::stable_sort(
-      not_applied.begin(), not_applied.end(),
-      [&](const NotApplied& a, const NotApplied& b) { return rank_of(a) < rank_of(b); });
-  PricedCart priced = pricer.Finish(std::move(applied), std::move(not_applied));
+  std::sort(by_rank.begin(), by_rank.end());
+  std::vector<NotApplied> sorted;
+  sorted.reserve(not_applied.size());
+  for (const auto& [r, k] : by_rank) sorted.push_back(std::move(not_applied[k]));
+  PricedCart priced = pricer.Finish(std::move(applied), std::move(sorted));
   // Funding splits on the amounts as materialised (tax rounding may move them by a cent).
   for (AppliedPromotion& a : priced.applied) {
-    const Candidate& c = candidates[a.candidate];
+    const Candidate& c = *candidates[a.candidate];
     a.funding = SplitFunding(*c.rule, a.amount_minor);
     for (PricedLine& l : priced.lines) {
       for (Allocation& x : l.discounts) {
@@ -1054,11 +1074,14 @@ CandidateIndex::CandidateIndex(std::vector<Candidate> candidates)
   }
 }
 
-std::vector<Candidate> CandidateIndex::For(const Cart& cart, const ProductLookup& products) const {
-  std::vector<std::size_t> picked = everywhere_;
+std::vector<const Candidate*> CandidateIndex::For(const Cart& cart,
+                                                  const ProductLookup& products) const {
+  std::vector<bool> picked(candidates_.size());
+  for (std::size_t i : everywhere_) picked[i] = true;
   auto add = [&](const auto& index, const std::string& key) {
     const auto it = index.find(key);
-    if (it != index.end()) picked.insert(picked.end(), it->second.begin(), it->second.end());
+    if (it == index.end()) return;
+    for (std::size_t i : it->second) picked[i] = true;
   };
   for (const CartLine& line : cart.lines) {
     add(by_sku_, line.sku);
@@ -1066,11 +1089,11 @@ std::vector<Candidate> CandidateIndex::For(const Cart& cart, const ProductLookup
       for (const std::string& category : product->categories) add(by_category_, category);
     }
   }
-  std::sort(picked.begin(), picked.end());
-  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
-  std::vector<Candidate> out;
-  out.reserve(picked.size());
-  for (std::size_t i : picked) out.push_back(candidates_[i]);
+  std::vector<const Candidate*> out;
+  out.reserve(everywhere_.size() + 4 * cart.lines.size());
+  for (std::size_t i = 0; i < picked.size(); ++i) {
+    if (picked[i]) out.push_back(&candidates_[i]);
+  }
   return out;
 }
 

@@ -218,8 +218,8 @@ struct PricedCart {
 class CandidateIndex {
  public:
   explicit CandidateIndex(std::vector<Candidate> candidates);
-  // In application order.
-  std::vector<Candidate> For(const Cart& cart, const ProductLookup& products) const;
+  // In application order; they point into the index.
+  std::vector<const Candidate*> For(const Cart& cart, const ProductLookup& products) const;
   std::size_t size() const { return candidates_.size(); }
 
  private:
@@ -232,6 +232,10 @@ class CandidateIndex {
 // quantity below 1, a negative price, a product mixing included and excluded percent taxes,
 // a candidate without a rule.
 Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candidates,
+                             const ProductLookup& products);
+// The same, on candidates held elsewhere (a CandidateIndex's); the indices in the answer
+// (AppliedPromotion::candidate, NotApplied::candidate) are positions in `candidates`.
+Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const> candidates,
                              const ProductLookup& products);
 
 // A return quote. The kept basket (the sale's lines minus everything returned, now and

@@ -39,9 +39,17 @@ inline std::vector<std::int64_t> AllocateLargestRemainder(std::int64_t total,
   std::int64_t given = 0;
   std::vector<__int128> remainders(weights.size());
   for (std::size_t i = 0; i < weights.size(); ++i) {
-    const __int128 exact = static_cast<__int128>(total) * weights[i];
-    shares[i] = static_cast<std::int64_t>(exact / weight_sum);
-    remainders[i] = exact % weight_sum;
+    // 64-bit division where the product fits (nearly always: cents times cents).
+    std::int64_t product = 0;
+    if (weight_sum <= INT64_MAX && !__builtin_mul_overflow(total, weights[i], &product)) {
+      const auto sum = static_cast<std::int64_t>(weight_sum);
+      shares[i] = product / sum;
+      remainders[i] = product % sum;
+    } else {
+      const __int128 exact = static_cast<__int128>(total) * weights[i];
+      shares[i] = static_cast<std::int64_t>(exact / weight_sum);
+      remainders[i] = exact % weight_sum;
+    }
     given += shares[i];
   }
   for (std::int64_t left = total - given; left > 0; --left) {

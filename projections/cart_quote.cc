@@ -283,13 +283,14 @@ Status CartQuoter::Complete(Priced& out) const {
     const PriceQuery query{line.sku,   cart.channel, cart.region,
                            cart.store, cart.at_ns,   known_at_ns};
     if (line.override_reason.empty()) {
-      Result<PriceAnswer> price = price_book->SellingPrice(query);
-      if (!price.ok()) return Bad(path + ".sku", price.status().message());
-      line.unit_price_minor = price->amount_minor;
-      line.price_seq = price->seq;
-    }
-    if (Result<PriceAnswer> floor = price_book->PriceOfType(query, events::PriceType::Floor);
-        floor.ok()) {
+      Result<LinePrices> prices = price_book->CheckoutPrices(query);
+      if (!prices.ok()) return Bad(path + ".sku", prices.status().message());
+      line.unit_price_minor = prices->selling_minor;
+      line.price_seq = prices->selling_seq;
+      line.floor_minor = prices->floor_minor;
+    } else if (Result<PriceAnswer> floor =
+                   price_book->PriceOfType(query, events::PriceType::Floor);
+               floor.ok()) {
       line.floor_minor = floor->amount_minor;
     }
     if (!out.products.contains(line.sku)) {

@@ -235,37 +235,69 @@ PriceAnswer PriceBook::Answer(std::string_view sku, const Decision& d) const {
           .recorded_at_ns = d.recorded_at_ns};
 }
 
-Result<PriceAnswer> PriceBook::Resolve(const PriceQuery& query,
-                                       std::span<const events::PriceType> types) const {
-  std::shared_lock lock(mu_);
-  auto it = skus_.find(std::string(query.sku));
-  if (it == skus_.end()) {
-    return Status::NotFound("no price decision for sku " + std::string(query.sku));
-  }
-  std::array<std::optional<std::uint32_t>, kRanks> ranked;
+PriceBook::RankedScopes PriceBook::Rank(const PriceQuery& query) const {
+  RankedScopes ranked;
+  static_assert(std::tuple_size_v<RankedScopes> == kRanks);
   if (!query.store.empty()) ranked[0] = FindScope(events::ScopeLevel::Store, query.store);
   if (!query.region.empty()) ranked[1] = FindScope(events::ScopeLevel::Region, query.region);
   if (!query.channel.empty()) ranked[2] = FindScope(events::ScopeLevel::Channel, query.channel);
   ranked[3] = FindScope(events::ScopeLevel::Global, "");
+  return ranked;
+}
+
+const PriceBook::Decision* PriceBook::Find(const SkuTimelines& timelines,
+                                           const RankedScopes& ranked,
+                                           std::span<const events::PriceType> types,
+                                           const PriceQuery& query) {
   // Types in the order given (a markdown before a list price), each from its most specific scope.
   for (events::PriceType type : types) {
     for (const std::optional<std::uint32_t>& scope_id : ranked) {
       if (!scope_id) continue;
-      for (const Timeline& t : it->second) {
+      for (const Timeline& t : timelines) {
         if (t.type != type || t.scope_id != *scope_id) continue;
-        if (const Decision* d = InForce(t, query.valid_at_ns, query.known_at_ns)) {
-          return Answer(query.sku, *d);
-        }
+        if (const Decision* d = InForce(t, query.valid_at_ns, query.known_at_ns)) return d;
       }
     }
   }
-  return Status::NotFound("no price in force for sku " + std::string(query.sku) +
+  return nullptr;
+}
+
+namespace {
+constexpr std::array<events::PriceType, 2> kSelling = {events::PriceType::Markdown,
+                                                       events::PriceType::List};
+constexpr std::array<events::PriceType, 1> kFloor = {events::PriceType::Floor};
+
+Status NoPriceInForce(std::string_view sku) {
+  return Status::NotFound("no price in force for sku " + std::string(sku) +
                           " at that valid time, as known then");
+}
+Status NoDecision(std::string_view sku) {
+  return Status::NotFound("no price decision for sku " + std::string(sku));
+}
+}  // namespace
+
+Result<PriceAnswer> PriceBook::Resolve(const PriceQuery& query,
+                                       std::span<const events::PriceType> types) const {
+  std::shared_lock lock(mu_);
+  auto it = skus_.find(std::string(query.sku));
+  if (it == skus_.end()) return NoDecision(query.sku);
+  const Decision* d = Find(it->second, Rank(query), types, query);
+  if (d == nullptr) return NoPriceInForce(query.sku);
+  return Answer(query.sku, *d);
+}
+
+Result<LinePrices> PriceBook::CheckoutPrices(const PriceQuery& query) const {
+  std::shared_lock lock(mu_);
+  auto it = skus_.find(std::string(query.sku));
+  if (it == skus_.end()) return NoDecision(query.sku);
+  const RankedScopes ranked = Rank(query);
+  const Decision* selling = Find(it->second, ranked, kSelling, query);
+  if (selling == nullptr) return NoPriceInForce(query.sku);
+  const Decision* floor = Find(it->second, ranked, kFloor, query);
+  return LinePrices{selling->amount_minor, selling->seq, floor ? floor->amount_minor : -1};
 }
 
 Result<PriceAnswer> PriceBook::SellingPrice(const PriceQuery& query) const {
-  static constexpr std::array<events::PriceType, 2> kSelling = {events::PriceType::Markdown,
-                                                                events::PriceType::List};
   return Resolve(query, kSelling);
 }
 

@@ -19,6 +19,7 @@
 //
 // Thread-safety: queries may run on any thread while the runner applies events.
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -32,6 +33,13 @@
 #include "projections/projection.h"
 
 namespace tillroll::projections {
+
+// What a checkout line needs from the book.
+struct LinePrices {
+  std::int64_t selling_minor = 0;
+  Sequence selling_seq = 0;       // the PriceSet of the selling price
+  std::int64_t floor_minor = -1;  // -1: no Floor price in force
+};
 
 struct PriceQuery {
   std::string_view sku;
@@ -73,6 +81,9 @@ class PriceBook final : public Projection {
   Result<PriceAnswer> SellingPrice(const PriceQuery& query) const;
   // The price of one type (e.g. Cost, Floor) by the most specific scope. NotFound as above.
   Result<PriceAnswer> PriceOfType(const PriceQuery& query, events::PriceType type) const;
+
+  // The selling and Floor prices of a cart line in one lookup. NotFound as SellingPrice.
+  Result<LinePrices> CheckoutPrices(const PriceQuery& query) const;
 
   std::size_t sku_count() const;
   // Whether any price decision for the SKU was ever recorded.
@@ -118,6 +129,12 @@ class PriceBook final : public Projection {
   PriceAnswer Answer(std::string_view sku, const Decision& d) const;
   Result<PriceAnswer> Resolve(const PriceQuery& query,
                               std::span<const events::PriceType> types) const;
+  // The scopes of a query, most specific first (a scope the book never saw is empty).
+  using RankedScopes = std::array<std::optional<std::uint32_t>, 4>;
+  RankedScopes Rank(const PriceQuery& query) const;
+  // The first type in `types` in force at its most specific scope; null if none. Lock held.
+  static const Decision* Find(const SkuTimelines& timelines, const RankedScopes& ranked,
+                              std::span<const events::PriceType> types, const PriceQuery& query);
   Status ApplySet(Sequence seq, const events::Event& event, StateWriter& state);
   Status ApplyRetracted(Sequence seq, const events::Event& event, StateWriter& state);
 

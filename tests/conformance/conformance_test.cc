@@ -28,12 +28,22 @@ std::vector<fs::path> CaseFiles() {
   return files;
 }
 
+json FundingJson(const std::vector<checkout::FundingAmount>& funding) {
+  json out = json::array();
+  for (const checkout::FundingAmount& f : funding) {
+    out.push_back({{"party", f.party}, {"amount_minor", f.amount_minor}});
+  }
+  return out;
+}
+
 json ToJson(const checkout::PricedCart& priced) {
   json lines = json::array();
   for (const checkout::PricedLine& l : priced.lines) {
     json discounts = json::array();
     for (const checkout::Allocation& a : l.discounts) {
-      discounts.push_back({{"promotion_id", a.promotion_id}, {"amount_minor", a.amount_minor}});
+      discounts.push_back({{"promotion_id", a.promotion_id},
+                           {"amount_minor", a.amount_minor},
+                           {"funding", FundingJson(a.funding)}});
     }
     lines.push_back({{"sku", l.sku},
                      {"qty", l.qty},
@@ -48,7 +58,9 @@ json ToJson(const checkout::PricedCart& priced) {
   }
   json applied = json::array();
   for (const checkout::AppliedPromotion& a : priced.applied) {
-    applied.push_back({{"promotion_id", a.promotion_id}, {"amount_minor", a.amount_minor}});
+    applied.push_back({{"promotion_id", a.promotion_id},
+                       {"amount_minor", a.amount_minor},
+                       {"funding", FundingJson(a.funding)}});
   }
   json not_applied = json::array();
   for (const checkout::NotApplied& n : priced.not_applied) {
