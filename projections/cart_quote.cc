@@ -155,10 +155,10 @@ checkout::Product ProductOfSaleLine(const events::SaleLine& line) {
 
 // A rule snapshot read from the log, owned and aligned.
 struct RuleSnapshot {
-  std::string bytes;
+  std::shared_ptr<const std::string> bytes;
   std::string origin;
   const events::PromotionRule* rule() const {
-    return events::GetEvent(bytes.data())->payload_as_PromotionDrafted()->rule();
+    return events::GetEvent(bytes->data())->payload_as_PromotionDrafted()->rule();
   }
 };
 
@@ -323,8 +323,8 @@ Status CartQuoter::Complete(Priced& out) const {
   for (const LivePromotion& live : runner_.promotions()->Live(
            {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns})) {
     auto snapshot = std::make_unique<RuleSnapshot>();
-    snapshot->bytes = live.rule_event;  // an owned, aligned copy
-    const auto* drafted = events::GetEvent(snapshot->bytes.data())->payload_as_PromotionDrafted();
+    snapshot->bytes = live.rule_event;
+    const auto* drafted = events::GetEvent(snapshot->bytes->data())->payload_as_PromotionDrafted();
     if (drafted == nullptr || drafted->rule() == nullptr) continue;
     snapshot->origin = std::string(View(drafted->origin()));
     std::int64_t used = 0;
@@ -514,7 +514,7 @@ Result<CartQuoter::Quoted> CartQuoter::Quote(std::string_view order_id,
                                   " is not the rule snapshot of " + id);
       }
       auto snapshot = std::make_unique<RuleSnapshot>();
-      snapshot->bytes = std::move(*rule);
+      snapshot->bytes = std::make_shared<const std::string>(std::move(*rule));
       snapshot->origin = std::string(View(drafted->origin()));
       candidates.push_back({.promotion_id = id,
                             .version = d->promotion_version(),

@@ -14,21 +14,27 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/assert.h"
+
 namespace tillroll::projections {
 
 class JsonWriter {
  public:
-  JsonWriter() { out_.reserve(4096); }
+  JsonWriter() { out_.reserve(8192); }
 
   JsonWriter& BeginObject() { return Open('{'); }
   JsonWriter& EndObject() { return Close('}'); }
   JsonWriter& BeginArray() { return Open('['); }
   JsonWriter& EndArray() { return Close(']'); }
 
+  // A member's name: a name from the code, written as it is (no quote, backslash or control
+  // character in it, asserted in debug builds). Values are escaped.
   JsonWriter& Key(std::string_view key) {
+    TR_DASSERT(IsPlain(key));
     Separate();
-    Quoted(key);
-    out_.push_back(':');
+    out_.push_back('"');
+    out_.append(key);
+    out_.append("\":", 2);
     after_key_ = true;
     return *this;
   }
@@ -89,6 +95,12 @@ class JsonWriter {
     if (empty_.empty()) return;
     if (!empty_.back()) out_.push_back(',');
     empty_.back() = false;
+  }
+  static bool IsPlain(std::string_view text) {
+    for (const char c : text) {
+      if (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 0x20) return false;
+    }
+    return true;
   }
   void Quoted(std::string_view text) {
     out_.push_back('"');

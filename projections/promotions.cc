@@ -223,8 +223,8 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
       return Status::Corruption("promotions: versions out of order for " + std::string(id));
     }
     // Read from an owned copy: the record's bytes carry no FlatBuffers alignment.
-    Version version{s.version, s.seq, "", std::string(drafted_event)};
-    const events::Event* drafted = events::GetEvent(version.event.data());
+    Version version{s.version, s.seq, "", std::make_shared<const std::string>(drafted_event)};
+    const events::Event* drafted = events::GetEvent(version.event->data());
     version.name = View(drafted->payload_as_PromotionDrafted()->name());
     entry.versions.push_back(std::move(version));
   }
@@ -247,7 +247,7 @@ Result<PromotionView> Promotions::Describe(std::string_view promotion_id,
     fold.Step(s);
     if (s.step == PromotionStep::kDrafted) {
       const Version& v = entry.versions[s.version - 1];
-      view.versions.push_back({v.version, v.name, "", v.drafted_seq, v.event, {}});
+      view.versions.push_back({v.version, v.name, "", v.drafted_seq, *v.event, {}});
     }
     view.versions[s.version - 1].steps.push_back(s);
   }
@@ -268,7 +268,7 @@ std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
     }
     if (!fold.LiveAt(where.valid_at_ns)) continue;
     const Version& v = entry.versions[fold.live_version - 1];
-    const events::PromotionTargeting* targeting = RuleOf(v.event)->targeting();
+    const events::PromotionTargeting* targeting = RuleOf(*v.event)->targeting();
     if (targeting != nullptr && (!Admits(targeting->channels(), where.channel) ||
                                  !Admits(targeting->regions(), where.region) ||
                                  !Admits(targeting->stores(), where.store))) {

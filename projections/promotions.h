@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -78,7 +79,8 @@ struct LivePromotion {
   Sequence rule_snapshot_seq = 0;
   std::int64_t window_from_ns = 0;
   std::int64_t window_to_ns = 0;
-  std::string rule_event;  // sealed PromotionDrafted bytes
+  // Sealed PromotionDrafted bytes, aligned; shared with the projection, never changed.
+  std::shared_ptr<const std::string> rule_event;
 };
 
 struct PlaceAndTime {
@@ -113,7 +115,7 @@ class Promotions final : public Projection {
     std::uint32_t version = 0;
     Sequence drafted_seq = 0;
     std::string name;
-    std::string event;  // sealed PromotionDrafted bytes
+    std::shared_ptr<const std::string> event;  // sealed PromotionDrafted bytes, aligned
   };
   struct Entry {
     std::vector<Version> versions;           // version v at index v - 1
