@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 
 namespace tillroll::generate {
 namespace {
@@ -42,7 +43,23 @@ Checkout::Checkout(const Catalogue& catalogue, const PriceBook& book, PromotionD
       random_(random),
       first_day_ns_(first_day_ns),
       customer_count_(static_cast<std::uint32_t>(
-          std::max<std::size_t>(2000, 3000 * catalogue.stores().size()))) {}
+          std::max<std::size_t>(2000, 3000 * catalogue.stores().size()))) {
+  // The products as the price desk defines them (ProductDefined): a category and its VAT,
+  // included in shelf prices.
+  const auto sku_count = static_cast<std::uint32_t>(catalogue_.skus().size());
+  products_.reserve(sku_count);
+  for (std::uint32_t i = 0; i < sku_count; ++i) {
+    const Category& category = catalogue_.CategoryOf(i);
+    products_.push_back(
+        {.categories = {std::string(category.name)},
+         .taxes = {{std::string(category.tax_code), category.vat_bps, /*price_included=*/true, 0}}});
+    sku_index_.emplace(catalogue_.skus()[i].id, i);
+  }
+  product_lookup_ = [this](std::string_view sku) -> const checkout::Product* {
+    const auto it = sku_index_.find(sku);
+    return it == sku_index_.end() ? nullptr : &products_[it->second];
+  };
+}
 
 const Actor& Checkout::CheckoutActor(std::uint32_t channel) {
   switch (channel) {
@@ -53,6 +70,16 @@ const Actor& Checkout::CheckoutActor(std::uint32_t channel) {
     default:
       return kPosGateway;
   }
+}
+
+std::uint32_t Checkout::CampaignOf(std::string_view promotion_id) const {
+  // "PROMO-<number>", numbered from 1 in the order the desk took them.
+  std::uint32_t number = 0;
+  for (const char c : promotion_id.substr(promotion_id.find('-') + 1)) {
+    number = number * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  TR_ASSERT(number >= 1 && desk_.campaign(number - 1).id == promotion_id);
+  return number - 1;
 }
 
 void Checkout::RecordSale(const SaleContext& context, std::int64_t at_ns) {
@@ -67,13 +94,7 @@ void Checkout::RecordSale(const SaleContext& context, std::int64_t at_ns) {
   ChooseCustomer(context);
   FindCandidates(context, at_ns);
   FillBasket(context, at_ns);
-  pricer_.Price(lines_, candidates_, desk_, discounts_);
-  granted_.clear();
-  for (const LineDiscount& discount : discounts_) {
-    const Campaign& campaign = desk_.campaign(discount.campaign);
-    granted_.push_back({campaign.published_version, campaign.live().snapshot_seq});
-  }
-  ComputeTotals();
+  Price(context, at_ns);
   EmitSale(context, at_ns);
   Commit(context, at_ns);
   if (random_.Chance(kReturnChance)) PlanReturn(context, at_ns);
@@ -111,12 +132,12 @@ void Checkout::FindCandidates(const SaleContext& context, std::int64_t at_ns) {
   candidates_.insert(std::lower_bound(candidates_.begin(), candidates_.end(), shown), shown);
 }
 
-void Checkout::FillBasket(const SaleContext& context, std::int64_t at_ns) {
+void Checkout::FillBasket(const SaleContext&, std::int64_t) {
   const std::uint32_t wanted = LineCount(random_);
-  lines_.clear();
-  for (std::uint32_t tries = 0; lines_.size() < wanted && tries < 4 * wanted; ++tries) {
+  basket_.clear();
+  for (std::uint32_t tries = 0; basket_.size() < wanted && tries < 4 * wanted; ++tries) {
     const std::uint32_t sku = catalogue_.PopularSku(random_);
-    if (std::any_of(lines_.begin(), lines_.end(),
+    if (std::any_of(basket_.begin(), basket_.end(),
                     [sku](const BasketLine& line) { return line.sku == sku; })) {
       continue;
     }
@@ -132,89 +153,98 @@ void Checkout::FillBasket(const SaleContext& context, std::int64_t at_ns) {
                 : rule.bundle_qty * (1 + static_cast<std::int32_t>(random_.Below(2)));
       break;
     }
-    const ResolvedPrice price = book_.SellingPrice(sku, context, at_ns);
-    lines_.push_back({sku, qty, price.amount_minor, price.seq, qty * price.amount_minor,
-                      catalogue_.CategoryOf(sku).vat_bps});
+    basket_.push_back({sku, qty});
   }
 }
 
-void Checkout::ComputeTotals() {
-  totals_.assign(lines_.size(), {});
-  for (const LineDiscount& discount : discounts_) {
-    totals_[discount.line].discount_minor += discount.amount_minor;
+void Checkout::Price(const SaleContext& context, std::int64_t at_ns) {
+  cart_ = checkout::Cart{};
+  cart_.currency = std::string(kCurrency);
+  cart_.channel = std::string(kChannels[context.channel]);
+  if (context.region >= 0) cart_.region = kRegions[static_cast<std::size_t>(context.region)];
+  if (context.store >= 0) cart_.store = catalogue_.stores()[static_cast<std::size_t>(context.store)].id;
+  cart_.customer_id = customer_id_;
+  if ((customer_segments_ & kLoyaltyGold) != 0) cart_.segments.push_back("loyalty-gold");
+  if ((customer_segments_ & kLoyaltySilver) != 0) cart_.segments.push_back("loyalty-silver");
+  if (presented_coupon_ >= 0) {
+    cart_.coupon_programs.push_back(desk_.campaign(static_cast<std::uint32_t>(presented_coupon_)).id);
   }
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
-    LineTotals& totals = totals_[i];
-    totals.total_minor = lines_[i].gross_minor - totals.discount_minor;
-    TR_ASSERT(totals.total_minor > 0);
-    totals.tax_minor = IncludedTaxMinor(totals.total_minor, lines_[i].vat_bps);
+  cart_.at_ns = at_ns;
+  for (const BasketLine& line : basket_) {
+    const Sku& sku = catalogue_.skus()[line.sku];
+    const ResolvedPrice price = book_.SellingPrice(line.sku, context, at_ns);
+    cart_.lines.push_back({.sku = sku.id,
+                           .qty = line.qty,
+                           .unit_price_minor = price.amount_minor,
+                           .price_seq = price.seq,
+                           .floor_minor = sku.floor_minor});
+  }
+  engine_candidates_.clear();
+  for (const std::uint32_t index : candidates_) {
+    const Campaign& campaign = desk_.campaign(index);
+    engine_candidates_.push_back({.promotion_id = campaign.id,
+                                  .version = campaign.published_version,
+                                  .rule_snapshot_seq = campaign.live().snapshot_seq,
+                                  .rule = campaign.live().engine_rule(),
+                                  .budget_used_minor = campaign.used_minor});
+  }
+  Result<checkout::PricedCart> priced =
+      checkout::PriceCart(cart_, engine_candidates_, product_lookup_);
+  TR_ASSERT(priced.ok());
+  priced_ = std::move(*priced);
+  for (const checkout::PricedLine& line : priced_.lines) {
+    TR_ASSERT(!line.free && line.total_minor > 0);
   }
 }
 
 flatbuffers::Offset<events::DiscountAllocation> Checkout::BuildAllocation(
-    flatbuffers::FlatBufferBuilder& fbb, std::uint32_t campaign, std::uint32_t version,
-    Sequence snapshot_seq, std::int64_t amount_minor) {
-  const Campaign& promotion = desk_.campaign(campaign);
+    flatbuffers::FlatBufferBuilder& fbb, const checkout::Allocation& allocation) {
+  const Campaign& promotion = desk_.campaign(CampaignOf(allocation.promotion_id));
   funding_offsets_.clear();
-  for (const FundingSplit& share : promotion.versions[version - 1].rule.funding) {
+  for (const FundingSplit& share : promotion.versions[allocation.version - 1].rule.funding) {
     funding_offsets_.push_back(
         events::CreateFundingShareDirect(fbb, share.party.data(), share.share_bps));
   }
-  return events::CreateDiscountAllocationDirect(fbb, promotion.id.c_str(), version, snapshot_seq,
-                                                amount_minor, &funding_offsets_);
-}
-
-flatbuffers::Offset<events::SaleLine> Checkout::BuildSaleLine(flatbuffers::FlatBufferBuilder& fbb,
-                                                              std::size_t line) {
-  allocation_offsets_.clear();
-  for (std::size_t k = 0; k < discounts_.size(); ++k) {
-    const LineDiscount& discount = discounts_[k];
-    if (discount.line != line) continue;
-    allocation_offsets_.push_back(BuildAllocation(fbb, discount.campaign, granted_[k].version,
-                                                  granted_[k].snapshot_seq, discount.amount_minor));
-  }
-  const BasketLine& basket_line = lines_[line];
-  const LineTotals& totals = totals_[line];
-  const Category& category = catalogue_.CategoryOf(basket_line.sku);
-  const std::int64_t net_minor = totals.total_minor - totals.tax_minor;
-  const std::vector<flatbuffers::Offset<events::TaxLine>> taxes{
-      events::CreateTaxLineDirect(fbb, category.tax_code.data(), category.vat_bps,
-                                  /*price_included=*/true, 0, net_minor, totals.tax_minor)};
-  return events::CreateSaleLineDirect(
-      fbb, static_cast<std::int32_t>(line + 1), catalogue_.skus()[basket_line.sku].id.c_str(),
-      basket_line.qty, basket_line.unit_minor, basket_line.price_seq, &allocation_offsets_, &taxes,
-      net_minor, totals.tax_minor, totals.total_minor);
+  return events::CreateDiscountAllocationDirect(fbb, promotion.id.c_str(), allocation.version,
+                                                allocation.rule_snapshot_seq,
+                                                allocation.amount_minor, &funding_offsets_);
 }
 
 void Checkout::EmitSale(const SaleContext& context, std::int64_t at_ns) {
   auto& fbb = sink_.Begin();
   line_offsets_.clear();
-  std::int64_t subtotal = 0, discount_total = 0, tax_total = 0, total = 0;
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
-    line_offsets_.push_back(BuildSaleLine(fbb, i));
-    subtotal += lines_[i].gross_minor;
-    discount_total += totals_[i].discount_minor;
-    tax_total += totals_[i].tax_minor;
-    total += totals_[i].total_minor;
+  for (const checkout::PricedLine& line : priced_.lines) {
+    allocation_offsets_.clear();
+    for (const checkout::Allocation& allocation : line.discounts) {
+      allocation_offsets_.push_back(BuildAllocation(fbb, allocation));
+    }
+    std::vector<flatbuffers::Offset<events::TaxLine>> taxes;
+    for (const checkout::TaxAmount& tax : line.taxes) {
+      taxes.push_back(events::CreateTaxLineDirect(fbb, tax.tax.tax_code.c_str(), tax.tax.rate_bps,
+                                                  tax.tax.price_included,
+                                                  tax.tax.fixed_amount_minor, tax.base_minor,
+                                                  tax.amount_minor));
+    }
+    line_offsets_.push_back(events::CreateSaleLineDirect(
+        fbb, line.line_no, line.sku.c_str(), line.qty, line.unit_price_minor, line.price_seq,
+        &allocation_offsets_, &taxes, line.net_minor, line.tax_minor, line.total_minor));
   }
   flatbuffers::Offset<events::Customer> customer = 0;
   if (!customer_id_.empty()) {
     std::vector<flatbuffers::Offset<flatbuffers::String>> segments;
-    if ((customer_segments_ & kLoyaltyGold) != 0)
-      segments.push_back(fbb.CreateString("loyalty-gold"));
-    if ((customer_segments_ & kLoyaltySilver) != 0) {
-      segments.push_back(fbb.CreateString("loyalty-silver"));
-    }
+    for (const std::string& segment : cart_.segments) segments.push_back(fbb.CreateString(segment));
     customer = events::CreateCustomerDirect(fbb, customer_id_.c_str(), &segments);
   }
   coupon_code_.clear();
   std::vector<flatbuffers::Offset<flatbuffers::String>> coupon_codes;
-  if (presented_coupon_ >= 0 &&
-      std::any_of(discounts_.begin(), discounts_.end(), [this](const LineDiscount& d) {
-        return d.campaign == static_cast<std::uint32_t>(presented_coupon_);
-      })) {
-    coupon_code_ = desk_.NextCouponCode(static_cast<std::uint32_t>(presented_coupon_));
-    coupon_codes.push_back(fbb.CreateString(coupon_code_));
+  if (presented_coupon_ >= 0) {
+    const auto shown = static_cast<std::uint32_t>(presented_coupon_);
+    const std::string& program = desk_.campaign(shown).id;
+    if (std::any_of(priced_.applied.begin(), priced_.applied.end(),
+                    [&](const checkout::AppliedPromotion& a) { return a.promotion_id == program; })) {
+      coupon_code_ = desk_.NextCouponCode(shown);
+      coupon_codes.push_back(fbb.CreateString(coupon_code_));
+    }
   }
   const char* store = context.store >= 0
                           ? catalogue_.stores()[static_cast<std::size_t>(context.store)].id.c_str()
@@ -223,8 +253,9 @@ void Checkout::EmitSale(const SaleContext& context, std::int64_t at_ns) {
       context.region >= 0 ? kRegions[static_cast<std::size_t>(context.region)].data() : nullptr;
   const auto payload = events::CreateSaleRecordedDirect(
       fbb, order_id_.c_str(), at_ns, kChannels[context.channel].data(), store, region, customer,
-      kCurrency.data(), &line_offsets_, subtotal, discount_total, total - tax_total, tax_total,
-      total, coupon_codes.empty() ? nullptr : &coupon_codes);
+      kCurrency.data(), &line_offsets_, priced_.subtotal_minor, priced_.discount_minor,
+      priced_.net_minor, priced_.tax_minor, priced_.total_minor,
+      coupon_codes.empty() ? nullptr : &coupon_codes);
   sink_.Emit({.at_ns = at_ns,
               .actor = &CheckoutActor(context.channel),
               .stream = stream_,
@@ -234,16 +265,19 @@ void Checkout::EmitSale(const SaleContext& context, std::int64_t at_ns) {
 }
 
 void Checkout::Commit(const SaleContext& context, std::int64_t at_ns) {
-  for (std::size_t k = 0; k < discounts_.size(); ++k) {
-    desk_.Grant(discounts_[k].campaign, discounts_[k].amount_minor);
-    desk_.Accrue(discounts_[k].campaign, granted_[k].version, discounts_[k].amount_minor, +1);
+  for (const checkout::PricedLine& line : priced_.lines) {
+    for (const checkout::Allocation& allocation : line.discounts) {
+      const std::uint32_t campaign = CampaignOf(allocation.promotion_id);
+      desk_.Grant(campaign, allocation.amount_minor);
+      desk_.Accrue(campaign, allocation.version, allocation.amount_minor, +1);
+    }
   }
   if (!coupon_code_.empty()) {
     desk_.RedeemCoupon(static_cast<std::uint32_t>(presented_coupon_), order_id_, customer_id_,
                        CheckoutActor(context.channel), sink_.last_key(), at_ns);
   }
-  for (std::size_t k = 0; k < discounts_.size(); ++k) {
-    desk_.WithdrawIfBudgetSpent(discounts_[k].campaign, at_ns);
+  for (const checkout::AppliedPromotion& applied : priced_.applied) {
+    desk_.WithdrawIfBudgetSpent(CampaignOf(applied.promotion_id), at_ns);
   }
 }
 
@@ -260,34 +294,39 @@ void Checkout::PlanReturn(const SaleContext& context, std::int64_t at_ns) {
   planned.order_id = order_id_;
   planned.context = context;
   planned.lines.clear();
-  const std::size_t first = random_.Below(lines_.size());
+  const std::size_t first = random_.Below(basket_.size());
   std::vector<std::size_t> chosen{first};
-  if (lines_.size() >= 2 && random_.Chance(0.2)) {
-    chosen.push_back((first + 1 + random_.Below(lines_.size() - 1)) % lines_.size());
+  if (basket_.size() >= 2 && random_.Chance(0.2)) {
+    chosen.push_back((first + 1 + random_.Below(basket_.size() - 1)) % basket_.size());
     std::sort(chosen.begin(), chosen.end());
   }
   for (const std::size_t i : chosen) {
-    const std::int32_t sold = lines_[i].qty;
+    const std::int32_t sold = basket_[i].qty;
     const std::int32_t qty =
         random_.Chance(0.7)
             ? sold
             : 1 + static_cast<std::int32_t>(random_.Below32(static_cast<std::uint32_t>(sold)));
-    auto portion = [sold, qty](std::int64_t amount_minor) {
-      return qty == sold ? amount_minor : DivideHalfUp(amount_minor * qty, sold);
-    };
-    ReturnedLine& line = planned.lines.emplace_back(ReturnedLine{static_cast<std::int32_t>(i + 1),
-                                                                 lines_[i].sku,
-                                                                 qty,
-                                                                 portion(totals_[i].total_minor),
-                                                                 portion(totals_[i].tax_minor),
-                                                                 {}});
-    for (std::size_t k = 0; k < discounts_.size(); ++k) {
-      if (discounts_[k].line != i) continue;
-      const std::int64_t clawed_minor = portion(discounts_[k].amount_minor);
-      if (clawed_minor == 0) continue;
-      line.clawbacks.push_back(
-          {discounts_[k].campaign, granted_[k].version, granted_[k].snapshot_seq, clawed_minor});
-    }
+    planned.lines.push_back({static_cast<std::int32_t>(i + 1), qty});
+  }
+  // The sale as the ledger reads it back from its event to quote a return: the cart as sold
+  // (no Floor prices: the sale's discounts already respect them), the codes it redeemed, and
+  // the rule snapshots its discounts cite.
+  planned.cart = cart_;
+  for (checkout::CartLine& line : planned.cart.lines) line.floor_minor = -1;
+  planned.cart.coupon_programs.clear();
+  if (!coupon_code_.empty()) {
+    planned.cart.coupon_programs.push_back(
+        desk_.campaign(static_cast<std::uint32_t>(presented_coupon_)).id);
+  }
+  planned.sale = priced_;
+  planned.candidates.clear();
+  for (const checkout::AppliedPromotion& applied : priced_.applied) {
+    const Campaign& campaign = desk_.campaign(CampaignOf(applied.promotion_id));
+    planned.candidates.push_back(
+        {.promotion_id = applied.promotion_id,
+         .version = applied.version,
+         .rule_snapshot_seq = applied.rule_snapshot_seq,
+         .rule = campaign.versions[applied.version - 1].engine_rule()});
   }
   const std::int64_t sale_day = (at_ns - first_day_ns_) / kNsPerDay;
   const std::int64_t return_day = sale_day + 1 + random_.Between(0, 13);
@@ -298,20 +337,23 @@ void Checkout::PlanReturn(const SaleContext& context, std::int64_t at_ns) {
 
 void Checkout::RecordReturn(std::uint32_t slot, std::int64_t at_ns) {
   PlannedReturn& planned = returns_[slot];
+  Result<checkout::ReturnQuote> quote = checkout::QuoteReturn(
+      planned.cart, planned.candidates, product_lookup_, planned.sale, {}, planned.lines);
+  TR_ASSERT(quote.ok());
   auto& fbb = sink_.Begin();
   std::vector<flatbuffers::Offset<events::ReturnLine>> lines;
-  std::int64_t refund_total = 0;
-  for (const ReturnedLine& line : planned.lines) {
+  for (const checkout::ReturnLineQuote& line : quote->lines) {
     allocation_offsets_.clear();
-    for (const Clawback& clawback : line.clawbacks) {
-      allocation_offsets_.push_back(BuildAllocation(fbb, clawback.campaign, clawback.version,
-                                                    clawback.snapshot_seq, clawback.amount_minor));
-      desk_.Accrue(clawback.campaign, clawback.version, clawback.amount_minor, -1);
+    for (const checkout::Allocation& clawback : line.clawed_back) {
+      if (clawback.amount_minor == 0) continue;
+      allocation_offsets_.push_back(BuildAllocation(fbb, clawback));
+      const std::uint32_t campaign = CampaignOf(clawback.promotion_id);
+      desk_.Accrue(campaign, clawback.version, clawback.amount_minor, -1);
+      desk_.Grant(campaign, std::abs(clawback.amount_minor), clawback.amount_minor > 0 ? -1 : +1);
     }
-    lines.push_back(events::CreateReturnLineDirect(
-        fbb, line.line_no, catalogue_.skus()[line.sku].id.c_str(), line.qty, line.refund_minor,
-        line.refund_tax_minor, &allocation_offsets_));
-    refund_total += line.refund_minor;
+    lines.push_back(events::CreateReturnLineDirect(fbb, line.line_no, line.sku.c_str(), line.qty,
+                                                   line.refund_minor, line.refund_tax_minor,
+                                                   &allocation_offsets_));
   }
   const SaleContext& context = planned.context;
   const bool at_till = context.channel == kPos;
@@ -319,7 +361,7 @@ void Checkout::RecordReturn(std::uint32_t slot, std::int64_t at_ns) {
   const auto payload = events::CreateReturnRecordedDirect(
       fbb, return_id.c_str(), planned.order_id.c_str(), at_ns, kChannels[context.channel].data(),
       at_till ? catalogue_.stores()[static_cast<std::size_t>(context.store)].id.c_str() : nullptr,
-      &lines, refund_total, kCurrency.data(),
+      &lines, quote->refund_minor, kCurrency.data(),
       kReturnReasons[random_.Below(kReturnReasons.size())].data());
   stream_ = "order/" + planned.order_id;
   correlation_id_ = "order-" + planned.order_id;

@@ -362,9 +362,8 @@ HistoryReport HistorySimulation::Report() const {
 
 GovernanceRules StoryRules(const HistoryOptions& options) {
   GovernanceRules rules;
-  // The story's tills price with their own basket pricer (basket_pricer.h), not tillroll's
-  // checkout engine: their sales are recorded as sent.
-  rules.verify_sales = false;
+  // The story's tills price with tillroll's checkout engine: the ledger prices every sale and
+  // return again and must agree (verify_sales, the default).
   rules.channels.assign(kChannels.begin(), kChannels.end());
   rules.regions.assign(kRegions.begin(), kRegions.end());
   for (std::size_t i = 0; i < options.store_count; ++i) rules.stores.push_back(StoreId(i));

@@ -13,7 +13,7 @@
 // marketplace record sales with the prices and promotions in force, coupons are redeemed,
 // ~5% of sales come back 1-14 days later; on the 1st of each month vendor-funded discounts are
 // settled. Who writes which stream, and how: tools/generate/{price_desk,promotion_campaigns,
-// promotion_desk,checkout,basket_pricer}.h.
+// promotion_desk,checkout}.h.
 //
 // Conditions: `log` must have been opened with `clock` as its LogOptions::clock, and nobody
 // else may append to it while this runs (events cite the global_seq of earlier ones, which the

@@ -21,6 +21,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +102,12 @@ struct CampaignVersion {
   std::uint32_t number = 1;
   RuleSpec rule;
   Sequence snapshot_seq = 0;  // global_seq of its PromotionDrafted, once emitted
+  // The rule as drafted (a PromotionRule FlatBuffer, aligned), once emitted: what the
+  // checkout engine prices with.
+  std::shared_ptr<const std::string> rule_bytes;
+  const events::PromotionRule* engine_rule() const {
+    return flatbuffers::GetRoot<events::PromotionRule>(rule_bytes->data());
+  }
   // Per rule.funding share: the party's share of discounts granted minus clawed back since
   // the last settlement (retailer shares stay 0).
   std::vector<std::int64_t> unsettled_minor;
@@ -146,7 +153,9 @@ struct Campaign {
   std::int64_t window_from_ns = 0;
   bool paused = false;
   bool ended = false;  // withdrawn or expired
-  std::int64_t granted_minor = 0;
+  // Discounts granted minus those clawed back by returns: the budget used, as the ledger's
+  // liabilities projection counts it.
+  std::int64_t used_minor = 0;
 
   std::uint64_t coupon_stream_version = 0;
   std::uint32_t codes_issued = 0;
@@ -158,7 +167,7 @@ struct Campaign {
     return published_version != 0 && !paused && !ended && window_from_ns <= at_ns &&
            at_ns < window_to_ns;
   }
-  std::int64_t budget_left_minor() const { return live().rule.budget_minor - granted_minor; }
+  std::int64_t budget_left_minor() const { return live().rule.budget_minor - used_minor; }
 };
 
 struct PlanInput {

@@ -189,6 +189,10 @@ void PromotionDesk::RunStep(std::uint32_t index, std::uint32_t step_index, std::
 void PromotionDesk::EmitDraft(Campaign& campaign, std::uint32_t version, std::int64_t at_ns) {
   CampaignVersion& draft = campaign.versions[version - 1];
   TR_ASSERT(draft.number == version && draft.snapshot_seq == 0);
+  flatbuffers::FlatBufferBuilder rule_fbb(1024);
+  rule_fbb.Finish(BuildRule(rule_fbb, draft.rule, campaign, catalogue_));
+  draft.rule_bytes = std::make_shared<const std::string>(
+      reinterpret_cast<const char*>(rule_fbb.GetBufferPointer()), rule_fbb.GetSize());
   auto& fbb = sink_.Begin();
   const auto rule = BuildRule(fbb, draft.rule, campaign, catalogue_);
   text_ = campaign.description;
@@ -332,10 +336,12 @@ void PromotionDesk::EndCampaign(std::uint32_t index) {
   std::erase(published_, index);
 }
 
-void PromotionDesk::Grant(std::uint32_t index, std::int64_t amount_minor) {
+void PromotionDesk::Grant(std::uint32_t index, std::int64_t amount_minor, int sign) {
   TR_ASSERT(amount_minor > 0);
-  campaigns_[index].granted_minor += amount_minor;
-  TR_ASSERT(campaigns_[index].budget_left_minor() >= 0);
+  Campaign& campaign = campaigns_[index];
+  campaign.used_minor += sign * amount_minor;
+  TR_ASSERT(campaign.used_minor >= 0);
+  TR_ASSERT(campaign.published_version == 0 || sign < 0 || campaign.budget_left_minor() >= 0);
 }
 
 void PromotionDesk::Accrue(std::uint32_t index, std::uint32_t version, std::int64_t amount_minor,

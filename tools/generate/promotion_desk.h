@@ -49,8 +49,9 @@ class PromotionDesk {
   // Runs step `step` of campaign `index`; a step of an ended campaign is skipped.
   void RunStep(std::uint32_t index, std::uint32_t step, std::int64_t at_ns);
 
-  // Books a discount granted by the live version against its budget.
-  void Grant(std::uint32_t index, std::int64_t amount_minor);
+  // Books a discount granted by the live version against its budget (sign +1), or one a return
+  // clawed back (-1).
+  void Grant(std::uint32_t index, std::int64_t amount_minor, int sign = +1);
   // Books the funders' shares of a discount granted (sign +1) or clawed back (-1) on `version`
   // for the next settlement.
   void Accrue(std::uint32_t index, std::uint32_t version, std::int64_t amount_minor, int sign);

@@ -101,11 +101,6 @@ inline constexpr std::array<Actor, 2> kPromoApprovers{{
 }};
 inline constexpr std::string_view kReturnsDeskRole = "returns_desk";
 
-// The tax contained in a gross (tax-included) amount at `rate_bps`, half-up.
-inline std::int64_t IncludedTaxMinor(std::int64_t gross_minor, std::int32_t rate_bps) {
-  return DivideHalfUp(gross_minor * rate_bps, kBpsWhole + rate_bps);
-}
-
 // A shelf price ending in 9 (1349, 209), never below `lowest_minor`.
 inline std::int64_t ShelfPrice(double raw_minor, std::int64_t lowest_minor) {
   auto price = static_cast<std::int64_t>(raw_minor / 10.0) * 10 + 9;
