@@ -32,6 +32,11 @@ bool Contains(const StringVector* list, std::string_view value) {
 
 bool Empty(const StringVector* list) { return list == nullptr || list->size() == 0; }
 
+// `value` in `list`, by its set when it has one.
+bool Contains(const StringVector* list, const RuleSkuSets::Set* set, std::string_view value) {
+  return set != nullptr ? set->contains(value) : Contains(list, value);
+}
+
 // A line as it is being priced: its amounts before discounts and the discounts so far.
 struct Line {
   std::int32_t line_no = 0;
@@ -137,9 +142,9 @@ class Pricer {
   }
 
  private:
-  bool Qualifies(const PromotionRule& rule, const Line& line) const;
-  std::vector<std::size_t> Targets(const PromotionRule& rule) const;
-  std::int64_t QualifyingAmount(const PromotionRule& rule) const;
+  bool Qualifies(const Candidate& c, const Line& line) const;
+  std::vector<std::size_t> Targets(const Candidate& c) const;
+  std::int64_t QualifyingAmount(const Candidate& c) const;
   void Materialise(const Candidate& c, std::int64_t amount, const std::vector<std::size_t>& lines,
                    const std::vector<std::int64_t>& weights);
 
@@ -274,27 +279,30 @@ Status Pricer::Load() {
   return Status::Ok();
 }
 
-bool Pricer::Qualifies(const PromotionRule& rule, const Line& line) const {
+bool Pricer::Qualifies(const Candidate& candidate, const Line& line) const {
   if (line.free) return false;
-  const events::PromotionConditions* c = rule.conditions();
+  const events::PromotionConditions* c = candidate.rule->conditions();
   if (c == nullptr) return true;
+  const RuleSkuSets* sets = candidate.sku_sets.get();
   auto in_categories = [&](const StringVector* list) {
     return std::any_of(line.product->categories.begin(), line.product->categories.end(),
                        [&](const std::string& cat) { return Contains(list, cat); });
   };
-  if (Contains(c->exclude_skus(), line.sku) || in_categories(c->exclude_categories())) {
+  if (Contains(c->exclude_skus(), sets ? sets->exclude() : nullptr, line.sku) ||
+      in_categories(c->exclude_categories())) {
     return false;
   }
   if (Empty(c->include_skus()) && Empty(c->include_categories())) return true;
-  return Contains(c->include_skus(), line.sku) || in_categories(c->include_categories());
+  return Contains(c->include_skus(), sets ? sets->include() : nullptr, line.sku) ||
+         in_categories(c->include_categories());
 }
 
-std::int64_t Pricer::QualifyingAmount(const PromotionRule& rule) const {
+std::int64_t Pricer::QualifyingAmount(const Candidate& c) const {
   const bool with_tax =
-      rule.conditions() == nullptr || rule.conditions()->min_amount_tax_included();
+      c.rule->conditions() == nullptr || c.rule->conditions()->min_amount_tax_included();
   std::int64_t amount = 0;
   for (const Line& l : lines_) {
-    if (Qualifies(rule, l)) amount += with_tax ? l.discountable0() : l.net0;
+    if (Qualifies(c, l)) amount += with_tax ? l.discountable0() : l.net0;
   }
   return amount;
 }
@@ -346,7 +354,7 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
   }
   // Odoo checks the minimum amount before the minimum quantity.
   if (c.odoo && cond != nullptr && cond->min_amount_minor() > 0) {
-    const std::int64_t amount = QualifyingAmount(rule);
+    const std::int64_t amount = QualifyingAmount(c);
     if (amount < cond->min_amount_minor()) {
       detail = "qualifying amount " + std::to_string(amount) + ", needs " +
                std::to_string(cond->min_amount_minor());
@@ -356,7 +364,7 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
   if (cond != nullptr && cond->min_quantity() > 0) {
     std::int64_t units = 0;
     for (const Line& l : lines_) {
-      if (Qualifies(rule, l)) units += l.qty;
+      if (Qualifies(c, l)) units += l.qty;
     }
     if (units < cond->min_quantity()) {
       detail = std::to_string(units) + " qualifying unit(s), needs " +
@@ -365,7 +373,7 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
     }
   }
   if (!c.odoo && cond != nullptr && cond->min_amount_minor() > 0) {
-    const std::int64_t amount = QualifyingAmount(rule);
+    const std::int64_t amount = QualifyingAmount(c);
     if (amount < cond->min_amount_minor()) {
       detail = "qualifying amount " + std::to_string(amount) + ", needs " +
                std::to_string(cond->min_amount_minor());
@@ -382,7 +390,7 @@ std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const Applie
   if (cond == nullptr || cond->min_amount_minor() <= 0) return "";
   // Odoo measures a rule's minimum on its own products' lines; a rule on every product also
   // sees the discount lines of earlier code-triggered programs (automatic ones do not count).
-  std::int64_t amount = QualifyingAmount(rule);
+  std::int64_t amount = QualifyingAmount(c);
   if (Empty(cond->include_skus()) && Empty(cond->include_categories())) {
     for (const AppliedPromotion& a : applied) {
       const auto earlier = std::find_if(all.begin(), all.end(), [&](const Candidate* x) {
@@ -403,9 +411,10 @@ std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const Applie
   return amount < cond->min_amount_minor() ? "min_amount" : "";
 }
 
-std::vector<std::size_t> Pricer::Targets(const PromotionRule& rule) const {
+std::vector<std::size_t> Pricer::Targets(const Candidate& c) const {
   std::vector<std::size_t> out;
-  const events::PromotionReward& r = *rule.reward();
+  const events::PromotionReward& r = *c.rule->reward();
+  const RuleSkuSets::Set* target_set = c.sku_sets ? c.sku_sets->target() : nullptr;
   for (std::size_t i = 0; i < lines_.size(); ++i) {
     const Line& l = lines_[i];
     if (l.free || l.discountable() <= 0) continue;
@@ -414,10 +423,11 @@ std::vector<std::size_t> Pricer::Targets(const PromotionRule& rule) const {
         out.push_back(i);
         break;
       case RewardTarget::CheapestItem:
-        if (Qualifies(rule, l)) out.push_back(i);
+        if (Qualifies(c, l)) out.push_back(i);
         break;
       case RewardTarget::SpecificProducts:
-        if (Empty(r.target_skus()) ? Qualifies(rule, l) : Contains(r.target_skus(), l.sku)) {
+        if (Empty(r.target_skus()) ? Qualifies(c, l)
+                                   : Contains(r.target_skus(), target_set, l.sku)) {
           out.push_back(i);
         }
         break;
@@ -433,7 +443,7 @@ Effect Pricer::Evaluate(const Candidate& c) const {
   const PromotionRule& rule = *c.rule;
   const events::PromotionReward& r = *rule.reward();
   Effect e;
-  std::vector<std::size_t> targets = Targets(rule);
+  std::vector<std::size_t> targets = Targets(c);
   auto discountable = [&](const std::vector<std::size_t>& ids) {
     std::int64_t d = 0;
     for (std::size_t i : ids) d += lines_[i].discountable();
@@ -505,7 +515,7 @@ Effect Pricer::Evaluate(const Candidate& c) const {
       break;
     }
     case RewardKind::TieredSpend: {
-      const std::int64_t spend = QualifyingAmount(rule);
+      const std::int64_t spend = QualifyingAmount(c);
       std::int64_t best = 0;
       if (r.tiers() != nullptr) {
         for (const auto* tier : *r.tiers()) {
@@ -579,7 +589,7 @@ Effect Pricer::Evaluate(const Candidate& c) const {
       if (min_quantity > 0) {
         std::int64_t qualifying = 0;
         for (const Line& l : lines_) {
-          if (Qualifies(rule, l)) qualifying += l.qty;
+          if (Qualifies(c, l)) qualifying += l.qty;
         }
         times = qualifying / min_quantity;
       }
@@ -1040,11 +1050,32 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   return priced;
 }
 
+std::shared_ptr<const RuleSkuSets> RuleSkuSets::Of(const PromotionRule& rule) {
+  auto sets = std::make_shared<RuleSkuSets>();
+  bool any = false;
+  auto fill = [&any](const StringVector* list, Set& into) {
+    if (list == nullptr || list->size() <= kScanned) return;
+    into.reserve(list->size());
+    for (const auto* sku : *list) into.insert(sku->string_view());
+    any = true;
+  };
+  if (const events::PromotionConditions* c = rule.conditions()) {
+    fill(c->include_skus(), sets->include_);
+    fill(c->exclude_skus(), sets->exclude_);
+  }
+  if (const events::PromotionReward* r = rule.reward()) fill(r->target_skus(), sets->target_);
+  if (!any) return nullptr;
+  return sets;
+}
+
 CandidateIndex::CandidateIndex(std::vector<Candidate> candidates)
     : candidates_(std::move(candidates)) {
   std::stable_sort(candidates_.begin(), candidates_.end(), Before);
   for (std::size_t i = 0; i < candidates_.size(); ++i) {
     const PromotionRule* rule = candidates_[i].rule;
+    if (rule != nullptr && !candidates_[i].sku_sets) {
+      candidates_[i].sku_sets = RuleSkuSets::Of(*rule);
+    }
     if (rule == nullptr || rule->reward() == nullptr) {
       everywhere_.push_back(i);  // PriceCart refuses it with its reason
       continue;

@@ -81,10 +81,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "engine/event.h"
@@ -129,6 +131,26 @@ struct Cart {
   std::vector<CartLine> lines;
 };
 
+// A rule's long SKU lists (conditions.include_skus and exclude_skus, reward.target_skus) as
+// hash sets, so that a line is matched against a rule that lists a whole category SKU by SKU
+// (as Odoo programs do) in constant time rather than by a scan of the list. Built once per rule
+// snapshot; views into the rule, which must outlive it. A list of up to kScanned entries is
+// scanned, and has no set.
+class RuleSkuSets {
+ public:
+  static constexpr std::size_t kScanned = 16;
+  // Null when every list of the rule is short.
+  static std::shared_ptr<const RuleSkuSets> Of(const events::PromotionRule& rule);
+
+  using Set = std::unordered_set<std::string_view>;
+  const Set* include() const { return include_.empty() ? nullptr : &include_; }
+  const Set* exclude() const { return exclude_.empty() ? nullptr : &exclude_; }
+  const Set* target() const { return target_.empty() ? nullptr : &target_; }
+
+ private:
+  Set include_, exclude_, target_;
+};
+
 // A promotion version live for the cart, with what the ledger knows of its use so far.
 struct Candidate {
   std::string promotion_id;
@@ -142,6 +164,9 @@ struct Candidate {
   // At most this much discount; -1: no cap of its own (a return's re-pricing caps each
   // promotion at what it gave on the sale).
   std::int64_t cap_minor = -1;
+  // RuleSkuSets::Of(*rule), when the caller keeps one per rule snapshot; optional: without it,
+  // long lists are scanned.
+  std::shared_ptr<const RuleSkuSets> sku_sets;
 };
 
 struct FundingAmount {

@@ -350,7 +350,8 @@ Status CartQuoter::Complete(Priced& out) const {
                               .odoo = snapshot->origin.starts_with("odoo:"),
                               .budget_used_minor = used,
                               .redemptions = redeemed.orders,
-                              .customer_redemptions = redeemed.customer_orders});
+                              .customer_redemptions = redeemed.customer_orders,
+                              .sku_sets = live.sku_sets});
     out.snapshots.push_back(std::move(snapshot));
   }
   // Free-product rewards need their product's price and taxes.

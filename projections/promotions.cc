@@ -226,6 +226,9 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     Version version{s.version, s.seq, "", std::make_shared<const std::string>(drafted_event)};
     const events::Event* drafted = events::GetEvent(version.event->data());
     version.name = View(drafted->payload_as_PromotionDrafted()->name());
+    if (const events::PromotionRule* rule = drafted->payload_as_PromotionDrafted()->rule()) {
+      version.sku_sets = checkout::RuleSkuSets::Of(*rule);
+    }
     entry.versions.push_back(std::move(version));
   }
   entry.steps.push_back(std::move(s));
@@ -275,7 +278,7 @@ std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
       continue;
     }
     live.push_back({id, v.version, v.name, v.drafted_seq, fold.window_from_ns,
-                    StoredWindowEnd(fold.window_end_ns), v.event});
+                    StoredWindowEnd(fold.window_end_ns), v.event, v.sku_sets});
   }
   return live;
 }

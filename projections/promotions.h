@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/checkout.h"
 #include "projections/projection.h"
 
 namespace tillroll::projections {
@@ -81,6 +82,7 @@ struct LivePromotion {
   std::int64_t window_to_ns = 0;
   // Sealed PromotionDrafted bytes, aligned; shared with the projection, never changed.
   std::shared_ptr<const std::string> rule_event;
+  std::shared_ptr<const checkout::RuleSkuSets> sku_sets;  // of its rule, for the engine
 };
 
 struct PlaceAndTime {
@@ -116,6 +118,7 @@ class Promotions final : public Projection {
     Sequence drafted_seq = 0;
     std::string name;
     std::shared_ptr<const std::string> event;  // sealed PromotionDrafted bytes, aligned
+    std::shared_ptr<const checkout::RuleSkuSets> sku_sets;  // of its rule
   };
   struct Entry {
     std::vector<Version> versions;           // version v at index v - 1

@@ -1,7 +1,7 @@
 // Seeded properties of the checkout engine over random carts and promotions (TILLROLL_SEED
 // replays a run): the allocations add up, a refund never exceeds what is left paid, returning
-// everything over any number of returns refunds exactly what was paid, and the order of the
-// lines does not change the price.
+// everything over any number of returns refunds exactly what was paid, the order of the lines
+// does not change the price, and neither does matching long SKU lists by hash sets.
 
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -162,6 +162,46 @@ TEST_CASE("Checkout properties: allocations - refunds - line order", "[checkout]
     INFO("reordered: " << reordered["cart"].dump());
     CHECK(repriced->total_minor == priced->total_minor);
     CHECK(repriced->discount_minor == priced->discount_minor);
+
+    // Long SKU lists price as short ones, whether scanned or matched by their RuleSkuSets: every
+    // rule gets include_skus of the whole catalogue and exclude_skus of SKUs no cart holds, and
+    // its target_skus padded with those, each past RuleSkuSets::kScanned entries.
+    json padded = doc;
+    for (json& promotion : padded["promotions"]) {
+      json& rule = promotion["rule"];
+      json not_sold = json::array();
+      for (std::size_t k = 0; k <= checkout::RuleSkuSets::kScanned; ++k) {
+        not_sold.push_back("NOT-SOLD-" + std::to_string(k));
+      }
+      if (!rule.contains("conditions")) rule["conditions"] = json::object();
+      json everything = not_sold;
+      for (const auto& [sku, product] : padded["products"].items()) everything.push_back(sku);
+      rule["conditions"]["include_skus"] = everything;
+      rule["conditions"]["exclude_skus"] = not_sold;
+      if (rule["reward"].contains("target_skus")) {
+        for (const json& sku : not_sold) rule["reward"]["target_skus"].push_back(sku);
+      }
+    }
+    Result<std::unique_ptr<Scenario>> long_lists = LoadScenario(padded);
+    REQUIRE(long_lists.ok());
+    std::vector<checkout::Candidate> with_sets = (*long_lists)->candidates;
+    for (checkout::Candidate& c : with_sets) {
+      c.sku_sets = checkout::RuleSkuSets::Of(*c.rule);
+      REQUIRE(c.sku_sets != nullptr);
+    }
+    for (const std::vector<checkout::Candidate>* candidates :
+         {&(*long_lists)->candidates, &with_sets}) {
+      Result<checkout::PricedCart> listed =
+          checkout::PriceCart((*long_lists)->cart, *candidates, (*long_lists)->lookup());
+      REQUIRE(listed.ok());
+      INFO((candidates == &with_sets ? "by sets" : "scanned"));
+      CHECK(listed->total_minor == priced->total_minor);
+      CHECK(listed->discount_minor == priced->discount_minor);
+      REQUIRE(listed->lines.size() == priced->lines.size());
+      for (std::size_t i = 0; i < priced->lines.size(); ++i) {
+        CHECK(listed->lines[i].discount_minor == priced->lines[i].discount_minor);
+      }
+    }
 
     // Returned in random parts, the refunds never exceed what is left paid and add up to
     // exactly what was paid.

@@ -186,7 +186,8 @@ void Checkout::Price(const SaleContext& context, std::int64_t at_ns) {
                                   .version = campaign.published_version,
                                   .rule_snapshot_seq = campaign.live().snapshot_seq,
                                   .rule = campaign.live().engine_rule(),
-                                  .budget_used_minor = campaign.used_minor});
+                                  .budget_used_minor = campaign.used_minor,
+                                  .sku_sets = campaign.live().rule_sku_sets});
   }
   Result<checkout::PricedCart> priced =
       checkout::PriceCart(cart_, engine_candidates_, product_lookup_);
@@ -326,7 +327,8 @@ void Checkout::PlanReturn(const SaleContext& context, std::int64_t at_ns) {
         {.promotion_id = applied.promotion_id,
          .version = applied.version,
          .rule_snapshot_seq = applied.rule_snapshot_seq,
-         .rule = campaign.versions[applied.version - 1].engine_rule()});
+         .rule = campaign.versions[applied.version - 1].engine_rule(),
+         .sku_sets = campaign.versions[applied.version - 1].rule_sku_sets});
   }
   const std::int64_t sale_day = (at_ns - first_day_ns_) / kNsPerDay;
   const std::int64_t return_day = sale_day + 1 + random_.Between(0, 13);
