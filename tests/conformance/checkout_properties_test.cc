@@ -173,7 +173,10 @@ TEST_CASE("Checkout properties: allocations - refunds - line order", "[checkout]
       for (std::size_t k = 0; k <= checkout::RuleSkuSets::kScanned; ++k) {
         not_sold.push_back("NOT-SOLD-" + std::to_string(k));
       }
-      if (!rule.contains("conditions")) rule["conditions"] = json::object();
+      if (!rule.contains("conditions")) {
+        // No conditions measure a minimum amount tax included; keep it so.
+        rule["conditions"] = {{"min_amount_tax_included", true}};
+      }
       json everything = not_sold;
       for (const auto& [sku, product] : padded["products"].items()) everything.push_back(sku);
       rule["conditions"]["include_skus"] = everything;
