@@ -9,7 +9,8 @@
 //                    its own SKU); baseline: the same commands through CommandExecutor::Submit
 //                    from 64 threads, no HTTP. Goal: >= 20k commands/s.
 //
-// Client and server share this machine's cores; --seconds sets each run (default 5).
+// Client and server share this machine's cores; the client is one event-loop thread
+// (bench/http_load.h). --seconds sets each run (default 5).
 
 #include <atomic>
 #include <mutex>
@@ -18,10 +19,10 @@
 #include <thread>
 
 #include "adapters/http/api.h"
-#include "adapters/http/http_client.h"
 #include "adapters/http/server.h"
 #include "adapters/http/service_config.h"
 #include "bench/bench_support.h"
+#include "bench/http_load.h"
 #include "engine/clock.h"
 #include "engine/command_executor.h"
 #include "engine/utc_time.h"
@@ -74,13 +75,6 @@ std::vector<std::string> Carts(std::size_t count) {
   }
   return carts;
 }
-
-struct Load {
-  std::uint64_t done = 0;
-  std::uint64_t failed = 0;
-  std::vector<double> latencies_us;
-  double seconds = 0;
-};
 
 // Runs `threads` workers for `seconds`; each calls work(thread, i) and times it.
 template <typename Work>
@@ -176,10 +170,6 @@ int RunHttpSuite(const BenchOptions& options) {
       http::Server::Start(api, metrics, config->http, nullptr);
   if (!server.ok()) return 1;
   const std::uint16_t port = (*server)->port();
-  auto connect = [port] {
-    Result<std::unique_ptr<http::HttpClient>> c = http::HttpClient::Connect("127.0.0.1", port);
-    return c.ok() ? std::move(*c) : nullptr;
-  };
 
   if (options.only_case.empty() || options.only_case == "cart_price_http") {
     const std::vector<std::string> carts = Carts(4096);
@@ -191,16 +181,14 @@ int RunHttpSuite(const BenchOptions& options) {
       if (quoter.Price(carts[priced % carts.size()], now, now).ok()) ++priced;
     }
     const double baseline = static_cast<double>(priced) / SecondsSince(start);
-    std::vector<std::unique_ptr<http::HttpClient>> clients(kCartConnections);
-    for (auto& c : clients) c = connect();
-    const std::vector<std::pair<std::string, std::string>> headers = {
-        {"Authorization", std::string("Bearer ") + kCheckoutToken}};
-    Load load = Run(kCartConnections, seconds, [&](int t, std::uint64_t i) {
-      Result<http::HttpReply> r = clients[static_cast<std::size_t>(t)]->Send(
-          "POST", "/v1/carts/price", carts[(i * kCartConnections + static_cast<std::uint64_t>(t)) % carts.size()],
-          headers);
-      return r.ok() && r->status == 200;
-    });
+    Load load = DriveHttp(port, kCartConnections, seconds,
+                          {.target = "/v1/carts/price",
+                           .headers = {{"Authorization", std::string("Bearer ") + kCheckoutToken}},
+                           .body = [&carts](int c, std::uint64_t i) {
+                             return carts[(i * kCartConnections + static_cast<std::uint64_t>(c)) %
+                                          carts.size()];
+                           },
+                           .expected_status = 200});
     CaseResult result = LoadResult("cart_price_http", load, "cart_price_in_process_1_thread", baseline);
     result.note += (result.note.empty() ? "" : "; ") + std::string("10-line carts, 16 connections; goal >= 20000/s, p99 <= 10000 us");
     Report(result);
@@ -242,15 +230,13 @@ int RunHttpSuite(const BenchOptions& options) {
       return o.ok() && o->decision.outcome == events::AuditOutcome::Accepted;
     });
     const double baseline = static_cast<double>(in_process.done) / in_process.seconds;
-    std::vector<std::unique_ptr<http::HttpClient>> clients(kCommandConnections);
-    for (auto& c : clients) c = connect();
-    const std::vector<std::pair<std::string, std::string>> headers = {
-        {"Authorization", std::string("Bearer ") + kPricingToken}};
-    Load load = Run(kCommandConnections, seconds, [&](int t, std::uint64_t i) {
-      Result<http::HttpReply> r = clients[static_cast<std::size_t>(t)]->Send(
-          "POST", "/v1/commands", command("http", t, i), headers);
-      return r.ok() && r->status == 201;
-    });
+    Load load = DriveHttp(port, kCommandConnections, seconds,
+                          {.target = "/v1/commands",
+                           .headers = {{"Authorization", std::string("Bearer ") + kPricingToken}},
+                           .body = [&command](int c, std::uint64_t i) {
+                             return command("http", c, i);
+                           },
+                           .expected_status = 201});
     CaseResult result =
         LoadResult("command_http", load, "command_executor_in_process_64_threads", baseline);
     result.note += (result.note.empty() ? "" : "; ") +

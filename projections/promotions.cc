@@ -88,19 +88,28 @@ std::string_view PromotionStepName(PromotionStep step) {
 
 // The workflow folded up to some record time.
 struct Promotions::Fold {
+  // Without the states (what Live needs): no strings built per step.
+  static Fold LiveOnly() {
+    Fold f;
+    f.with_states = false;
+    return f;
+  }
+
   std::vector<std::string> states;  // per version, index version - 1
   std::uint32_t live_version = 0;
   std::int64_t window_from_ns = 0;
   std::int64_t window_end_ns = 0;
   bool paused = false;
   bool ended = false;
+  bool with_states = true;
 
   void Step(const PromotionStepRecord& s) {
-    if (states.size() < s.version) states.resize(s.version);
-    std::string& state = states[s.version - 1];
+    std::string ignored;
+    if (with_states && states.size() < s.version) states.resize(s.version);
+    std::string& state = with_states ? states[s.version - 1] : ignored;
     switch (s.step) {
       case PromotionStep::kPublished:
-        if (live_version != 0 && live_version != s.version) {
+        if (with_states && live_version != 0 && live_version != s.version) {
           states[live_version - 1] = "superseded";
         }
         live_version = s.version;
@@ -123,7 +132,7 @@ struct Promotions::Fold {
       default:
         break;
     }
-    state = PromotionStepName(s.step);
+    if (with_states) state = PromotionStepName(s.step);
   }
 
   bool LiveAt(std::int64_t valid_at_ns) const {
@@ -264,7 +273,7 @@ std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
   std::vector<LivePromotion> live;
   std::shared_lock lock(mu_);
   for (const auto& [id, entry] : promotions_) {
-    Fold fold;
+    Fold fold = Fold::LiveOnly();
     for (const PromotionStepRecord& s : entry.steps) {
       if (s.recorded_at_ns > effective_ns) break;
       fold.Step(s);
