@@ -405,8 +405,22 @@ Result<std::vector<EventRecord>> EventLog::ReadStream(std::string_view stream,
 }
 
 Result<std::uint64_t> EventLog::StreamVersion(std::string_view stream) const {
-  if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
-  return impl_->store->IndexedStreamVersion(stream);
+  Result<StreamTip> tip = TipOfStream(stream);
+  if (!tip.ok()) return tip.status();
+  return tip->version;
+}
+
+Result<StreamTip> EventLog::TipOfStream(std::string_view stream) const {
+  if (Status s = impl_->indexer->error(); !s.ok()) return Status::Unavailable(s.message());
+  // Enqueued and not yet indexed, or else indexed: an acknowledged event is in one of them.
+  std::optional<std::pair<std::uint64_t, Sequence>> tip =
+      impl_->indexer->PendingStreamTip(stream);
+  if (!tip) {
+    Result<std::pair<std::uint64_t, Sequence>> indexed = impl_->store->IndexedStreamTip(stream);
+    if (!indexed.ok()) return indexed.status();
+    tip = *indexed;
+  }
+  return StreamTip{tip->first, tip->second};
 }
 
 Result<std::vector<Sequence>> EventLog::SeqsOfStreams(std::string_view stream_prefix,
@@ -426,7 +440,8 @@ Result<std::vector<Sequence>> EventLog::SeqsOfStreams(std::string_view stream_pr
 }
 
 Result<std::optional<Sequence>> EventLog::SeqOfIdempotencyKey(std::string_view key) const {
-  if (Status s = impl_->WaitIndexed(); !s.ok()) return s;
+  if (Status s = impl_->indexer->error(); !s.ok()) return Status::Unavailable(s.message());
+  if (std::optional<Sequence> pending = impl_->indexer->PendingKey(key)) return pending;
   std::string value;
   rocksdb::Status s =
       impl_->store->index_db->Get(rocksdb::ReadOptions(), impl_->store->idempotency, key, &value);

@@ -36,6 +36,13 @@ struct AppendOutcome {
   bool duplicate = false;
 };
 
+// A stream's current version and the sequence of its event at that version ({0, 0}: no
+// event yet).
+struct StreamTip {
+  std::uint64_t version = 0;
+  Sequence seq = 0;
+};
+
 struct LogStats {
   LogHead head;
   std::uint64_t stream_count = 0;
@@ -105,8 +112,11 @@ class EventLog {
   Result<std::vector<EventRecord>> ReadStream(std::string_view stream, std::uint64_t from_version,
                                               std::size_t max) const;
 
-  // The stream's current version; 0 for a stream with no events.
+  // The stream's current version (every acknowledged append counted, without waiting for the
+  // index to catch up); 0 for a stream with no events.
   Result<std::uint64_t> StreamVersion(std::string_view stream) const;
+  // The same, with the sequence of the stream's event at that version.
+  Result<StreamTip> TipOfStream(std::string_view stream) const;
 
   // The sequences in (after, up_to] of events on every stream whose name starts with
   // `stream_prefix` (e.g. "price/"), ascending: what a reader interested in one family of
@@ -114,7 +124,8 @@ class EventLog {
   Result<std::vector<Sequence>> SeqsOfStreams(std::string_view stream_prefix, Sequence after,
                                               Sequence up_to) const;
 
-  // The event an idempotency key produced; nullopt when the key was never used.
+  // The event an idempotency key produced (acknowledged appends, without waiting for the
+  // index); nullopt when the key was never used.
   Result<std::optional<Sequence>> SeqOfIdempotencyKey(std::string_view key) const;
 
   // The first sequence recorded at or after `recorded_at_ns`; Head().seq + 1 if none.

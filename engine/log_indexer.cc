@@ -128,9 +128,29 @@ void LogIndexer::Enqueue(std::vector<Entry> entries, Sequence last_seq) {
     done_cv_.wait(lock,
                   [&] { return queue_.size() < limits::kIndexQueueGroupsMax || !error_.ok(); });
     if (!error_.ok()) return;  // the writer sees error() and stops accepting appends
+    for (const Entry& entry : entries) {
+      auto& newest = pending_streams_[entry.stream];
+      if (entry.stream_version >= newest.first) newest = {entry.stream_version, entry.seq};
+      if (!entry.idempotency_key.empty()) pending_keys_[entry.idempotency_key] = entry.seq;
+    }
     queue_.push_back({std::move(entries), last_seq});
   }
   work_cv_.notify_one();
+}
+
+std::optional<std::pair<std::uint64_t, Sequence>> LogIndexer::PendingStreamTip(
+    std::string_view stream) const {
+  std::lock_guard lock(mu_);
+  const auto it = pending_streams_.find(stream);
+  if (it == pending_streams_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<Sequence> LogIndexer::PendingKey(std::string_view key) const {
+  std::lock_guard lock(mu_);
+  const auto it = pending_keys_.find(key);
+  if (it == pending_keys_.end()) return std::nullopt;
+  return it->second;
 }
 
 bool LogIndexer::WaitIndexed(Sequence seq, std::chrono::milliseconds timeout) const {
@@ -163,6 +183,18 @@ void LogIndexer::Run() {
       std::lock_guard lock(mu_);
       if (written.ok()) {
         indexed_.store(groups.back().last_seq, std::memory_order_release);
+        // The index holds them now; a newer pending entry of the same stream or key stays.
+        for (const Group& group : groups) {
+          for (const Entry& entry : group.entries) {
+            const auto stream = pending_streams_.find(entry.stream);
+            if (stream != pending_streams_.end() && stream->second.second == entry.seq) {
+              pending_streams_.erase(stream);
+            }
+            if (entry.idempotency_key.empty()) continue;
+            const auto key = pending_keys_.find(entry.idempotency_key);
+            if (key != pending_keys_.end() && key->second == entry.seq) pending_keys_.erase(key);
+          }
+        }
       } else {
         error_ = written;
         queue_.clear();

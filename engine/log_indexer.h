@@ -6,8 +6,12 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/event.h"
@@ -15,6 +19,12 @@
 #include "engine/status.h"
 
 namespace tillroll {
+
+// Lookups by string_view in a map keyed by std::string.
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
 
 // Writes the stream index and the idempotency index of events that are already durable, on
 // its own thread, behind the writer. The events column family is the truth; these indexes are
@@ -24,7 +34,10 @@ namespace tillroll {
 // left behind, before the writer starts.
 //
 // Until an event is indexed the writer decides on its own in-memory view of it (stream
-// versions, recent idempotency keys); readers of the indexes wait for WaitIndexed(head).
+// versions, recent idempotency keys). Readers of a stream's version or of an idempotency key
+// look first at what is enqueued and not yet indexed (PendingStreamTip, PendingKey) and
+// then at the index, without waiting for it: an acknowledged event is in one or the other.
+// Other readers of the indexes wait for WaitIndexed(head).
 //
 // Thread-safety: Enqueue from the writer thread; the rest from any thread.
 class LogIndexer {
@@ -52,6 +65,13 @@ class LogIndexer {
   void Enqueue(std::vector<Entry> entries, Sequence last_seq);
 
   Sequence indexed() const { return indexed_.load(std::memory_order_acquire); }
+  // The newest version of `stream` among the events enqueued and not yet indexed, and that
+  // event's sequence; nullopt when none of them is on that stream (the index then has it).
+  std::optional<std::pair<std::uint64_t, Sequence>> PendingStreamTip(
+      std::string_view stream) const;
+  // The sequence of the event that used idempotency key `key`, among those enqueued and not
+  // yet indexed; nullopt when none did.
+  std::optional<Sequence> PendingKey(std::string_view key) const;
   // True once everything up to `seq` is indexed; false on timeout or after an index failure.
   bool WaitIndexed(Sequence seq, std::chrono::milliseconds timeout) const;
   // Ok, or why indexing stopped (the writer then refuses appends until a reopen).
@@ -72,6 +92,11 @@ class LogIndexer {
   mutable std::condition_variable work_cv_;
   mutable std::condition_variable done_cv_;  // indexed_ moved, queue has room, or error
   std::deque<Group> queue_;                  // guarded by mu_
+  // Enqueued, not yet indexed (guarded by mu_): per stream its newest (version, seq); per
+  // idempotency key its seq. An entry leaves once the index holds it.
+  std::unordered_map<std::string, std::pair<std::uint64_t, Sequence>, StringHash, std::equal_to<>>
+      pending_streams_;
+  std::unordered_map<std::string, Sequence, StringHash, std::equal_to<>> pending_keys_;
   bool stopping_ = false;                    // guarded by mu_
   Status error_;                             // guarded by mu_
   std::thread thread_;

@@ -104,14 +104,24 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::filesystem::path& di
 }
 
 Result<std::uint64_t> LogStore::IndexedStreamVersion(std::string_view stream) const {
+  Result<std::pair<std::uint64_t, Sequence>> tip = IndexedStreamTip(stream);
+  if (!tip.ok()) return tip.status();
+  return tip->first;
+}
+
+Result<std::pair<std::uint64_t, Sequence>> LogStore::IndexedStreamTip(
+    std::string_view stream) const {
   const std::string prefix = log_format::StreamPrefix(stream);
   std::unique_ptr<rocksdb::Iterator> it(index_db->NewIterator(rocksdb::ReadOptions(), streams));
   it->SeekForPrev(log_format::StreamKey(stream, UINT64_MAX));
   if (!it->status().ok()) return FromRocks(it->status(), "reading the stream index");
   if (!it->Valid() || !it->key().starts_with(prefix) || it->key().size() != prefix.size() + 8) {
-    return std::uint64_t{0};
+    return std::pair<std::uint64_t, Sequence>{0, 0};
   }
-  return log_format::GetBigEndian64(it->key().ToStringView().substr(prefix.size()));
+  if (it->value().size() != 8) return Status::Corruption("a stream index entry is malformed");
+  return std::pair<std::uint64_t, Sequence>{
+      log_format::GetBigEndian64(it->key().ToStringView().substr(prefix.size())),
+      log_format::GetBigEndian64(it->value().ToStringView())};
 }
 
 }  // namespace tillroll

@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "engine/event.h"
 #include "engine/status.h"
 
 namespace tillroll {
@@ -42,6 +44,9 @@ struct LogStore {
 
   // The last version the stream index holds for `stream`; 0 for none. Thread-safe.
   Result<std::uint64_t> IndexedStreamVersion(std::string_view stream) const;
+  // The indexed version of `stream` and the sequence of its event at that version ({0, 0} for
+  // no event).
+  Result<std::pair<std::uint64_t, Sequence>> IndexedStreamTip(std::string_view stream) const;
 };
 
 // Durability and integrity settings shared by the log and the benchmark's raw baseline:

@@ -12,11 +12,12 @@ namespace tillroll::projections {
 // The stream's version as of the projections' checkpoint, not the log's head: a decision is
 // made on one consistent state, and events appended since make its append a conflict.
 std::uint64_t LedgerDecisionState::StreamVersion(std::string_view stream) const {
-  Result<std::uint64_t> version = log_.StreamVersion(stream);
+  Result<StreamTip> tip = log_.TipOfStream(stream);
   // A failed read is an I/O error: the expected version then makes the append fail cleanly.
-  if (!version.ok()) return UINT64_MAX;
+  if (!tip.ok()) return UINT64_MAX;
   const Sequence caught_up = runner_.CaughtUpSeq();
-  std::uint64_t v = *version;
+  if (tip->seq <= caught_up) return tip->version;  // the usual case: no event since
+  std::uint64_t v = tip->version - 1;
   while (v > 0) {
     Result<std::vector<EventRecord>> event = log_.ReadStream(stream, v, 1);
     if (!event.ok() || event->empty()) return UINT64_MAX;

@@ -426,5 +426,46 @@ TEST_CASE("EventLog: stream reads see an append as soon as it is acknowledged", 
   }
 }
 
+TEST_CASE(
+    "EventLog: a stream's tip and an idempotency key are known as soon as the append is "
+    "acknowledged, indexed or not",
+    "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  std::vector<std::thread> writers;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      const std::string sku = "tip-" + std::to_string(t);
+      std::vector<std::pair<std::string, Sequence>> keys;
+      for (std::uint64_t i = 1; i <= 300; ++i) {
+        const std::string key = sku + "-" + std::to_string(i);
+        auto r = log->Append({PriceEvent({.sku = sku, .idempotency_key = key})});
+        if (!r.ok()) {
+          ++wrong;
+          return;
+        }
+        keys.emplace_back(key, (*r)[0].seq);
+        auto tip = log->TipOfStream("price/" + sku);
+        if (!tip.ok() || tip->version != i || tip->seq != (*r)[0].seq) ++wrong;
+        // This key, and one from long ago (indexed by now, or still pending).
+        for (const auto& [k, seq] : {keys.back(), keys[keys.size() / 2]}) {
+          auto found = log->SeqOfIdempotencyKey(k);
+          if (!found.ok() || !found->has_value() || **found != seq) ++wrong;
+        }
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  CHECK(wrong == 0);
+  auto unknown = log->SeqOfIdempotencyKey("never-used");
+  REQUIRE(unknown.ok());
+  CHECK_FALSE(unknown->has_value());
+  auto none = log->TipOfStream("price/never-written");
+  REQUIRE(none.ok());
+  CHECK(none->version == 0);
+  CHECK(none->seq == 0);
+}
+
 }  // namespace
 }  // namespace tillroll
