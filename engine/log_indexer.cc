@@ -128,12 +128,20 @@ void LogIndexer::Enqueue(std::vector<Entry> entries, Sequence last_seq) {
     done_cv_.wait(lock,
                   [&] { return queue_.size() < limits::kIndexQueueGroupsMax || !error_.ok(); });
     if (!error_.ok()) return;  // the writer sees error() and stops accepting appends
-    for (const Entry& entry : entries) {
-      auto& newest = pending_streams_[entry.stream];
-      if (entry.stream_version >= newest.first) newest = {entry.stream_version, entry.seq};
+    queue_.push_back({std::move(entries), last_seq});
+    for (const Entry& entry : queue_.back().entries) {
+      const auto newest = pending_streams_.find(entry.stream);
+      if (newest == pending_streams_.end()) {
+        pending_streams_.emplace(entry.stream, std::pair{entry.stream_version, entry.seq});
+      } else if (entry.stream_version >= newest->second.first) {
+        // Re-keyed on this entry's string: the older one goes when its group does.
+        auto node = pending_streams_.extract(newest);
+        node.key() = entry.stream;
+        node.mapped() = {entry.stream_version, entry.seq};
+        pending_streams_.insert(std::move(node));
+      }
       if (!entry.idempotency_key.empty()) pending_keys_[entry.idempotency_key] = entry.seq;
     }
-    queue_.push_back({std::move(entries), last_seq});
   }
   work_cv_.notify_one();
 }
@@ -197,6 +205,8 @@ void LogIndexer::Run() {
         }
       } else {
         error_ = written;
+        pending_streams_.clear();  // their keys view the entries about to go
+        pending_keys_.clear();
         queue_.clear();
       }
     }

@@ -20,12 +20,6 @@
 
 namespace tillroll {
 
-// Lookups by string_view in a map keyed by std::string.
-struct StringHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-};
-
 // Writes the stream index and the idempotency index of events that are already durable, on
 // its own thread, behind the writer. The events column family is the truth; these indexes are
 // derived from it, so the writer does not wait for them before acknowledging an append. The
@@ -93,10 +87,11 @@ class LogIndexer {
   mutable std::condition_variable done_cv_;  // indexed_ moved, queue has room, or error
   std::deque<Group> queue_;                  // guarded by mu_
   // Enqueued, not yet indexed (guarded by mu_): per stream its newest (version, seq); per
-  // idempotency key its seq. An entry leaves once the index holds it.
-  std::unordered_map<std::string, std::pair<std::uint64_t, Sequence>, StringHash, std::equal_to<>>
-      pending_streams_;
-  std::unordered_map<std::string, Sequence, StringHash, std::equal_to<>> pending_keys_;
+  // idempotency key its seq. Keys are views of the queued entries' strings, which stay put
+  // until their group is written; an entry leaves once the index holds it (or on an error,
+  // with the queue).
+  std::unordered_map<std::string_view, std::pair<std::uint64_t, Sequence>> pending_streams_;
+  std::unordered_map<std::string_view, Sequence> pending_keys_;
   bool stopping_ = false;                    // guarded by mu_
   Status error_;                             // guarded by mu_
   std::thread thread_;
