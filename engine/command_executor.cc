@@ -32,6 +32,20 @@ json Actor(const Principal& principal, const Decision& decision) {
           {"source_system", principal.source_system}};
 }
 
+events::AuditRejection AuditRejectionOf(RejectionKind kind) {
+  switch (kind) {
+    case RejectionKind::kInvalid:
+      return events::AuditRejection::Invalid;
+    case RejectionKind::kForbidden:
+      return events::AuditRejection::Forbidden;
+    case RejectionKind::kRefused:
+      return events::AuditRejection::Refused;
+    case RejectionKind::kNone:
+      break;
+  }
+  return events::AuditRejection::None;
+}
+
 }  // namespace
 
 CommandExecutor::CommandExecutor(EventLog& log, const DecisionState& state, GovernanceRules rules,
@@ -49,6 +63,9 @@ Result<std::vector<std::string>> CommandExecutor::Build(const Principal& princip
       {"reason", decision.reason},      {"field", decision.field},
       {"rule", decision.rule},          {"event_count", decision.events.size()},
       {"args_sha256", Sha256(command.args_json).ToHex()}};
+  if (decision.outcome == events::AuditOutcome::Rejected) {
+    audit_payload["rejection"] = events::EnumNameAuditRejection(AuditRejectionOf(decision.rejection));
+  }
   std::vector<json> lines;
   lines.push_back({{"stream", "audit/" + principal.id},
                    {"idempotency_key", audit_key},
@@ -114,7 +131,19 @@ Result<std::optional<SubmitOutcome>> CommandExecutor::Recorded(const Principal& 
   d.reason = text(audited->reason());
   d.field = text(audited->field());
   d.rule = text(audited->rule());
-  if (d.outcome == events::AuditOutcome::Rejected) d.rejection = RejectionKind::kRefused;
+  if (d.outcome == events::AuditOutcome::Rejected) {
+    switch (audited->rejection()) {
+      case events::AuditRejection::Invalid:
+        d.rejection = RejectionKind::kInvalid;
+        break;
+      case events::AuditRejection::Forbidden:
+        d.rejection = RejectionKind::kForbidden;
+        break;
+      default:  // Refused, or a record from before the kind was kept
+        d.rejection = RejectionKind::kRefused;
+        break;
+    }
+  }
   for (std::uint32_t i = 1; i <= audited->event_count(); ++i) {
     outcome.events.push_back({**audit_seq + i, 0, true});
   }

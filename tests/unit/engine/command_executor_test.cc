@@ -110,6 +110,38 @@ TEST_CASE("CommandExecutor: a stream changed after deciding makes it decide agai
   CHECK(view->versions[2].name == "12%");
 }
 
+TEST_CASE(
+    "CommandExecutor: a command sent again is answered as first decided, a rejection with its kind",
+    "[governance]") {
+  CommandLedger c;
+  AllowPromotions(c);
+  json zero = Rule(Day(30));
+  zero["reward"]["percent_bps"] = 0;
+  const Command invalid =
+      Parse("draft_promotion", {{"promotion_id", "P"}, {"name", "0%"}, {"rule", zero}}, "bad-1");
+  const Command forbidden = Parse("set_authority_rule",
+                                  {{"rule_id", "pos-prices"},
+                                   {"source_system", "pos"},
+                                   {"event_family", "price"},
+                                   {"allow", true}},
+                                  "not-mine-1");
+  for (const auto& [command, kind] : {std::pair{&invalid, RejectionKind::kInvalid},
+                                      std::pair{&forbidden, RejectionKind::kForbidden}}) {
+    INFO(command->spec().name);
+    Result<SubmitOutcome> first = c.executor().Submit(kAuthor, *command);
+    REQUIRE(first.ok());
+    CHECK(first->decision.outcome == events::AuditOutcome::Rejected);
+    CHECK(first->decision.rejection == kind);
+    CHECK_FALSE(first->duplicate);
+    Result<SubmitOutcome> again = c.executor().Submit(kAuthor, *command);
+    REQUIRE(again.ok());
+    CHECK(again->duplicate);
+    CHECK(again->audit_seq == first->audit_seq);
+    CHECK(again->decision.rejection == kind);  // so HTTP answers 400 or 403 again, not 422
+    CHECK(again->decision.field == first->decision.field);
+  }
+}
+
 TEST_CASE("CommandExecutor: the scheduler expires a published version once its window ended",
           "[governance]") {
   CommandLedger c;
