@@ -131,8 +131,9 @@ class Pricer {
   std::string Ineligible(const Candidate& c, std::string& detail) const;
   Effect Evaluate(const Candidate& c) const;
   // Odoo's minimum amount as measured at the candidate's turn: "min_amount" or empty.
+  // `candidates` are those given to PriceCart (AppliedPromotion::candidate indexes them).
   std::string OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,
-                                std::span<const Candidate* const> all) const;
+                                std::span<const Candidate* const> candidates) const;
   void Apply(const Candidate& c, Effect effect);
   PricedCart Finish(std::vector<AppliedPromotion> applied, std::vector<NotApplied> not_applied);
 
@@ -384,7 +385,7 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
 }
 
 std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,
-                                      std::span<const Candidate* const> all) const {
+                                      std::span<const Candidate* const> candidates) const {
   const PromotionRule& rule = *c.rule;
   const events::PromotionConditions* cond = rule.conditions();
   if (cond == nullptr || cond->min_amount_minor() <= 0) return "";
@@ -393,13 +394,8 @@ std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const Applie
   std::int64_t amount = QualifyingAmount(c);
   if (Empty(cond->include_skus()) && Empty(cond->include_categories())) {
     for (const AppliedPromotion& a : applied) {
-      const auto earlier = std::find_if(all.begin(), all.end(), [&](const Candidate* x) {
-        return x->promotion_id == a.promotion_id && x->version == a.version;
-      });
-      if (earlier == all.end() || (*earlier)->rule->conditions() == nullptr ||
-          !(*earlier)->rule->conditions()->coupon_required()) {
-        continue;
-      }
+      const events::PromotionConditions* earlier = candidates[a.candidate]->rule->conditions();
+      if (earlier == nullptr || !earlier->coupon_required()) continue;
       for (const Line& l : lines_) {
         for (const Allocation& x : l.discounts) {
           if (x.promotion_id != a.promotion_id) continue;
@@ -911,9 +907,6 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   if (!std::is_sorted(order.begin(), order.end(), before)) {
     std::sort(order.begin(), order.end(), before);
   }
-  std::vector<const Candidate*> ordered;
-  ordered.reserve(order.size());
-  for (std::size_t i : order) ordered.push_back(candidates[i]);
 
   std::vector<AppliedPromotion> applied;
   std::vector<NotApplied> not_applied;
@@ -970,7 +963,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       const Candidate& c = *candidates[i];
       const std::string_view group = GroupOf(c);
       if (c.odoo) {
-        if (std::string why = pricer.OdooMinimumAtTurn(c, applied, ordered); !why.empty()) {
+        if (std::string why = pricer.OdooMinimumAtTurn(c, applied, candidates); !why.empty()) {
           refuse(i, why, "the minimum is not reached once earlier code discounts are deducted");
           continue;
         }

@@ -93,7 +93,7 @@ void Checkout::RecordSale(const SaleContext& context, std::int64_t at_ns) {
   correlation_id_ = "order-" + order_id_;
   ChooseCustomer(context);
   FindCandidates(context, at_ns);
-  FillBasket(context, at_ns);
+  FillBasket();
   Price(context, at_ns);
   EmitSale(context, at_ns);
   Commit(context, at_ns);
@@ -132,7 +132,7 @@ void Checkout::FindCandidates(const SaleContext& context, std::int64_t at_ns) {
   candidates_.insert(std::lower_bound(candidates_.begin(), candidates_.end(), shown), shown);
 }
 
-void Checkout::FillBasket(const SaleContext&, std::int64_t) {
+void Checkout::FillBasket() {
   const std::uint32_t wanted = LineCount(random_);
   basket_.clear();
   for (std::uint32_t tries = 0; basket_.size() < wanted && tries < 4 * wanted; ++tries) {

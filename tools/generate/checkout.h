@@ -63,7 +63,7 @@ class Checkout {
 
   void ChooseCustomer(const SaleContext& context);
   void FindCandidates(const SaleContext& context, std::int64_t at_ns);
-  void FillBasket(const SaleContext& context, std::int64_t at_ns);
+  void FillBasket();
   // The basket priced by the engine into priced_.
   void Price(const SaleContext& context, std::int64_t at_ns);
   void EmitSale(const SaleContext& context, std::int64_t at_ns);
