@@ -38,8 +38,9 @@ class SortedIndexBatch {
 
   bool empty() const { return streams_.empty(); }
 
-  // Writes everything added and the checkpoint `indexed` in one batch, without a sync: the
-  // events are durable already, and a lost index write is redone by CatchUp.
+  // Writes everything added and the checkpoint `indexed` in one batch, without the
+  // write-ahead log: the events are durable already, and an index write lost in a crash is
+  // redone by CatchUp (the index database flushes its families atomically, LogStore::Open).
   Status Write(Sequence indexed) {
     std::sort(streams_.begin(), streams_.end());
     std::sort(keys_.begin(), keys_.end());
@@ -52,7 +53,9 @@ class SortedIndexBatch {
     TR_ASSERT(batch.Put(store_.index_meta, log_format::kIndexedKey, checkpoint).ok());
     streams_.clear();
     keys_.clear();
-    return FromRocks(store_.index_db->Write(rocksdb::WriteOptions(), &batch),
+    rocksdb::WriteOptions no_wal;
+    no_wal.disableWAL = true;
+    return FromRocks(store_.index_db->Write(no_wal, &batch),
                      "writing the indexes");
   }
 

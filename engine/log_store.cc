@@ -2,6 +2,7 @@
 
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/slice_transform.h>
 #include <rocksdb/table.h>
 
 #include "engine/log_format.h"
@@ -19,14 +20,29 @@ void Close(std::unique_ptr<rocksdb::DB>& db, std::vector<rocksdb::ColumnFamilyHa
   db.reset();
 }
 
-Status OpenDb(const std::filesystem::path& dir,
+// A stream index key's stream part (up to and including the 0x00 separator). Each stream's
+// versions arrive in order, so the memtable keeps one insert position per stream and adds the
+// next version there instead of searching from the top for it.
+class StreamOfKey final : public rocksdb::SliceTransform {
+ public:
+  const char* Name() const override { return "tillroll.StreamOfKey"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    const std::size_t separator = key.ToStringView().find('\0');
+    return rocksdb::Slice(key.data(), separator + 1);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.ToStringView().find('\0') != std::string_view::npos;
+  }
+};
+
+Status OpenDb(const std::filesystem::path& dir, const rocksdb::DBOptions& db_options,
               const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
               std::unique_ptr<rocksdb::DB>* db,
               std::vector<rocksdb::ColumnFamilyHandle*>* handles) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return Status::Unavailable("cannot create " + dir.string() + ": " + ec.message());
-  rocksdb::Options options(LogDbOptions(), LogFamilyOptions());
+  rocksdb::Options options(db_options, LogFamilyOptions());
   rocksdb::DB* raw = nullptr;
   rocksdb::Status s = rocksdb::DB::Open(options, dir.string(), families, handles, &raw);
   if (!s.ok()) return FromRocks(s, ("opening the ledger in " + dir.string()).c_str());
@@ -37,6 +53,8 @@ Status OpenDb(const std::filesystem::path& dir,
 }  // namespace
 
 LogStore::~LogStore() {
+  // The indexes have no write-ahead log: flushed here, a clean close needs no catch-up.
+  if (index_db != nullptr) (void)index_db->Flush(rocksdb::FlushOptions(), index_handles);
   Close(index_db, index_handles);
   Close(db, handles);
 }
@@ -79,8 +97,15 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::filesystem::path& di
   // Most idempotency lookups are for new keys: a memtable bloom answers them without a search.
   idempotency.memtable_prefix_bloom_size_ratio = 0.05;
   idempotency.memtable_whole_key_filtering = true;
+  rocksdb::ColumnFamilyOptions streams = family;
+  streams.memtable_insert_with_hint_prefix_extractor = std::make_shared<StreamOfKey>();
+  // The indexes are derived from the events and written without a write-ahead log: after a
+  // crash, LogIndexer::CatchUp redoes whatever was not flushed. All their families flush
+  // together, so the checkpoint on disk never runs ahead of the entries it vouches for.
+  rocksdb::DBOptions index_options = LogDbOptions();
+  index_options.atomic_flush = true;
   auto store = std::make_unique<LogStore>();
-  Status opened = OpenDb(dir,
+  Status opened = OpenDb(dir, LogDbOptions(),
                          {{rocksdb::kDefaultColumnFamilyName, family},
                           {log_format::kEventsFamily, family},
                           {log_format::kRecordTimeFamily, family},
@@ -90,9 +115,9 @@ Result<std::unique_ptr<LogStore>> LogStore::Open(const std::filesystem::path& di
   store->events = store->handles[1];
   store->record_time = store->handles[2];
   store->meta = store->handles[3];
-  opened = OpenDb(dir / log_format::kIndexFolder,
+  opened = OpenDb(dir / log_format::kIndexFolder, index_options,
                   {{rocksdb::kDefaultColumnFamilyName, family},
-                   {log_format::kStreamsFamily, family},
+                   {log_format::kStreamsFamily, streams},
                    {log_format::kIdempotencyFamily, idempotency},
                    {log_format::kMetaFamily, family}},
                   &store->index_db, &store->index_handles);

@@ -58,34 +58,39 @@ LogWriter::~LogWriter() {
 }
 
 Result<std::vector<AppendOutcome>> LogWriter::Append(std::vector<std::string> events) {
-  Request request;
-  request.events = std::move(events);
+  auto request = std::make_shared<Request>();
+  request->events = std::move(events);
   {
     std::unique_lock lock(mu_);
     space_cv_.wait(lock,
                    [&] { return stopping_ || queue_.size() < limits::kAppendQueueRequestsMax; });
     if (stopping_) return Status::Unavailable("the log is closing");
-    queue_.push_back(&request);
+    queued_events_ += request->events.size();
+    queue_.push_back(request);
   }
   work_cv_.notify_one();
-  {
-    std::unique_lock lock(request.done_mu);
-    request.done_cv.wait(lock, [&] { return request.done; });
-  }
-  return std::move(request.result);
+  std::unique_lock lock(request->done_mu);
+  request->done_cv.wait(lock, [&] { return request->done; });
+  return std::move(request->result);
 }
 
 void LogWriter::Run() {
-  std::vector<Request*> group;
+  std::vector<std::shared_ptr<Request>> group;
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      // While the syncer is busy nothing written now could be acknowledged sooner: the
+      // requests wait in the queue and go out as one group when it is free, unless they
+      // already fill a group.
+      work_cv_.wait(lock, [&] {
+        return stopping_ || (!queue_.empty() && (syncer_idle_.load(std::memory_order_acquire) ||
+                                                 queued_events_ >= limits::kGroupEventsMax));
+      });
       if (queue_.empty()) return;  // stopping, and everything queued is written
       std::size_t events = 0;
       std::size_t bytes = 0;
       while (!queue_.empty()) {
-        Request* next = queue_.front();
+        std::shared_ptr<Request>& next = queue_.front();
         std::size_t next_bytes = 0;
         for (const std::string& e : next->events) next_bytes += e.size();
         if (!group.empty() && (events + next->events.size() > limits::kGroupEventsMax ||
@@ -94,7 +99,8 @@ void LogWriter::Run() {
         }
         events += next->events.size();
         bytes += next_bytes;
-        group.push_back(next);
+        queued_events_ -= next->events.size();
+        group.push_back(std::move(next));
         queue_.pop_front();
       }
     }
@@ -119,7 +125,19 @@ void LogWriter::RunSyncer() {
     Status failure;
     {
       std::unique_lock lock(sync_mu_);
+      if (written_.empty() && !sync_stopping_) {
+        // Idle: the writer may write what is queued now. Taking mu_ orders this with the
+        // writer's check, so that its wait cannot miss the change.
+        lock.unlock();
+        {
+          std::lock_guard writer_lock(mu_);
+          syncer_idle_.store(true, std::memory_order_release);
+        }
+        work_cv_.notify_one();
+        lock.lock();
+      }
       sync_work_cv_.wait(lock, [&] { return sync_stopping_ || !written_.empty(); });
+      syncer_idle_.store(false, std::memory_order_release);
       if (written_.empty()) return;
       groups.swap(written_);
       failure = failure_;
@@ -157,15 +175,17 @@ Status LogWriter::Failure() {
 
 void LogWriter::Acknowledge(WrittenGroup& written) {
   for (std::size_t i = 0; i < written.requests.size(); ++i) {
-    Request* request = written.requests[i];
-    std::lock_guard lock(request->done_mu);
-    request->result = std::move(written.results[i]);
-    request->done = true;
-    request->done_cv.notify_one();
+    Request& request = *written.requests[i];
+    {
+      std::lock_guard lock(request.done_mu);
+      request.result = std::move(written.results[i]);
+      request.done = true;
+    }
+    request.done_cv.notify_one();
   }
 }
 
-LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<Request*> group) {
+LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<std::shared_ptr<Request>> group) {
   WrittenGroup written;
   written.requests = std::move(group);
   written.results.reserve(written.requests.size());
@@ -184,7 +204,7 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<Request*> group) {
   state.recorded_at_ns =
       std::max({clock_->NowNs(), head_.head.recorded_at_ns, kUnsealedPlaceholder + 1});
   rocksdb::WriteBatch batch;
-  for (Request* request : written.requests) {
+  for (const std::shared_ptr<Request>& request : written.requests) {
     written.results.push_back(Decide(*request, state, batch));
   }
   if (state.head.head.seq == head_.head.seq) return written;  // all rejected or duplicates

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -28,9 +29,11 @@ namespace tillroll {
 // rolled back to a save point and does not affect the others in its group.
 //
 // Durability is pipelined: a second thread, the syncer, syncs the write-ahead log for every
-// group written so far while the writer decides and writes the next one. Only then are the
-// group's appends acknowledged, its head published (readers never look past it) and its
-// stream and idempotency entries handed to the LogIndexer; until they are indexed the writer
+// group written so far. While it syncs, the writer lets requests gather in the queue (nothing
+// written then could be acknowledged sooner) and writes them as one group when the syncer is
+// free again or a group is full: with many producers, fewer and larger groups. Only once a
+// group is synced are its appends acknowledged, its head published (readers never look past
+// it) and its stream and idempotency entries handed to the LogIndexer; until they are indexed the writer
 // decides on its in-memory view of the events it wrote (stream versions and recent keys). A
 // failed write or sync fails every unacknowledged append and every later one: the ledger
 // must be reopened, and recovery keeps exactly what reached the disk.
@@ -54,8 +57,9 @@ class LogWriter {
   struct Request {
     std::vector<std::string> events;
     Result<std::vector<AppendOutcome>> result = Status::Unavailable("not decided");
-    // Set and signalled under `done_mu`, so that the syncer never touches a request whose
-    // producer has already returned.
+    // Set under `done_mu`; the producer is woken after the lock is released, so that it
+    // never wakes only to wait for that lock. The request is shared by the producer and the
+    // writer's threads, so the wake-up never touches a request already freed.
     std::mutex done_mu;
     std::condition_variable done_cv;
     bool done = false;
@@ -63,7 +67,7 @@ class LogWriter {
   struct GroupState;
   // A written group on its way to the syncer.
   struct WrittenGroup {
-    std::vector<Request*> requests;
+    std::vector<std::shared_ptr<Request>> requests;
     std::vector<Result<std::vector<AppendOutcome>>> results;
     bool wrote = false;  // false: every request was rejected, nothing reached the WAL
     log_format::HeadRecord head;
@@ -72,7 +76,7 @@ class LogWriter {
 
   void Run();
   void RunSyncer();
-  WrittenGroup CommitGroup(std::vector<Request*> group);
+  WrittenGroup CommitGroup(std::vector<std::shared_ptr<Request>> group);
   void HandToSyncer(WrittenGroup written);
   static void Acknowledge(WrittenGroup& written);
   // Why the writer refuses appends (a failed write or sync), or Ok.
@@ -107,8 +111,11 @@ class LogWriter {
   std::mutex mu_;
   std::condition_variable work_cv_;   // the writer waits for requests
   std::condition_variable space_cv_;  // producers wait for room in the queue
-  std::deque<Request*> queue_;        // guarded by mu_
+  std::deque<std::shared_ptr<Request>> queue_;  // guarded by mu_
+  std::size_t queued_events_ = 0;     // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
+  // True while the syncer waits for work; set under mu_ (see RunSyncer).
+  std::atomic<bool> syncer_idle_{true};
 
   std::mutex sync_mu_;
   std::condition_variable sync_work_cv_;   // the syncer waits for written groups
