@@ -11,7 +11,8 @@
 //                   commit: all events of a group share its record time
 //   meta            "head"                                      HeadRecord (below)
 //                   "format"                                    "tillroll-log-1"
-//   The indexes, derived from the events (subfolder "index", its own RocksDB):
+//   The indexes, derived from the events (subfolder "index", its own RocksDB, written without
+//   a WAL and flushed atomically; LogIndexer::CatchUp redoes what a crash lost):
 //   streams         stream bytes, 0x00, stream_version:u64      seq:u64
 //   idempotency     idempotency key bytes                       seq:u64, stream_version:u64,
 //                                                               IdempotencyDigest:32
