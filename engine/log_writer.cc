@@ -65,7 +65,6 @@ Result<std::vector<AppendOutcome>> LogWriter::Append(std::vector<std::string> ev
     space_cv_.wait(lock,
                    [&] { return stopping_ || queue_.size() < limits::kAppendQueueRequestsMax; });
     if (stopping_) return Status::Unavailable("the log is closing");
-    queued_events_ += request->events.size();
     queue_.push_back(request);
   }
   work_cv_.notify_one();
@@ -79,13 +78,7 @@ void LogWriter::Run() {
   for (;;) {
     {
       std::unique_lock lock(mu_);
-      // While the syncer is busy nothing written now could be acknowledged sooner: the
-      // requests wait in the queue and go out as one group when it is free, unless they
-      // already fill a group.
-      work_cv_.wait(lock, [&] {
-        return stopping_ || (!queue_.empty() && (syncer_idle_.load(std::memory_order_acquire) ||
-                                                 queued_events_ >= limits::kGroupEventsMax));
-      });
+      work_cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty()) return;  // stopping, and everything queued is written
       std::size_t events = 0;
       std::size_t bytes = 0;
@@ -99,7 +92,6 @@ void LogWriter::Run() {
         }
         events += next->events.size();
         bytes += next_bytes;
-        queued_events_ -= next->events.size();
         group.push_back(std::move(next));
         queue_.pop_front();
       }
@@ -125,19 +117,7 @@ void LogWriter::RunSyncer() {
     Status failure;
     {
       std::unique_lock lock(sync_mu_);
-      if (written_.empty() && !sync_stopping_) {
-        // Idle: the writer may write what is queued now. Taking mu_ orders this with the
-        // writer's check, so that its wait cannot miss the change.
-        lock.unlock();
-        {
-          std::lock_guard writer_lock(mu_);
-          syncer_idle_.store(true, std::memory_order_release);
-        }
-        work_cv_.notify_one();
-        lock.lock();
-      }
       sync_work_cv_.wait(lock, [&] { return sync_stopping_ || !written_.empty(); });
-      syncer_idle_.store(false, std::memory_order_release);
       if (written_.empty()) return;
       groups.swap(written_);
       failure = failure_;

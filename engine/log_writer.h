@@ -29,11 +29,9 @@ namespace tillroll {
 // rolled back to a save point and does not affect the others in its group.
 //
 // Durability is pipelined: a second thread, the syncer, syncs the write-ahead log for every
-// group written so far. While it syncs, the writer lets requests gather in the queue (nothing
-// written then could be acknowledged sooner) and writes them as one group when the syncer is
-// free again or a group is full: with many producers, fewer and larger groups. Only once a
-// group is synced are its appends acknowledged, its head published (readers never look past
-// it) and its stream and idempotency entries handed to the LogIndexer; until they are indexed the writer
+// group written so far while the writer decides and writes the next one. Only then are the
+// group's appends acknowledged, its head published (readers never look past it) and its
+// stream and idempotency entries handed to the LogIndexer; until they are indexed the writer
 // decides on its in-memory view of the events it wrote (stream versions and recent keys). A
 // failed write or sync fails every unacknowledged append and every later one: the ledger
 // must be reopened, and recovery keeps exactly what reached the disk.
@@ -112,10 +110,7 @@ class LogWriter {
   std::condition_variable work_cv_;   // the writer waits for requests
   std::condition_variable space_cv_;  // producers wait for room in the queue
   std::deque<std::shared_ptr<Request>> queue_;  // guarded by mu_
-  std::size_t queued_events_ = 0;     // guarded by mu_
   bool stopping_ = false;             // guarded by mu_
-  // True while the syncer waits for work; set under mu_ (see RunSyncer).
-  std::atomic<bool> syncer_idle_{true};
 
   std::mutex sync_mu_;
   std::condition_variable sync_work_cv_;   // the syncer waits for written groups
