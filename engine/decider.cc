@@ -69,6 +69,7 @@ class Decider {
   json Args() const { return json::parse(c_.args_json); }
   const events::Event& args() const { return c_.args_event(); }
 
+  Place PlaceOfCommand() const;
   bool CheckRoles();
   bool CheckExpectedVersion();
   bool CheckAuthority(std::string_view family, std::optional<PriceType> type,
@@ -139,14 +140,78 @@ std::string SubjectOf(const Command& c) {
              : "promo/" + id->str();
 }
 
+Place PlaceOfScope(const events::Scope* scope) {
+  if (scope == nullptr) return {};
+  switch (scope->level()) {
+    case events::ScopeLevel::Channel:
+      return {std::string(View(scope->channel())), "", ""};
+    case events::ScopeLevel::Region:
+      return {"", std::string(View(scope->region())), ""};
+    case events::ScopeLevel::Store:
+      return {"", "", std::string(View(scope->store()))};
+    default:
+      return {};
+  }
+}
+
+// A proposal's scope as its FlatBuffers JSON writes it (level by name, names as strings).
+Place PlaceOfScope(const json& scope) {
+  if (!scope.is_object()) return {};
+  auto text = [&](const char* key) {
+    return scope.contains(key) && scope[key].is_string() ? scope[key].get<std::string>() : "";
+  };
+  const std::string level = text("level");
+  if (level == "Channel") return {text("channel"), "", ""};
+  if (level == "Region") return {"", text("region"), ""};
+  if (level == "Store") return {"", "", text("store")};
+  return {};
+}
+
+// Where the command acts (see Place).
+Place Decider::PlaceOfCommand() const {
+  const events::Event& e = args();
+  if (const auto* price = e.payload_as_PriceSet()) return PlaceOfScope(price->scope());
+  if (const auto* retract = e.payload_as_PriceRetracted()) return PlaceOfScope(retract->scope());
+  if (const auto* sale = e.payload_as_SaleRecorded()) {
+    return {std::string(View(sale->channel())), std::string(View(sale->region())),
+            std::string(View(sale->store()))};
+  }
+  if (const auto* ret = e.payload_as_ReturnRecorded()) {
+    return {std::string(View(ret->channel())), "", std::string(View(ret->store()))};
+  }
+  if (c_.type == CommandType::kApprovePriceChange || c_.type == CommandType::kRejectPriceChange) {
+    const std::string_view id =
+        c_.type == CommandType::kApprovePriceChange
+            ? e.payload_as_PriceChangeApproved()->proposal_id()->string_view()
+            : e.payload_as_PriceChangeRejected()->proposal_id()->string_view();
+    if (const auto proposal = s_.FindProposal(id)) {
+      const json proposed = json::parse(proposal->proposal_json, nullptr, false);
+      if (proposed.is_object() && proposed.contains("scope")) return PlaceOfScope(proposed["scope"]);
+    }
+  }
+  return {};
+}
+
 bool Decider::CheckRoles() {
-  d_.roles = HeldRoles(p_, s_, now_ns_);
+  const Place place = PlaceOfCommand();
+  d_.roles = HeldRoles(p_, s_, now_ns_, &place);
   const std::string_view allowed = c_.spec().roles;
   d_.acting_role = std::string(AllowedRole(allowed, d_.roles));
   if (!d_.acting_role.empty()) return true;
+  std::string why = p_.id + " holds none of them";
+  // Held, but granted only elsewhere: say where.
+  for (const RoleHolding& holding : s_.GrantedRoles(p_.id, now_ns_)) {
+    if (!AllowedRole(allowed, {holding.role}).empty()) {
+      why = p_.id + " holds " + holding.role + " only at " + holding.Describe() +
+            (place.channel.empty() && place.region.empty() && place.store.empty()
+                 ? ", and " + std::string(c_.spec().name) + " acts ledger-wide"
+                 : "");
+      break;
+    }
+  }
   return Reject(RejectionKind::kForbidden, "",
                 std::string(c_.spec().name) + " needs the role " + std::string(allowed) + "; " +
-                    p_.id + " holds none of them",
+                    why,
                 "roles:" + std::string(c_.spec().name));
 }
 
@@ -814,11 +879,36 @@ std::string SecondApprovalReason(std::int32_t reward_percent_bps, bool has_end, 
   return "";
 }
 
+bool RoleHolding::HoldsAt(const Place& place) const {
+  auto listed = [](const std::vector<std::string>& names, const std::string& name) {
+    return !name.empty() && std::find(names.begin(), names.end(), name) != names.end();
+  };
+  return everywhere || listed(channels, place.channel) || listed(regions, place.region) ||
+         listed(stores, place.store);
+}
+
+std::string RoleHolding::Describe() const {
+  if (everywhere) return "everywhere";
+  std::string out;
+  auto add = [&](const char* kind, const std::vector<std::string>& names) {
+    for (const std::string& name : names) {
+      out += (out.empty() ? "" : ", ") + std::string(kind) + " " + name;
+    }
+  };
+  add("channel", channels);
+  add("region", regions);
+  add("store", stores);
+  return out;
+}
+
 std::vector<std::string> HeldRoles(const Principal& principal, const DecisionState& state,
-                                   std::int64_t now_ns) {
+                                   std::int64_t now_ns, const Place* at) {
   std::vector<std::string> roles = principal.roles;
-  for (std::string& role : state.GrantedRoles(principal.id, now_ns)) {
-    if (std::find(roles.begin(), roles.end(), role) == roles.end()) roles.push_back(std::move(role));
+  for (RoleHolding& holding : state.GrantedRoles(principal.id, now_ns)) {
+    if (at != nullptr && !holding.HoldsAt(*at)) continue;
+    if (std::find(roles.begin(), roles.end(), holding.role) == roles.end()) {
+      roles.push_back(std::move(holding.role));
+    }
   }
   std::sort(roles.begin(), roles.end());
   return roles;

@@ -6,8 +6,10 @@
 //
 //   1. roles: the principal holds a role the command allows (CommandSpec::roles; `admin` sends
 //      only governance commands, `auditor` nothing); roles come from the configuration and
-//      from RoleGranted/RoleRevoked events. First, so that a principal without the role learns
-//      nothing about the state; then the command's expected_version, if it set one;
+//      from RoleGranted/RoleRevoked events, and a grant scoped to channels, regions or stores
+//      counts only for a command acting there (Place, RoleHolding). First, so that a principal
+//      without the role learns nothing about the state; then the command's expected_version,
+//      if it set one;
 //   2. validation: currencies, non-negative money, windows, rule consistency (field paths);
 //   3. authority: for prices, promotions and coupons, the most specific AuthorityRuleSet in
 //      force for (source system, family, price type, channel, region) must allow it; no rule
@@ -62,6 +64,30 @@ struct GovernanceRules {
   bool verify_sales = true;
 };
 
+// Where a command acts, for role grants scoped to channels, regions or stores: a price's or a
+// proposal's scope, a sale's or a return's place. All empty: ledger-wide (a global price, the
+// promotion workflow, coupons, settlements, governance).
+struct Place {
+  std::string channel, region, store;
+};
+
+// A role granted by events, and where it holds: everywhere, or at the listed channels, regions
+// and stores. A grant without a scope makes it hold everywhere; a scoped grant adds its places.
+// A revocation without a scope takes the role back entirely; a scoped one takes back those
+// places (a role held everywhere stays held everywhere: revoke it entirely, then grant it
+// where it should hold).
+struct RoleHolding {
+  std::string role;
+  bool everywhere = false;
+  std::vector<std::string> channels, regions, stores;
+
+  // Everywhere, or at one of the place's channel, region or store. A ledger-wide place needs
+  // a role held everywhere.
+  bool HoldsAt(const Place& place) const;
+  // "store store-02, channel web": where a scoped role holds, for messages.
+  std::string Describe() const;
+};
+
 // What the decider reads about the present. Implemented over the projections (projections/
 // decision_state.h); every answer reflects the log up to the point the executor caught up to.
 class DecisionState {
@@ -112,8 +138,8 @@ class DecisionState {
                                      std::string_view channel, std::string_view region,
                                      std::int64_t at_ns) const = 0;
 
-  // Roles granted by events (minus revocations) in force at at_ns.
-  virtual std::vector<std::string> GrantedRoles(std::string_view principal,
+  // Roles granted by events (minus revocations) in force at at_ns, with where they hold.
+  virtual std::vector<RoleHolding> GrantedRoles(std::string_view principal,
                                                 std::int64_t at_ns) const = 0;
 
   virtual bool OrderExists(std::string_view order_id) const = 0;
@@ -204,9 +230,10 @@ std::string SecondApprovalReason(std::int32_t reward_percent_bps, bool has_end, 
                                  const GovernanceRules& rules);
 
 // The roles a principal holds at now_ns: those of its configuration and those granted since,
-// sorted, each once.
+// sorted, each once. With `at`, only grants that hold there count; without, a role granted
+// anywhere counts (what a route's gate asks before the decider sees where a command acts).
 std::vector<std::string> HeldRoles(const Principal& principal, const DecisionState& state,
-                                   std::int64_t now_ns);
+                                   std::int64_t now_ns, const Place* at = nullptr);
 // The first of `held` that `allowed` (space-separated role names) names; empty when none.
 std::string_view AllowedRole(std::string_view allowed, const std::vector<std::string>& held);
 

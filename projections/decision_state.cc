@@ -98,7 +98,7 @@ DecisionState::AuthorityVerdict LedgerDecisionState::Authority(
   return {answer.allowed, std::move(answer.rule_id)};
 }
 
-std::vector<std::string> LedgerDecisionState::GrantedRoles(std::string_view principal,
+std::vector<RoleHolding> LedgerDecisionState::GrantedRoles(std::string_view principal,
                                                            std::int64_t at_ns) const {
   return runner_.governance()->GrantedRoles(principal, at_ns);
 }

@@ -25,7 +25,7 @@ class LedgerDecisionState final : public DecisionState {
   AuthorityVerdict Authority(std::string_view source_system, std::string_view family,
                              std::optional<events::PriceType> price_type, std::string_view channel,
                              std::string_view region, std::int64_t at_ns) const override;
-  std::vector<std::string> GrantedRoles(std::string_view principal,
+  std::vector<RoleHolding> GrantedRoles(std::string_view principal,
                                         std::int64_t at_ns) const override;
   bool OrderExists(std::string_view order_id) const override;
   bool SkuKnown(std::string_view sku) const override;

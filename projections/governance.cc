@@ -1,6 +1,7 @@
 #include "projections/governance.h"
 
 #include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
 
@@ -16,6 +17,26 @@ constexpr std::uint8_t kRejected = 2;
 
 std::string Key(char kind, std::string_view id, Sequence seq) {
   return RecordWriter().U8(static_cast<std::uint8_t>(kind)).Str(id).U64(seq).Release();
+}
+
+void PutNames(RecordWriter& out, const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* names) {
+  out.U32(names == nullptr ? 0 : names->size());
+  if (names == nullptr) return;
+  for (const flatbuffers::String* name : *names) out.Str(name->string_view());
+}
+
+std::vector<std::string> GetNames(RecordReader& in) {
+  std::vector<std::string> names(in.U32());
+  for (std::string& name : names) name = std::string(in.Str());
+  return names;
+}
+
+template <typename RoleEvent>
+void PutRoleChange(RecordWriter& out, bool grant, const RoleEvent& change, std::int64_t recorded_at) {
+  out.U8(grant ? 1 : 0).Str(change.role()->string_view()).I64(recorded_at);
+  PutNames(out, change.channels());
+  PutNames(out, change.regions());
+  PutNames(out, change.stores());
 }
 
 }  // namespace
@@ -43,10 +64,10 @@ Status Governance::Apply(const LoggedEvent& logged, StateWriter& state) {
         .I64(e.recorded_at_ns());
   } else if (const auto* grant = e.payload_as_RoleGranted()) {
     key = Key('r', grant->principal()->string_view(), logged.seq);
-    value.U8(1).Str(grant->role()->string_view()).I64(e.recorded_at_ns());
+    PutRoleChange(value, true, *grant, e.recorded_at_ns());
   } else if (const auto* revoke = e.payload_as_RoleRevoked()) {
     key = Key('r', revoke->principal()->string_view(), logged.seq);
-    value.U8(0).Str(revoke->role()->string_view()).I64(e.recorded_at_ns());
+    PutRoleChange(value, false, *revoke, e.recorded_at_ns());
   } else if (const auto* proposed = e.payload_as_PriceChangeProposed()) {
     if (proposals_.count(proposed->proposal_id()->string_view()) != 0) {
       return CannotApply("proposal_id: " + proposed->proposal_id()->str() + " was proposed before");
@@ -99,7 +120,13 @@ Status Governance::Absorb(std::string_view key, std::string_view value) {
                   v.I64()};
     rules_[id].push_back(std::move(r));
   } else if (kind == 'r') {
-    RoleChange change{v.U8() == 1, std::string(v.Str()), v.I64()};
+    RoleChange change;
+    change.grant = v.U8() == 1;
+    change.role = std::string(v.Str());
+    change.recorded_at_ns = v.I64();
+    change.channels = GetNames(v);
+    change.regions = GetNames(v);
+    change.stores = GetNames(v);
     role_changes_[id].push_back(std::move(change));
   } else if (kind == 'p') {
     const std::uint8_t state = v.U8();
@@ -155,22 +182,42 @@ AuthorityAnswer Governance::Authority(std::string_view source_system, std::strin
   return {best->allow, best_id};
 }
 
-std::vector<std::string> Governance::GrantedRoles(std::string_view principal,
+std::vector<RoleHolding> Governance::GrantedRoles(std::string_view principal,
                                                   std::int64_t known_at_ns) const {
   std::shared_lock lock(mu_);
-  std::set<std::string> roles;
+  std::map<std::string, RoleHolding> roles;
   auto it = role_changes_.find(principal);
   if (it != role_changes_.end()) {
     for (const RoleChange& change : it->second) {
       if (change.recorded_at_ns > known_at_ns) break;
-      if (change.grant) {
-        roles.insert(change.role);
-      } else {
+      const bool everywhere =
+          change.channels.empty() && change.regions.empty() && change.stores.empty();
+      if (!change.grant && everywhere) {
+        roles.erase(change.role);
+        continue;
+      }
+      RoleHolding& holding = roles[change.role];
+      holding.role = change.role;
+      auto merge = [&](std::vector<std::string>& held, const std::vector<std::string>& names) {
+        for (const std::string& name : names) {
+          const auto at = std::find(held.begin(), held.end(), name);
+          if (change.grant && at == held.end()) held.push_back(name);
+          if (!change.grant && at != held.end()) held.erase(at);
+        }
+      };
+      if (change.grant && everywhere) holding.everywhere = true;
+      merge(holding.channels, change.channels);
+      merge(holding.regions, change.regions);
+      merge(holding.stores, change.stores);
+      if (!holding.everywhere && holding.channels.empty() && holding.regions.empty() &&
+          holding.stores.empty()) {
         roles.erase(change.role);
       }
     }
   }
-  return {roles.begin(), roles.end()};
+  std::vector<RoleHolding> out;
+  for (auto& [role, holding] : roles) out.push_back(std::move(holding));
+  return out;
 }
 
 std::optional<ProposalRecord> Governance::Proposal(std::string_view proposal_id) const {

@@ -16,6 +16,8 @@
 //                               Str(channel) Str(region) U8(allow) I64(from) I64(to)
 //                               I64(recorded_at)
 //   'r' Str(principal) U64(seq) → U8(1 grant, 0 revoke) Str(role) I64(recorded_at)
+//                                 U32(n) n × Str(channel), U32(n) n × Str(region),
+//                                 U32(n) n × Str(store): the scope, all empty = everywhere
 //   'p' Str(proposal_id) U64(seq) → U8(0 proposed, 1 approved, 2 rejected) Str(principal)
 //                                   Str(sku) Str(sealed event bytes, for a proposal)
 // Held in memory as well. Thread-safety: queries may run while the runner applies events.
@@ -28,6 +30,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/governance.h"
 #include "projections/projection.h"
 
 namespace tillroll::projections {
@@ -48,7 +51,7 @@ struct ProposalRecord {
 class Governance final : public Projection {
  public:
   static constexpr std::string_view kName = "governance";
-  static constexpr std::uint32_t kCodeVersion = 1;
+  static constexpr std::uint32_t kCodeVersion = 2;  // 2: role grants keep their scope
 
   std::string_view name() const override { return kName; }
   std::uint32_t code_version() const override { return kCodeVersion; }
@@ -59,7 +62,9 @@ class Governance final : public Projection {
                             std::optional<events::PriceType> price_type, std::string_view channel,
                             std::string_view region, std::int64_t valid_at_ns,
                             std::int64_t known_at_ns) const;
-  std::vector<std::string> GrantedRoles(std::string_view principal, std::int64_t known_at_ns) const;
+  // Roles granted and not revoked as known at known_at_ns, with where they hold (RoleHolding
+  // in engine/governance.h says how scoped grants and revocations add up).
+  std::vector<RoleHolding> GrantedRoles(std::string_view principal, std::int64_t known_at_ns) const;
   std::optional<ProposalRecord> Proposal(std::string_view proposal_id) const;
 
  private:
@@ -79,6 +84,7 @@ class Governance final : public Projection {
     bool grant = false;
     std::string role;
     std::int64_t recorded_at_ns = 0;
+    std::vector<std::string> channels, regions, stores;  // all empty: everywhere
   };
   Status Absorb(std::string_view key, std::string_view value);
 

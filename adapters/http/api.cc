@@ -398,9 +398,23 @@ std::optional<HttpResponse> Api::CheckStore(const Call& call, std::string_view s
                        "store");
 }
 
+std::optional<HttpResponse> Api::CheckRoleAt(const Call& call, const Place& place,
+                                             std::string_view field) const {
+  if (call.principal == nullptr) return std::nullopt;
+  const std::vector<std::string> held =
+      HeldRoles(call.principal->principal, projections::LedgerDecisionState(log_, runner_),
+                SystemClock().NowNs(), &place);
+  if (!AllowedRole(RolesOf(call.route), held).empty()) return std::nullopt;
+  return ErrorResponse(403, "forbidden",
+                       call.principal->principal.id + " holds none of the roles " +
+                           std::string(RolesOf(call.route)) + " for channel '" + place.channel +
+                           "', store '" + place.store + "': its grant is for other places",
+                       std::string(field));
+}
+
 std::optional<HttpResponse> Api::CheckOrderStore(const Call& call,
                                                  std::string_view order_id) const {
-  if (call.principal == nullptr || call.principal->stores.empty()) return std::nullopt;
+  if (call.principal == nullptr) return std::nullopt;
   Result<projections::OrderRecord> order = runner_.orders()->Find(order_id, INT64_MAX);
   if (!order.ok()) return std::nullopt;  // the quote or the decision says it is unknown
   Result<std::vector<EventRecord>> sale = log_.Read(order->sale_seq, 1);
@@ -409,8 +423,14 @@ std::optional<HttpResponse> Api::CheckOrderStore(const Call& call,
   const events::SaleRecorded* s =
       events::GetEvent(sale->front().bytes.data())->payload_as_SaleRecorded();
   const std::string store = s != nullptr && s->store() != nullptr ? s->store()->str() : "";
+  const std::string channel = s != nullptr && s->channel() != nullptr ? s->channel()->str() : "";
+  if (std::optional<HttpResponse> refused = CheckRoleAt(call, {channel, "", store}, "order_id")) {
+    return refused;
+  }
   const auto& stores = call.principal->stores;
-  if (std::find(stores.begin(), stores.end(), store) != stores.end()) return std::nullopt;
+  if (stores.empty() || std::find(stores.begin(), stores.end(), store) != stores.end()) {
+    return std::nullopt;
+  }
   return ErrorResponse(403, "forbidden",
                        "order " + std::string(order_id) + " was sold in '" + store +
                            "', outside the stores of " + call.principal->principal.id + " (" +
@@ -608,6 +628,7 @@ HttpResponse Api::PriceCart(const Call& call) const {
   Result<std::string> priced =
       quoter.Price(call.request.body, SystemClock().NowNs(), *known_at, [&](const checkout::Cart& cart) {
         refused = CheckStore(call, cart.store);
+        if (!refused) refused = CheckRoleAt(call, {cart.channel, cart.region, cart.store}, "store");
         return refused ? Status::Unavailable("outside the caller's stores") : Status::Ok();
       });
   if (refused) return *refused;

@@ -137,6 +137,10 @@ class Api {
                                            const std::vector<std::string>& held) const;
   std::optional<HttpResponse> CheckStore(const Call& call, std::string_view store) const;
   std::optional<HttpResponse> CheckOrderStore(const Call& call, std::string_view order_id) const;
+  // 403 unless the principal holds one of the route's roles at `place` (a role granted for
+  // some channels, regions or stores counts only there); `field` names what set the place.
+  std::optional<HttpResponse> CheckRoleAt(const Call& call, const Place& place,
+                                          std::string_view field) const;
   // Decides one command given as a JSON line (a sale or return the ledger priced), with the
   // request's Idempotency-Key and If-Match.
   HttpResponse SubmitLine(const Call& call, const std::string& command_line) const;

@@ -345,6 +345,19 @@ TEST_CASE("HTTP: store scopes, idempotency, If-Match and governance outcomes", "
   CHECK_STATUS(service.Post(testing::kReturnsDesk, "/v1/returns/quote",
                      {{"order_id", "R-02"}, {"lines", lines}}), 403);
   CHECK_STATUS(service.Post(testing::kTill02, "/v1/returns/quote", {{"order_id", "R-02"}, {"lines", lines}}), 200);
+  // A role granted for one store counts there only: carts and return quotes elsewhere are 403.
+  CHECK(service.Post(testing::kAuditor, "/v1/carts/price", Cart("store-02")).status == 403);
+  CHECK_STATUS(service.Post(testing::kAdmin, "/v1/roles/grant",
+                            {{"principal", "user:audrey.klein"}, {"role", "checkout"},
+                             {"stores", {"store-02"}}, {"reason", "till cover"}},
+                            Key("g-02")), 201);
+  CHECK_STATUS(service.Post(testing::kAuditor, "/v1/carts/price", Cart("store-02")), 200);
+  const http::HttpReply granted_elsewhere =
+      service.Post(testing::kAuditor, "/v1/carts/price", Cart());
+  CHECK(granted_elsewhere.status == 403);
+  CHECK(Body(granted_elsewhere)["field"] == "store");
+  CHECK_STATUS(service.Post(testing::kAuditor, "/v1/returns/quote",
+                            {{"order_id", "R-02"}, {"lines", lines}}), 200);
 
   // The same key and command again: nothing appended, the first outcome, marked duplicate.
   const json list = Body(service.Get(testing::kAuditor, "/v1/prices/SKU-000004?type=List"));

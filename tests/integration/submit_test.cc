@@ -458,6 +458,50 @@ TEST_CASE(
   CHECK(promotion["versions"][1]["state"] == "published");
 }
 
+TEST_CASE("submit: a role granted for a store counts there only, until it is revoked",
+          "[submit]") {
+  Ledger ledger;
+  auto cut_at = [](const std::string& key, const std::string& store, std::int64_t amount) {
+    return Command("set_price", key,
+                   {{"sku", "4711"},
+                    {"price_type", "List"},
+                    {"amount_minor", amount},
+                    {"currency", "EUR"},
+                    {"scope", {{"level", "Store"}, {"store", store}}}});
+  };
+  auto approve = [](const std::string& key, const std::string& proposal_key) {
+    return Command("approve_price_change", key,
+                   {{"proposal_id", "proposal:service:pricing-engine:" + proposal_key}});
+  };
+  REQUIRE(ledger.SubmitOne(kEngine, SetPrice("pe-1", "4711", 1000), 0)["outcome"] == "accepted");
+  REQUIRE(ledger.SubmitOne(kAdmin,
+                           Command("grant_role", "grant-02",
+                                   {{"principal", kTom},
+                                    {"role", "pricing_approver"},
+                                    {"stores", {"store-02"}}}),
+                           0)["outcome"] == "accepted");
+  REQUIRE(ledger.SubmitOne(kEngine, cut_at("cut-01", "store-01", 500), 0)["outcome"] == "held");
+  REQUIRE(ledger.SubmitOne(kEngine, cut_at("cut-02", "store-02", 500), 0)["outcome"] == "held");
+
+  const json elsewhere = ledger.SubmitOne(kTom, approve("a-01", "cut-01"), 4);
+  CHECK(elsewhere["rule"] == "roles:approve_price_change");
+  CHECK_THAT(elsewhere["reason"].get<std::string>(),
+             Catch::Contains("holds pricing_approver only at store store-02"));
+  CHECK(ledger.SubmitOne(kTom, approve("a-02", "cut-02"), 0)["outcome"] == "accepted");
+
+  REQUIRE(ledger.SubmitOne(kAdmin,
+                           Command("revoke_role", "revoke-02",
+                                   {{"principal", kTom},
+                                    {"role", "pricing_approver"},
+                                    {"stores", {"store-02"}}}),
+                           0)["outcome"] == "accepted");
+  REQUIRE(ledger.SubmitOne(kEngine, cut_at("cut-02b", "store-02", 300), 0)["outcome"] == "held");
+  const json revoked = ledger.SubmitOne(kTom, approve("a-02b", "cut-02b"), 4);
+  CHECK_THAT(revoked["reason"].get<std::string>(), Catch::Contains("holds none of them"));
+  // The approver of the configuration holds the role everywhere.
+  CHECK(ledger.SubmitOne(kApprover, approve("a-01b", "cut-01"), 0)["outcome"] == "accepted");
+}
+
 TEST_CASE(
     "submit: after rebuilding every projection from the log - governance - prices and "
     "decisions are as before",

@@ -35,7 +35,7 @@ class FakeState final : public DecisionState {
   std::map<std::string, Promotion, std::less<>> promotions;
   // (source system, family, price type name or "") → verdict; no entry: no rule matched.
   std::map<std::tuple<std::string, std::string, std::string>, AuthorityVerdict> authority;
-  std::map<std::string, std::vector<std::string>, std::less<>> granted_roles;
+  std::map<std::string, std::vector<RoleHolding>, std::less<>> granted_roles;
   std::set<std::string, std::less<>> orders;
   std::map<std::string, Coupon, std::less<>> coupons;
 
@@ -66,9 +66,9 @@ class FakeState final : public DecisionState {
                                     price_type ? events::EnumNamePriceType(*price_type) : ""});
     return it == authority.end() ? AuthorityVerdict{} : it->second;
   }
-  std::vector<std::string> GrantedRoles(std::string_view principal, std::int64_t) const override {
+  std::vector<RoleHolding> GrantedRoles(std::string_view principal, std::int64_t) const override {
     const auto it = granted_roles.find(principal);
-    return it == granted_roles.end() ? std::vector<std::string>() : it->second;
+    return it == granted_roles.end() ? std::vector<RoleHolding>() : it->second;
   }
   bool OrderExists(std::string_view order_id) const override {
     return orders.find(order_id) != orders.end();
@@ -188,7 +188,7 @@ TEST_CASE("Decide: set_price needs a role the command allows - a role granted by
   CHECK(author.roles == std::vector<std::string>{"promo_author"});
   CheckRejected(Run(line, kAdmin, state), RejectionKind::kForbidden, "", "roles:set_price");
 
-  state.granted_roles["user:mira.schulz"] = {"pricing_manager"};
+  state.granted_roles["user:mira.schulz"] = {{.role = "pricing_manager", .everywhere = true}};
   const Decision granted = Run(line, kMira, state);
   CheckAccepted(granted, 1);
   CHECK(granted.roles == std::vector<std::string>{"pricing_manager", "promo_author"});
@@ -196,6 +196,40 @@ TEST_CASE("Decide: set_price needs a role the command allows - a role granted by
   const json price = EventAt(granted, 0, Payload::PriceSet, "price/4711", 3);
   CHECK(price["amount_minor"] == 1100);
   CHECK(price["price_type"] == "List");
+}
+
+TEST_CASE("Decide: a role granted for some stores or channels counts only there", "[governance]") {
+  FakeState state = PricingState();
+  state.authority[{"promotion-platform", "price", "List"}] = {true, "promo-prices"};
+  state.granted_roles["user:mira.schulz"] = {
+      {.role = "pricing_manager", .channels = {"web"}, .stores = {"store-02"}}};
+  auto at = [](json price, json scope) {
+    price["scope"] = std::move(scope);
+    return Line("set_price", price);
+  };
+
+  const Decision own_store =
+      Run(at(PriceArgs(1100), {{"level", "Store"}, {"store", "store-02"}}), kMira, state);
+  CheckAccepted(own_store, 1);
+  CHECK(own_store.acting_role == "pricing_manager");
+  CheckAccepted(Run(at(PriceArgs(1100), {{"level", "Channel"}, {"channel", "web"}}), kMira, state),
+                1);
+
+  const Decision other_store =
+      Run(at(PriceArgs(1100), {{"level", "Store"}, {"store", "store-01"}}), kMira, state);
+  CheckRejected(other_store, RejectionKind::kForbidden, "", "roles:set_price");
+  CHECK_THAT(other_store.reason,
+             Catch::Contains("holds pricing_manager only at channel web, store store-02"));
+  CHECK(other_store.roles == std::vector<std::string>{"promo_author"});
+
+  const Decision global = Run(Line("set_price", PriceArgs(1100)), kMira, state);
+  CheckRejected(global, RejectionKind::kForbidden, "", "roles:set_price");
+  CHECK_THAT(global.reason, Catch::Contains("set_price acts ledger-wide"));
+
+  // A role held everywhere holds at every store too.
+  state.granted_roles["user:mira.schulz"] = {{.role = "pricing_manager", .everywhere = true}};
+  CheckAccepted(Run(at(PriceArgs(1100), {{"level", "Store"}, {"store", "store-01"}}), kMira, state),
+                1);
 }
 
 TEST_CASE("Decide: a source system writes only the prices an authority rule allows",
