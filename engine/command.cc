@@ -91,12 +91,14 @@ ParsedCommand ParseCommand(std::string_view line, EventJson& converter) {
       if (s.name == name) spec = &s;
     }
     if (spec == nullptr) problem("command", "unknown command '" + name + "'");
+    if (spec != nullptr) parsed.named = spec->type;
   }
   if (!doc.contains("idempotency_key") || !doc["idempotency_key"].is_string() ||
       doc["idempotency_key"].get<std::string>().empty()) {
     problem("idempotency_key", "required: a non-empty string chosen by the sender");
   } else {
     command.idempotency_key = doc["idempotency_key"].get<std::string>();
+    parsed.idempotency_key = command.idempotency_key;
   }
   if (doc.contains("expected_version")) {
     if (!doc["expected_version"].is_number_integer() ||
@@ -111,6 +113,7 @@ ParsedCommand ParseCommand(std::string_view line, EventJson& converter) {
       problem("correlation_id", "expected a string");
     } else {
       command.correlation_id = doc["correlation_id"].get<std::string>();
+      parsed.correlation_id = command.correlation_id;
     }
   }
   for (const auto& [key, value] : doc.items()) {

@@ -73,6 +73,13 @@ struct Command {
 struct ParsedCommand {
   std::optional<Command> command;      // when problems is empty
   std::vector<FieldProblem> problems;  // paths like "args.amount_minor"
+  // What the line named even when it has problems: the command (when it is one tillroll
+  // knows), its idempotency key and correlation id (empty when missing or not strings). An
+  // attempt at a known command is audited even when its fields are wrong
+  // (CommandExecutor::RecordInvalid).
+  std::optional<CommandType> named;
+  std::string idempotency_key;
+  std::string correlation_id;
 };
 
 // Parses one command. `json` is reused across calls (not thread-safe, like EventJson).

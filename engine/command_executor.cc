@@ -253,6 +253,45 @@ Result<std::vector<SubmitOutcome>> CommandExecutor::SubmitBatch(const Principal&
   return outcomes;
 }
 
+Result<Sequence> CommandExecutor::RecordInvalid(const Principal& principal,
+                                                const ParsedCommand& parsed) {
+  TR_ASSERT(parsed.named.has_value() && !parsed.problems.empty());
+  if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
+  std::string reason;
+  for (const FieldProblem& p : parsed.problems) {
+    reason += (reason.empty() ? "" : "; ") + (p.path.empty() ? "" : p.path + ": ") + p.reason;
+  }
+  json line = {{"stream", "audit/" + principal.id},
+               {"actor", {{"principal", principal.id}, {"source_system", principal.source_system}}},
+               {"payload_type", "CommandAudited"},
+               {"payload",
+                {{"command", SpecOf(*parsed.named).name},
+                 {"principal", principal.id},
+                 {"roles", HeldRoles(principal, state_, clock_.NowNs())},
+                 {"source_system", principal.source_system},
+                 {"outcome", "Rejected"},
+                 {"rejection", "Invalid"},
+                 {"reason", reason}}}};
+  if (!parsed.problems.front().path.empty()) {
+    line["payload"]["field"] = parsed.problems.front().path;
+  }
+  if (!parsed.correlation_id.empty()) line["correlation_id"] = parsed.correlation_id;
+  if (principal.source_system.empty()) {
+    line["actor"].erase("source_system");
+    line["payload"].erase("source_system");
+  }
+  EventJson::Parsed audit = ThreadConverter().ParseUnsealed(line.dump());
+  if (!audit.ok()) {
+    return Status::Internal("the audit record does not match its schema: " +
+                            audit.problems.front().path + ": " + audit.problems.front().reason);
+  }
+  std::vector<std::string> batch;
+  batch.push_back(std::move(audit.bytes));
+  Result<std::vector<AppendOutcome>> appended = log_.Append(std::move(batch));
+  if (!appended.ok()) return appended.status();
+  return appended->front().seq;
+}
+
 Result<std::vector<Sequence>> CommandExecutor::ExpireDue() {
   if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
   std::vector<Sequence> appended;

@@ -60,6 +60,12 @@ class CommandExecutor {
   Result<std::vector<SubmitOutcome>> SubmitBatch(const Principal& principal,
                                                  std::span<const Command> commands, bool partial);
 
+  // An attempt at a known command whose fields are wrong (`parsed.named` set, `parsed.problems`
+  // not empty): appends its audit record, Rejected as Invalid with every problem and the first
+  // one's field, and decides nothing. The record carries no idempotency key: the key was not
+  // used, and the corrected command may be sent with it. Returns the record's sequence.
+  Result<Sequence> RecordInvalid(const Principal& principal, const ParsedCommand& parsed);
+
   // The expiry scheduler: records PromotionExpired ("window ended") for every published
   // version whose window has ended, as the principal "tillroll:scheduler". Idempotent (key
   // "expire:<promotion>:<version>"); a version changed meanwhile is left for the next run.

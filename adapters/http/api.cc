@@ -457,6 +457,42 @@ std::optional<HttpResponse> Api::CheckCommand(const Call& call, const Command& c
   return std::nullopt;
 }
 
+HttpResponse Api::RefuseInvalid(const Call& call, const std::vector<ParsedCommand>& invalid,
+                                const std::vector<FieldProblem>& problems) const {
+  // Roles first, as for a well-formed command: a principal that may not send it learns
+  // nothing more and leaves no record.
+  const std::vector<std::string> held = RolesHeld(*call.principal);
+  for (const ParsedCommand& parsed : invalid) {
+    if (!parsed.named) continue;
+    const CommandSpec& spec = SpecOf(*parsed.named);
+    if (AllowedRole(spec.roles, held).empty()) {
+      return ErrorResponse(403, "forbidden",
+                           std::string(spec.name) + " needs one of the roles " +
+                               std::string(spec.roles) + "; " + call.principal->principal.id +
+                               " holds none of them",
+                           "command");
+    }
+  }
+  json audit_seqs = json::array();
+  for (const ParsedCommand& parsed : invalid) {
+    if (!parsed.named) continue;
+    ParsedCommand attempt = parsed;
+    if (attempt.correlation_id.empty()) attempt.correlation_id = call.request.request_id;
+    Result<Sequence> audited = executor_.RecordInvalid(call.principal->principal, attempt);
+    if (!audited.ok()) return StatusResponse(audited.status());
+    audit_seqs.push_back(*audited);
+  }
+  json listed = json::array();
+  for (const FieldProblem& p : problems) listed.push_back({{"field", p.path}, {"reason", p.reason}});
+  HttpResponse response = ProblemsResponse(listed);
+  if (!audit_seqs.empty()) {
+    json body = json::parse(response.body);
+    body["audit_seqs"] = std::move(audit_seqs);
+    response.body = body.dump();
+  }
+  return response;
+}
+
 HttpResponse Api::Submit(const Call& call, std::vector<Command> commands, bool batch,
                          bool partial) const {
   const std::vector<std::string> held = RolesHeld(*call.principal);
@@ -563,17 +599,21 @@ HttpResponse Api::PostCommands(const Call& call) const {
     if (std::optional<HttpResponse> bad = ApplyHeaders(req, docs.front())) return *bad;
   }
   std::vector<Command> commands;
-  json problems = json::array();
+  std::vector<ParsedCommand> invalid;
+  std::vector<FieldProblem> problems;
   for (std::size_t i = 0; i < docs.size(); ++i) {
     const std::string prefix = batch ? "[" + std::to_string(i) + "]" : "";
     ParsedCommand parsed = ParseCommand(docs[i].dump(), ThreadEventJson());
     for (const FieldProblem& p : parsed.problems) {
-      problems.push_back({{"field", prefix + (p.path.empty() || prefix.empty() ? "" : ".") + p.path},
-                          {"reason", p.reason}});
+      problems.push_back({prefix + (p.path.empty() || prefix.empty() ? "" : ".") + p.path, p.reason});
     }
-    if (parsed.command) commands.push_back(std::move(*parsed.command));
+    if (parsed.command) {
+      commands.push_back(std::move(*parsed.command));
+    } else {
+      invalid.push_back(std::move(parsed));
+    }
   }
-  if (!problems.empty()) return ProblemsResponse(problems);
+  if (!problems.empty()) return RefuseInvalid(call, invalid, problems);
   return Submit(call, std::move(commands), batch, partial);
 }
 
@@ -604,14 +644,16 @@ HttpResponse Api::PostAction(const Call& call) const {
   if (std::optional<HttpResponse> bad = ApplyHeaders(req, doc)) return *bad;
   ParsedCommand parsed = ParseCommand(doc.dump(), ThreadEventJson());
   if (!parsed.problems.empty()) {
-    json problems = json::array();
+    std::vector<FieldProblem> problems;
     for (const FieldProblem& p : parsed.problems) {
       // The body is the args: name fields as the client wrote them.
       std::string path = p.path;
       if (StartsWith(path, "args.")) path = path.substr(5);
-      problems.push_back({{"field", path}, {"reason", p.reason}});
+      problems.push_back({path, p.reason});
     }
-    return ProblemsResponse(problems);
+    std::vector<ParsedCommand> invalid;
+    invalid.push_back(std::move(parsed));
+    return RefuseInvalid(call, invalid, problems);
   }
   std::vector<Command> commands;
   commands.push_back(std::move(*parsed.command));
@@ -697,11 +739,9 @@ HttpResponse Api::SubmitLine(const Call& call, const std::string& command_line) 
   if (std::optional<HttpResponse> bad = ApplyHeaders(call.request, doc)) return *bad;
   ParsedCommand parsed = ParseCommand(doc.dump(), ThreadEventJson());
   if (!parsed.command) {
-    json problems = json::array();
-    for (const FieldProblem& p : parsed.problems) {
-      problems.push_back({{"field", p.path}, {"reason", p.reason}});
-    }
-    return ProblemsResponse(problems);
+    std::vector<ParsedCommand> invalid;
+    invalid.push_back(parsed);
+    return RefuseInvalid(call, invalid, parsed.problems);
   }
   std::vector<Command> commands;
   commands.push_back(std::move(*parsed.command));

@@ -137,6 +137,11 @@ class Api {
                                            const std::vector<std::string>& held) const;
   std::optional<HttpResponse> CheckStore(const Call& call, std::string_view store) const;
   std::optional<HttpResponse> CheckOrderStore(const Call& call, std::string_view order_id) const;
+  // 400 for commands with problems. Each attempt at a known command is audited first
+  // (CommandExecutor::RecordInvalid; the answer lists their audit_seqs); 403 and nothing
+  // recorded when the principal may not send one of them.
+  HttpResponse RefuseInvalid(const Call& call, const std::vector<ParsedCommand>& invalid,
+                             const std::vector<FieldProblem>& problems) const;
   // 403 unless the principal holds one of the route's roles at `place` (a role granted for
   // some channels, regions or stores counts only there); `field` names what set the place.
   std::optional<HttpResponse> CheckRoleAt(const Call& call, const Place& place,

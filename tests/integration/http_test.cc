@@ -419,7 +419,8 @@ TEST_CASE("HTTP: store scopes, idempotency, If-Match and governance outcomes", "
   CHECK(Body(array)["outcomes"].size() == 1);
 }
 
-TEST_CASE("HTTP: malformed input is refused with its field, nothing appended", "[http]") {
+TEST_CASE("HTTP: malformed input is refused with its field, and an attempt at a command is audited",
+          "[http]") {
   HttpService service(/*generated_history=*/false);
   const std::uint64_t head = service.Head();
   const http::HttpReply not_json = service.Send(testing::kPricingEngine, "POST", "/v1/prices",
@@ -436,12 +437,19 @@ TEST_CASE("HTTP: malformed input is refused with its field, nothing appended", "
       Key("m-3"));
   CHECK(unknown.status == 400);
   CHECK(Body(unknown)["field"] == "colour");
+  CHECK(Body(unknown)["audit_seqs"].size() == 1);
   const http::HttpReply wrong_type = service.Post(
       testing::kPricingEngine, "/v1/prices",
       {{"sku", "S"}, {"price_type", "List"}, {"amount_minor", "12.99"}, {"currency", "EUR"}},
       Key("m-4"));
   CHECK(wrong_type.status == 400);
   CHECK(Body(wrong_type)["field"] == "amount_minor");
+  // A principal that may not send the command gets 403 and leaves no record, as for a
+  // well-formed one.
+  CHECK(service.Send(testing::kAuditor, "POST", "/v1/commands",
+                     json{{"command", "set_price"}, {"idempotency_key", "m-5"},
+                          {"args", {{"colour", "red"}}}}.dump())
+            .status == 403);
   const http::HttpReply bad_cart = service.Post(testing::kPos, "/v1/carts/price",
                                                 {{"currency", "EUR"}, {"lines", {{{"sku", "X"}, {"qty", 0}}}}});
   CHECK(bad_cart.status == 400);
@@ -454,8 +462,16 @@ TEST_CASE("HTTP: malformed input is refused with its field, nothing appended", "
   CHECK(bad_return.status == 400);
   CHECK_STATUS(service.Post(testing::kPos, "/v1/returns/quote",
                      {{"order_id", "R-NONE"}, {"lines", {{{"line_no", 1}, {"qty", 1}}}}}), 404);
-  // What does not parse as a command is not a decided attempt: nothing is appended.
-  CHECK(service.Head() == head);
+  // The two attempts at set_price are audited as rejected, invalid, with the field; nothing
+  // else is appended (what is not JSON, or names no command, is not an attempt at one).
+  CHECK(service.Head() == head + 2);
+  const json audit = Body(service.Get(
+      testing::kAuditor, "/v1/audit?principal=service:pricing-engine&outcome=rejected"));
+  REQUIRE(audit["attempts"].size() == 2);
+  CHECK(audit["attempts"][0]["command"] == "set_price");
+  CHECK(audit["attempts"][0]["field"] == "args.colour");
+  CHECK(audit["attempts"][1]["field"] == "args.amount_minor");
+  CHECK(audit["attempts"][1]["seq"] == Body(wrong_type)["audit_seqs"][0]);
 }
 
 TEST_CASE("HTTP: body size, JSON shape, batch size, rate, connections and slow clients are bounded",

@@ -302,6 +302,24 @@ TEST_CASE("submit: input that is not a command exits 2 - appends nothing and aud
   CHECK(euro["field"] == "args.currency");
   CHECK(ledger.EventCount() == events + 1);
   CHECK(ledger.Audit(" --outcome rejected").size() == 1);
+
+  // A known command whose fields do not parse is an attempt too: audited, nothing decided, and
+  // the other lines of the input are not decided either.
+  const Run wrong_field = ledger.Submit(
+      kEngine, SetPrice("pe-3", "4711", 1000) +
+                   Command("set_price", "pe-4", {{"sku", "4711"}, {"amount_minor", "ten"}}));
+  CHECK(wrong_field.exit_code == 2);
+  CHECK_THAT(wrong_field.err, Catch::Contains("line 2: args.amount_minor"));
+  CHECK_THAT(wrong_field.err, Catch::Contains("line 2: audited as a rejected attempt"));
+  CHECK(wrong_field.out.empty());
+  CHECK(ledger.EventCount() == events + 2);
+  CHECK(ledger.PriceAmount("4711") == -1);
+  const std::vector<json> rejected = ledger.Audit(" --outcome rejected");
+  REQUIRE(rejected.size() == 2);
+  CHECK(rejected.back()["command"] == "set_price");
+  CHECK(rejected.back()["field"] == "args.amount_minor");
+  // Its key was not used: the corrected command goes through with it.
+  CHECK(ledger.SubmitOne(kEngine, SetPrice("pe-4", "4711", 1000), 0)["outcome"] == "accepted");
 }
 
 TEST_CASE("submit: an atomic batch applies every line or none - --partial applies what it may",

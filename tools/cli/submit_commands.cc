@@ -20,9 +20,16 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// A line naming a known command whose fields are wrong: audited, never decided.
+struct InvalidLine {
+  std::size_t line_no = 0;
+  ParsedCommand parsed;
+};
+
 // Reads every line as a command; prints each problem with its line. Nothing is decided when
-// one line is not a command.
-bool ReadCommands(std::istream& in, std::ostream& err, std::vector<Command>& commands) {
+// one line is not a command; the lines that name a known command are kept in `invalid`.
+bool ReadCommands(std::istream& in, std::ostream& err, std::vector<Command>& commands,
+                  std::vector<InvalidLine>& invalid) {
   EventJson json_converter;
   std::string line;
   std::size_t line_no = 0;
@@ -41,7 +48,11 @@ bool ReadCommands(std::istream& in, std::ostream& err, std::vector<Command>& com
           << "\n";
       ok = false;
     }
-    if (parsed.command) commands.push_back(std::move(*parsed.command));
+    if (parsed.command) {
+      commands.push_back(std::move(*parsed.command));
+    } else if (parsed.named) {
+      invalid.push_back({line_no, std::move(parsed)});
+    }
   }
   return ok;
 }
@@ -66,11 +77,13 @@ int RunSubmit(const SubmitArgs& args, std::istream& stdin_stream, std::ostream& 
       return FailCommand(err, "submit", Status::InvalidArgument("cannot read " + args.file));
   }
   std::vector<Command> commands;
-  if (!ReadCommands(file.is_open() ? file : stdin_stream, err, commands)) {
+  std::vector<InvalidLine> invalid;
+  const bool well_formed = ReadCommands(file.is_open() ? file : stdin_stream, err, commands, invalid);
+  if (!well_formed && invalid.empty()) {
     err << "tillroll submit: nothing was decided or appended\n";
     return kExitBadInput;
   }
-  if (commands.empty())
+  if (commands.empty() && well_formed)
     return FailCommand(err, "submit", Status::InvalidArgument("no command given"));
 
   Result<std::unique_ptr<EventLog>> log = EventLog::Open(args.data_dir);
@@ -84,6 +97,18 @@ int RunSubmit(const SubmitArgs& args, std::istream& stdin_stream, std::ostream& 
   SystemClock clock;
   CommandExecutor executor(**log, state, config->rules, clock,
                            [&runner] { return (*runner)->CatchUp(); });
+
+  if (!well_formed) {
+    // The attempts at known commands are audited; nothing is decided.
+    for (const InvalidLine& line : invalid) {
+      Result<Sequence> audited = executor.RecordInvalid(*principal, line.parsed);
+      if (!audited.ok()) return FailCommand(err, "submit", audited.status());
+      err << "line " << line.line_no << ": audited as a rejected attempt at seq " << *audited
+          << "\n";
+    }
+    err << "tillroll submit: nothing was decided; only the invalid attempts were audited\n";
+    return kExitBadInput;
+  }
 
   // The expiry scheduler runs before any decision, so that a command sees ended promotions
   // as expired.
