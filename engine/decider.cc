@@ -69,7 +69,9 @@ class Decider {
   json Args() const { return json::parse(c_.args_json); }
   const events::Event& args() const { return c_.args_event(); }
 
-  Place PlaceOfCommand() const;
+  // The proposal an approval or rejection decides, read once per decision.
+  const std::optional<DecisionState::Proposal>& ProposalOf(std::string_view id);
+  Place PlaceOfCommand();
   bool CheckRoles();
   bool CheckExpectedVersion();
   bool CheckAuthority(std::string_view family, std::optional<PriceType> type,
@@ -101,6 +103,8 @@ class Decider {
   const GovernanceRules& rules_;
   std::int64_t now_ns_;
   Decision d_;
+  std::optional<DecisionState::Proposal> proposal_;
+  bool proposal_read_ = false;
 };
 
 std::string SubjectOf(const Command& c) {
@@ -167,8 +171,16 @@ Place PlaceOfScope(const json& scope) {
   return {};
 }
 
+const std::optional<DecisionState::Proposal>& Decider::ProposalOf(std::string_view id) {
+  if (!proposal_read_) {
+    proposal_ = s_.FindProposal(id);
+    proposal_read_ = true;
+  }
+  return proposal_;
+}
+
 // Where the command acts (see Place).
-Place Decider::PlaceOfCommand() const {
+Place Decider::PlaceOfCommand() {
   const events::Event& e = args();
   if (const auto* price = e.payload_as_PriceSet()) return PlaceOfScope(price->scope());
   if (const auto* retract = e.payload_as_PriceRetracted()) return PlaceOfScope(retract->scope());
@@ -184,7 +196,7 @@ Place Decider::PlaceOfCommand() const {
         c_.type == CommandType::kApprovePriceChange
             ? e.payload_as_PriceChangeApproved()->proposal_id()->string_view()
             : e.payload_as_PriceChangeRejected()->proposal_id()->string_view();
-    if (const auto proposal = s_.FindProposal(id)) {
+    if (const auto& proposal = ProposalOf(id)) {
       const json proposed = json::parse(proposal->proposal_json, nullptr, false);
       if (proposed.is_object() && proposed.contains("scope")) return PlaceOfScope(proposed["scope"]);
     }
@@ -367,7 +379,7 @@ bool Decider::DecideProposal(bool approve) {
   const std::string_view id =
       approve ? e.payload_as_PriceChangeApproved()->proposal_id()->string_view()
               : e.payload_as_PriceChangeRejected()->proposal_id()->string_view();
-  const auto proposal = s_.FindProposal(id);
+  const auto& proposal = ProposalOf(id);
   if (!proposal) return Refused("no price change proposal " + std::string(id), "four_eyes");
   d_.subject = "price/" + proposal->sku;
   if (!CheckExpectedVersion()) return false;

@@ -57,7 +57,8 @@ std::optional<DecisionState::Proposal> LedgerDecisionState::FindProposal(
   std::optional<ProposalRecord> record = runner_.governance()->Proposal(proposal_id);
   if (!record) return std::nullopt;
   Proposal proposal{record->proposal_id, record->sku, record->proposer, record->state, "{}"};
-  EventJson json;
+  // Building a schema parser costs more than the lookup: one per thread, reused.
+  thread_local EventJson json;
   Result<std::string> text = json.ToJson(record->proposal_event);
   if (text.ok()) {
     const auto event = nlohmann::json::parse(*text, nullptr, false);
