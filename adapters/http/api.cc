@@ -438,14 +438,25 @@ std::optional<HttpResponse> Api::CheckOrderStore(const Call& call,
                        "order_id");
 }
 
+namespace {
+
+// 403 when none of `held` may send a command of `spec`.
+std::optional<HttpResponse> CheckCommandRole(const Call& call, const CommandSpec& spec,
+                                             const std::vector<std::string>& held) {
+  if (!AllowedRole(spec.roles, held).empty()) return std::nullopt;
+  return ErrorResponse(403, "forbidden",
+                       std::string(spec.name) + " needs one of the roles " +
+                           std::string(spec.roles) + "; " + call.principal->principal.id +
+                           " holds none of them",
+                       "command");
+}
+
+}  // namespace
+
 std::optional<HttpResponse> Api::CheckCommand(const Call& call, const Command& command,
                                               const std::vector<std::string>& held) const {
-  if (AllowedRole(command.spec().roles, held).empty()) {
-    return ErrorResponse(403, "forbidden",
-                         std::string(command.spec().name) + " needs one of the roles " +
-                             std::string(command.spec().roles) + "; " +
-                             call.principal->principal.id + " holds none of them",
-                         "command");
+  if (std::optional<HttpResponse> refused = CheckCommandRole(call, command.spec(), held)) {
+    return refused;
   }
   const events::Event& args = command.args_event();
   if (const events::SaleRecorded* sale = args.payload_as_SaleRecorded()) {
@@ -464,13 +475,8 @@ HttpResponse Api::RefuseInvalid(const Call& call, const std::vector<ParsedComman
   const std::vector<std::string> held = RolesHeld(*call.principal);
   for (const ParsedCommand& parsed : invalid) {
     if (!parsed.named) continue;
-    const CommandSpec& spec = SpecOf(*parsed.named);
-    if (AllowedRole(spec.roles, held).empty()) {
-      return ErrorResponse(403, "forbidden",
-                           std::string(spec.name) + " needs one of the roles " +
-                               std::string(spec.roles) + "; " + call.principal->principal.id +
-                               " holds none of them",
-                           "command");
+    if (std::optional<HttpResponse> refused = CheckCommandRole(call, SpecOf(*parsed.named), held)) {
+      return *refused;
     }
   }
   json audit_seqs = json::array();
