@@ -98,7 +98,6 @@ ParsedCommand ParseCommand(std::string_view line, EventJson& converter) {
     problem("idempotency_key", "required: a non-empty string chosen by the sender");
   } else {
     command.idempotency_key = doc["idempotency_key"].get<std::string>();
-    parsed.idempotency_key = command.idempotency_key;
   }
   if (doc.contains("expected_version")) {
     if (!doc["expected_version"].is_number_integer() ||

@@ -74,11 +74,9 @@ struct ParsedCommand {
   std::optional<Command> command;      // when problems is empty
   std::vector<FieldProblem> problems;  // paths like "args.amount_minor"
   // What the line named even when it has problems: the command (when it is one tillroll
-  // knows), its idempotency key and correlation id (empty when missing or not strings). An
-  // attempt at a known command is audited even when its fields are wrong
-  // (CommandExecutor::RecordInvalid).
+  // knows) and its correlation id (empty when missing or not a string). An attempt at a known
+  // command is audited even when its fields are wrong (CommandExecutor::RecordInvalid).
   std::optional<CommandType> named;
-  std::string idempotency_key;
   std::string correlation_id;
 };
 

@@ -46,6 +46,41 @@ events::AuditRejection AuditRejectionOf(RejectionKind kind) {
   return events::AuditRejection::None;
 }
 
+// The audit record of an attempt at `command_name` as decided, before sealing: on the
+// principal's audit stream, without an idempotency key (the caller adds one).
+json AuditLine(const Principal& principal, std::string_view command_name, const Decision& decision,
+               const std::string& args_sha256) {
+  json payload = {
+      {"command", command_name},     {"principal", principal.id},
+      {"roles", decision.roles},     {"source_system", principal.source_system},
+      {"subject", decision.subject}, {"outcome", events::EnumNameAuditOutcome(decision.outcome)},
+      {"reason", decision.reason},   {"field", decision.field},
+      {"rule", decision.rule},       {"event_count", decision.events.size()},
+      {"args_sha256", args_sha256}};
+  if (decision.outcome == events::AuditOutcome::Rejected) {
+    payload["rejection"] = events::EnumNameAuditRejection(AuditRejectionOf(decision.rejection));
+  }
+  return {{"stream", "audit/" + principal.id},
+          {"actor", Actor(principal, decision)},
+          {"payload_type", "CommandAudited"},
+          {"payload", std::move(payload)}};
+}
+
+// An event line as unsealed FlatBuffers, with the correlation id when there is one. Empty
+// strings of the payload are left out, as the log's own JSON would.
+Result<std::string> Unsealed(json line, const std::string& correlation_id) {
+  if (!correlation_id.empty()) line["correlation_id"] = correlation_id;
+  for (auto it = line["payload"].begin(); it != line["payload"].end();) {
+    it = it->is_string() && it->get<std::string>().empty() ? line["payload"].erase(it) : ++it;
+  }
+  EventJson::Parsed parsed = ThreadConverter().ParseUnsealed(line.dump());
+  if (!parsed.ok()) {
+    return Status::Internal("decided event does not match its schema: " +
+                            parsed.problems.front().path + ": " + parsed.problems.front().reason);
+  }
+  return std::move(parsed.bytes);
+}
+
 }  // namespace
 
 CommandExecutor::CommandExecutor(EventLog& log, const DecisionState& state, GovernanceRules rules,
@@ -56,22 +91,10 @@ Result<std::vector<std::string>> CommandExecutor::Build(const Principal& princip
                                                         const Command& command,
                                                         const Decision& decision) const {
   const std::string audit_key = "audit:" + principal.id + ":" + command.idempotency_key;
-  json audit_payload = {
-      {"command", command.spec().name}, {"principal", principal.id},
-      {"roles", decision.roles},        {"source_system", principal.source_system},
-      {"subject", decision.subject},    {"outcome", events::EnumNameAuditOutcome(decision.outcome)},
-      {"reason", decision.reason},      {"field", decision.field},
-      {"rule", decision.rule},          {"event_count", decision.events.size()},
-      {"args_sha256", Sha256(command.args_json).ToHex()}};
-  if (decision.outcome == events::AuditOutcome::Rejected) {
-    audit_payload["rejection"] = events::EnumNameAuditRejection(AuditRejectionOf(decision.rejection));
-  }
   std::vector<json> lines;
-  lines.push_back({{"stream", "audit/" + principal.id},
-                   {"idempotency_key", audit_key},
-                   {"actor", Actor(principal, decision)},
-                   {"payload_type", "CommandAudited"},
-                   {"payload", std::move(audit_payload)}});
+  lines.push_back(
+      AuditLine(principal, command.spec().name, decision, Sha256(command.args_json).ToHex()));
+  lines.back()["idempotency_key"] = audit_key;
   for (std::size_t i = 0; i < decision.events.size(); ++i) {
     const EventDraft& draft = decision.events[i];
     lines.push_back({{"stream", draft.stream},
@@ -82,20 +105,11 @@ Result<std::vector<std::string>> CommandExecutor::Build(const Principal& princip
                      {"payload_type", events::EnumNamePayload(draft.type)},
                      {"payload", json::parse(draft.payload_json)}});
   }
-  EventJson& converter = ThreadConverter();
   std::vector<std::string> events;
   for (json& line : lines) {
-    if (!command.correlation_id.empty()) line["correlation_id"] = command.correlation_id;
-    // Empty strings are left out, as the log's own JSON would.
-    for (auto it = line["payload"].begin(); it != line["payload"].end();) {
-      it = it->is_string() && it->get<std::string>().empty() ? line["payload"].erase(it) : ++it;
-    }
-    EventJson::Parsed parsed = converter.ParseUnsealed(line.dump());
-    if (!parsed.ok()) {
-      return Status::Internal("decided event does not match its schema: " +
-                              parsed.problems.front().path + ": " + parsed.problems.front().reason);
-    }
-    events.push_back(std::move(parsed.bytes));
+    Result<std::string> event = Unsealed(std::move(line), command.correlation_id);
+    if (!event.ok()) return event.status();
+    events.push_back(std::move(*event));
   }
   return events;
 }
@@ -257,36 +271,21 @@ Result<Sequence> CommandExecutor::RecordInvalid(const Principal& principal,
                                                 const ParsedCommand& parsed) {
   TR_ASSERT(parsed.named.has_value() && !parsed.problems.empty());
   if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
-  std::string reason;
+  Decision decision;
+  decision.outcome = events::AuditOutcome::Rejected;
+  decision.rejection = RejectionKind::kInvalid;
+  decision.field = parsed.problems.front().path;
   for (const FieldProblem& p : parsed.problems) {
-    reason += (reason.empty() ? "" : "; ") + (p.path.empty() ? "" : p.path + ": ") + p.reason;
+    decision.reason +=
+        (decision.reason.empty() ? "" : "; ") + (p.path.empty() ? "" : p.path + ": ") + p.reason;
   }
-  json line = {{"stream", "audit/" + principal.id},
-               {"actor", {{"principal", principal.id}, {"source_system", principal.source_system}}},
-               {"payload_type", "CommandAudited"},
-               {"payload",
-                {{"command", SpecOf(*parsed.named).name},
-                 {"principal", principal.id},
-                 {"roles", HeldRoles(principal, state_, clock_.NowNs())},
-                 {"source_system", principal.source_system},
-                 {"outcome", "Rejected"},
-                 {"rejection", "Invalid"},
-                 {"reason", reason}}}};
-  if (!parsed.problems.front().path.empty()) {
-    line["payload"]["field"] = parsed.problems.front().path;
-  }
-  if (!parsed.correlation_id.empty()) line["correlation_id"] = parsed.correlation_id;
-  if (principal.source_system.empty()) {
-    line["actor"].erase("source_system");
-    line["payload"].erase("source_system");
-  }
-  EventJson::Parsed audit = ThreadConverter().ParseUnsealed(line.dump());
-  if (!audit.ok()) {
-    return Status::Internal("the audit record does not match its schema: " +
-                            audit.problems.front().path + ": " + audit.problems.front().reason);
-  }
+  decision.roles = HeldRoles(principal, state_, clock_.NowNs());
+  Result<std::string> audit =
+      Unsealed(AuditLine(principal, SpecOf(*parsed.named).name, decision, ""),
+               parsed.correlation_id);
+  if (!audit.ok()) return audit.status();
   std::vector<std::string> batch;
-  batch.push_back(std::move(audit.bytes));
+  batch.push_back(std::move(*audit));
   Result<std::vector<AppendOutcome>> appended = log_.Append(std::move(batch));
   if (!appended.ok()) return appended.status();
   return appended->front().seq;
