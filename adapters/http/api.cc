@@ -415,6 +415,10 @@ std::optional<HttpResponse> Api::CheckRoleAt(const Call& call, const Place& plac
 std::optional<HttpResponse> Api::CheckOrderStore(const Call& call,
                                                  std::string_view order_id) const {
   if (call.principal == nullptr) return std::nullopt;
+  // Not bound to stores and holding the route's role everywhere: no need to read the order.
+  if (call.principal->stores.empty() && !CheckRoleAt(call, Place{}, "order_id")) {
+    return std::nullopt;
+  }
   Result<projections::OrderRecord> order = runner_.orders()->Find(order_id, INT64_MAX);
   if (!order.ok()) return std::nullopt;  // the quote or the decision says it is unknown
   Result<std::vector<EventRecord>> sale = log_.Read(order->sale_seq, 1);
