@@ -491,13 +491,14 @@ TEST_CASE("submit: a role granted for a store counts there only, until it is rev
     return Command("approve_price_change", key,
                    {{"proposal_id", "proposal:service:pricing-engine:" + proposal_key}});
   };
+  // grant_role or revoke_role of pricing_approver for Tom at store-02.
+  auto at_store_02 = [](const std::string& command, const std::string& key) {
+    return Command(command, key,
+                   {{"principal", kTom}, {"role", "pricing_approver"}, {"stores", {"store-02"}}});
+  };
   REQUIRE(ledger.SubmitOne(kEngine, SetPrice("pe-1", "4711", 1000), 0)["outcome"] == "accepted");
-  REQUIRE(ledger.SubmitOne(kAdmin,
-                           Command("grant_role", "grant-02",
-                                   {{"principal", kTom},
-                                    {"role", "pricing_approver"},
-                                    {"stores", {"store-02"}}}),
-                           0)["outcome"] == "accepted");
+  REQUIRE(ledger.SubmitOne(kAdmin, at_store_02("grant_role", "grant-02"), 0)["outcome"] ==
+          "accepted");
   REQUIRE(ledger.SubmitOne(kEngine, cut_at("cut-01", "store-01", 500), 0)["outcome"] == "held");
   REQUIRE(ledger.SubmitOne(kEngine, cut_at("cut-02", "store-02", 500), 0)["outcome"] == "held");
 
@@ -507,12 +508,8 @@ TEST_CASE("submit: a role granted for a store counts there only, until it is rev
              Catch::Contains("holds pricing_approver only at store store-02"));
   CHECK(ledger.SubmitOne(kTom, approve("a-02", "cut-02"), 0)["outcome"] == "accepted");
 
-  REQUIRE(ledger.SubmitOne(kAdmin,
-                           Command("revoke_role", "revoke-02",
-                                   {{"principal", kTom},
-                                    {"role", "pricing_approver"},
-                                    {"stores", {"store-02"}}}),
-                           0)["outcome"] == "accepted");
+  REQUIRE(ledger.SubmitOne(kAdmin, at_store_02("revoke_role", "revoke-02"), 0)["outcome"] ==
+          "accepted");
   REQUIRE(ledger.SubmitOne(kEngine, cut_at("cut-02b", "store-02", 300), 0)["outcome"] == "held");
   const json revoked = ledger.SubmitOne(kTom, approve("a-02b", "cut-02b"), 4);
   CHECK_THAT(revoked["reason"].get<std::string>(), Catch::Contains("holds none of them"));
