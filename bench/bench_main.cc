@@ -39,8 +39,9 @@ int main(int argc, char** argv) {
                       "keep generated histories here and reuse them in later runs");
   CLI::App* checkout = app.add_subcommand(
       "checkout",
-      "price_cart: 20-line carts against 2,000 promotions and 1M SKUs (--events carts, default "
-      "20000); return_quote: partial-return quotes on 2,000 of those sales");
+      "price_cart: 20-line carts against 2,000 promotions and 1M SKUs, priced as the service "
+      "prices them (--events carts, default 20000); price_cart_engine: the same carts through "
+      "the engine alone; return_quote: partial-return quotes on 2,000 of those sales");
   add_common(checkout);
   CLI::App* http = app.add_subcommand(
       "http",
