@@ -144,6 +144,9 @@ class Pricer {
 
  private:
   bool Qualifies(const Candidate& c, const Line& line) const;
+  // Whether the cart holds a product the rule is on: a qualifying line when it has product
+  // conditions, and a line of its target_skus when its reward lists them.
+  bool Reaches(const Candidate& c) const;
   std::vector<std::size_t> Targets(const Candidate& c) const;
   std::int64_t QualifyingAmount(const Candidate& c) const;
   void Materialise(const Candidate& c, std::int64_t amount, const std::vector<std::size_t>& lines,
@@ -381,7 +384,27 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
       return "min_amount";
     }
   }
+  if (!Reaches(c)) {
+    detail = "nothing in the cart is a product it is on";
+    return "no_target_in_cart";
+  }
   return "";
+}
+
+bool Pricer::Reaches(const Candidate& c) const {
+  const events::PromotionConditions* cond = c.rule->conditions();
+  const events::PromotionReward& r = *c.rule->reward();
+  if (cond != nullptr && (!Empty(cond->include_skus()) || !Empty(cond->include_categories())) &&
+      std::none_of(lines_.begin(), lines_.end(), [&](const Line& l) { return Qualifies(c, l); })) {
+    return false;
+  }
+  if (r.target() == RewardTarget::SpecificProducts && !Empty(r.target_skus())) {
+    const RuleSkuSets::Set* target_set = c.sku_sets ? c.sku_sets->target() : nullptr;
+    return std::any_of(lines_.begin(), lines_.end(), [&](const Line& l) {
+      return !l.free && Contains(r.target_skus(), target_set, l.sku);
+    });
+  }
+  return true;
 }
 
 std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,

@@ -31,7 +31,10 @@
 // and min_amount (on the qualifying lines: include_skus / include_categories, all lines when
 // both are empty, minus exclude_skus / exclude_categories; measured on the cart as priced,
 // before any discount; min_amount with or without tax per min_amount_tax_included),
-// no_target_in_cart.
+// no_target_in_cart (a rule with product conditions that no line qualifies for, or a reward
+// on target_skus none of which is in the cart). A candidate that is not eligible takes
+// no turn below, so that leaving out the candidates that cannot reach the cart (as
+// CandidateIndex and the promotions projection do) prices the cart the same.
 //
 // Order and stacking:
 //   1. Exclusive promotions first: each eligible one is evaluated alone on the cart; the one

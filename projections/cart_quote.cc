@@ -318,11 +318,21 @@ Status CartQuoter::Complete(Priced& out) const {
     out.coupons.push_back(std::move(entry));
   }
 
-  // The promotions live for the cart, each with the budget it has used and the orders it
-  // discounted so far.
+  // The promotions live for the cart that can concern what it holds, each with the budget it
+  // has used and the orders it discounted so far.
+  CartContents contents;
+  for (const checkout::CartLine& line : cart.lines) {
+    contents.skus.push_back(line.sku);
+    for (const std::string& category : out.products.find(line.sku)->second.categories) {
+      if (std::find(contents.categories.begin(), contents.categories.end(), category) ==
+          contents.categories.end()) {
+        contents.categories.push_back(category);
+      }
+    }
+  }
   auto liabilities = runner_.liabilities();
-  for (const LivePromotion& live : runner_.promotions()->Live(
-           {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns})) {
+  for (const LivePromotion& live : runner_.promotions()->LiveFor(
+           {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns}, contents)) {
     auto snapshot = std::make_unique<RuleSnapshot>();
     snapshot->bytes = live.rule_event;
     const auto* drafted = events::GetEvent(snapshot->bytes->data())->payload_as_PromotionDrafted();

@@ -226,7 +226,17 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     return Status::Corruption("promotions: unreadable record");
   }
   std::unique_lock lock(mu_);
-  Entry& entry = promotions_[std::string(id)];
+  auto [it, created] = promotions_.try_emplace(std::string(id));
+  Entry& entry = it->second;
+  if (created) {
+    // Ids arrive in order when loading; a new one in the middle moves the later ones up.
+    const auto next = std::next(it);
+    entry.rank = next == promotions_.end() ? by_id_.size() : next->second.rank;
+    by_id_.insert(by_id_.begin() + static_cast<std::ptrdiff_t>(entry.rank), &*it);
+    for (std::size_t r = entry.rank + 1; r < by_id_.size(); ++r) {
+      by_id_[r]->second.rank = r;
+    }
+  }
   if (s.step == PromotionStep::kDrafted) {
     if (s.version != entry.versions.size() + 1) {
       return Status::Corruption("promotions: versions out of order for " + std::string(id));
@@ -237,6 +247,7 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     version.name = View(drafted->payload_as_PromotionDrafted()->name());
     if (const events::PromotionRule* rule = drafted->payload_as_PromotionDrafted()->rule()) {
       version.sku_sets = checkout::RuleSkuSets::Of(*rule);
+      IndexReach(&*it, *rule);
     }
     entry.versions.push_back(std::move(version));
   }
@@ -268,26 +279,72 @@ Result<PromotionView> Promotions::Describe(std::string_view promotion_id,
   return view;
 }
 
-std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
+void Promotions::IndexReach(Indexed promotion, const events::PromotionRule& rule) {
+  auto file = [promotion](std::vector<Indexed>& list) {
+    if (std::find(list.begin(), list.end(), promotion) == list.end()) list.push_back(promotion);
+  };
+  const events::PromotionConditions* c = rule.conditions();
+  const events::PromotionReward* r = rule.reward();
+  const bool by_sku = c != nullptr && c->include_skus() != nullptr && c->include_skus()->size() > 0;
+  const bool by_category = c != nullptr && c->include_categories() != nullptr &&
+                           c->include_categories()->size() > 0;
+  const bool by_target = r != nullptr && r->target() == events::RewardTarget::SpecificProducts &&
+                         r->target_skus() != nullptr && r->target_skus()->size() > 0;
+  if (by_sku) {
+    for (const auto* sku : *c->include_skus()) file(by_sku_[sku->str()]);
+  }
+  if (by_category) {
+    for (const auto* category : *c->include_categories()) file(by_category_[category->str()]);
+  }
+  if (by_target && !by_sku && !by_category) {
+    for (const auto* sku : *r->target_skus()) file(by_sku_[sku->str()]);
+  }
+  if (!by_sku && !by_category && !by_target) file(everywhere_);
+}
+
+void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, const Entry& entry,
+                           std::vector<LivePromotion>& live) {
   const std::int64_t effective_ns = std::min(where.valid_at_ns, where.known_at_ns);
+  Fold fold = Fold::LiveOnly();
+  for (const PromotionStepRecord& s : entry.steps) {
+    if (s.recorded_at_ns > effective_ns) break;
+    fold.Step(s);
+  }
+  if (!fold.LiveAt(where.valid_at_ns)) return;
+  const Version& v = entry.versions[fold.live_version - 1];
+  const events::PromotionTargeting* targeting = RuleOf(*v.event)->targeting();
+  if (targeting != nullptr && (!Admits(targeting->channels(), where.channel) ||
+                               !Admits(targeting->regions(), where.region) ||
+                               !Admits(targeting->stores(), where.store))) {
+    return;
+  }
+  live.push_back({id, v.version, v.name, v.drafted_seq, fold.window_from_ns,
+                  StoredWindowEnd(fold.window_end_ns), v.event, v.sku_sets});
+}
+
+std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
   std::vector<LivePromotion> live;
   std::shared_lock lock(mu_);
-  for (const auto& [id, entry] : promotions_) {
-    Fold fold = Fold::LiveOnly();
-    for (const PromotionStepRecord& s : entry.steps) {
-      if (s.recorded_at_ns > effective_ns) break;
-      fold.Step(s);
-    }
-    if (!fold.LiveAt(where.valid_at_ns)) continue;
-    const Version& v = entry.versions[fold.live_version - 1];
-    const events::PromotionTargeting* targeting = RuleOf(*v.event)->targeting();
-    if (targeting != nullptr && (!Admits(targeting->channels(), where.channel) ||
-                                 !Admits(targeting->regions(), where.region) ||
-                                 !Admits(targeting->stores(), where.store))) {
-      continue;
-    }
-    live.push_back({id, v.version, v.name, v.drafted_seq, fold.window_from_ns,
-                    StoredWindowEnd(fold.window_end_ns), v.event, v.sku_sets});
+  for (const auto& [id, entry] : promotions_) AddIfLive(where, id, entry, live);
+  return live;
+}
+
+std::vector<LivePromotion> Promotions::LiveFor(const PlaceAndTime& where,
+                                               const CartContents& contents) const {
+  std::shared_lock lock(mu_);
+  std::vector<char> reached(by_id_.size());
+  auto mark = [&reached](const std::vector<Indexed>& list) {
+    for (Indexed p : list) reached[p->second.rank] = 1;
+  };
+  mark(everywhere_);
+  auto look_up = [&mark](const auto& index, std::string_view key) {
+    if (const auto it = index.find(std::string(key)); it != index.end()) mark(it->second);
+  };
+  for (std::string_view sku : contents.skus) look_up(by_sku_, sku);
+  for (std::string_view category : contents.categories) look_up(by_category_, category);
+  std::vector<LivePromotion> live;
+  for (std::size_t r = 0; r < reached.size(); ++r) {
+    if (reached[r]) AddIfLive(where, by_id_[r]->first, by_id_[r]->second, live);
   }
   return live;
 }

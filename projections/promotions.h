@@ -22,6 +22,7 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "engine/checkout.h"
@@ -85,6 +86,12 @@ struct LivePromotion {
   std::shared_ptr<const checkout::RuleSkuSets> sku_sets;  // of its rule, for the engine
 };
 
+// What a cart holds, for finding the promotions that can concern it.
+struct CartContents {
+  std::vector<std::string_view> skus;
+  std::vector<std::string_view> categories;
+};
+
 struct PlaceAndTime {
   std::string_view channel;  // empty: only promotions not restricted to channels
   std::string_view region;
@@ -109,6 +116,12 @@ class Promotions final : public Projection {
   Result<PromotionView> Describe(std::string_view promotion_id, std::int64_t known_at_ns) const;
   // Promotions live at the place and time, ordered by id.
   std::vector<LivePromotion> Live(const PlaceAndTime& where) const;
+  // Those of them that can concern a cart holding `contents`: the ones on every product, and
+  // the ones whose conditions (or, without product conditions, reward targets) name one of its
+  // SKUs or categories in some version. The others could only be refused for having nothing in
+  // the cart to discount. Found through an index, without looking at the rest.
+  std::vector<LivePromotion> LiveFor(const PlaceAndTime& where,
+                                     const CartContents& contents) const;
   // Ids of every promotion drafted by known_at, in order.
   std::vector<std::string> Ids(std::int64_t known_at_ns) const;
 
@@ -123,8 +136,16 @@ class Promotions final : public Projection {
   struct Entry {
     std::vector<Version> versions;           // version v at index v - 1
     std::vector<PromotionStepRecord> steps;  // in sequence order
+    std::size_t rank = 0;                    // position in by_id_
   };
+  using Indexed = std::pair<const std::string, Entry>*;
   struct Fold;
+
+  // Appends `id` to `live` when it is live at the place and time.
+  static void AddIfLive(const PlaceAndTime& where, const std::string& id, const Entry& entry,
+                        std::vector<LivePromotion>& live);
+  // Files a new version's rule under what it reaches (see LiveFor).
+  void IndexReach(Indexed promotion, const events::PromotionRule& rule);
 
   Status Absorb(std::string_view key, std::string_view value);
   Status CheckStep(const events::Event& event, PromotionStep step, std::string_view id,
@@ -132,6 +153,11 @@ class Promotions final : public Projection {
 
   mutable std::shared_mutex mu_;
   std::map<std::string, Entry, std::less<>> promotions_;
+  // The promotions in id order (Entry::rank indexes it), and which of them each SKU and
+  // category reaches, or every product does; over all versions.
+  std::vector<Indexed> by_id_;
+  std::unordered_map<std::string, std::vector<Indexed>> by_sku_, by_category_;
+  std::vector<Indexed> everywhere_;
 };
 
 }  // namespace tillroll::projections

@@ -59,6 +59,12 @@ json RandomRule(std::mt19937_64& rng, const std::vector<std::string>& skus) {
   if (pick(4) == 0) rule["stacking"]["stacking_group"] = "group";
   if (pick(8) == 0) rule["stacking"]["exclusive"] = true;
   if (pick(3) == 0) rule["conditions"] = {{"min_amount_minor", 500 + pick(20) * 100}};
+  // Product conditions: on a category, or on a few SKUs.
+  if (pick(4) == 0) {
+    rule["conditions"]["include_categories"] = {pick(2) == 0 ? "food" : "home"};
+  } else if (pick(5) == 0) {
+    rule["conditions"]["include_skus"] = {skus[pick(skus.size())], skus[pick(skus.size())]};
+  }
   if (pick(4) == 0) rule["limits"] = {{"max_discount_per_order_minor", 200 + pick(10) * 50}};
   return rule;
 }
@@ -163,8 +169,26 @@ TEST_CASE("Checkout properties: allocations - refunds - line order", "[checkout]
     CHECK(repriced->total_minor == priced->total_minor);
     CHECK(repriced->discount_minor == priced->discount_minor);
 
+    // Only the candidates that can reach the cart (a CandidateIndex's, as the promotions
+    // projection gives the service) price it exactly as all of them do.
+    const checkout::CandidateIndex index(s.candidates);
+    Result<checkout::PricedCart> reached =
+        checkout::PriceCart(s.cart, index.For(s.cart, s.lookup()), s.lookup());
+    REQUIRE(reached.ok());
+    CHECK(reached->total_minor == priced->total_minor);
+    REQUIRE(reached->lines.size() == priced->lines.size());
+    for (std::size_t i = 0; i < priced->lines.size(); ++i) {
+      CHECK(reached->lines[i].discount_minor == priced->lines[i].discount_minor);
+    }
+    REQUIRE(reached->applied.size() == priced->applied.size());
+    for (std::size_t i = 0; i < priced->applied.size(); ++i) {
+      CHECK(reached->applied[i].promotion_id == priced->applied[i].promotion_id);
+      CHECK(reached->applied[i].amount_minor == priced->applied[i].amount_minor);
+    }
+
     // Long SKU lists price as short ones, whether scanned or matched by their RuleSkuSets: every
-    // rule gets include_skus of the whole catalogue and exclude_skus of SKUs no cart holds, and
+    // rule gets include_skus of the whole catalogue (or, with product conditions of its own, its
+    // include_skus padded with SKUs no cart holds) and exclude_skus of SKUs no cart holds, and
     // its target_skus padded with those, each past RuleSkuSets::kScanned entries.
     json padded = doc;
     for (json& promotion : padded["promotions"]) {
@@ -177,10 +201,16 @@ TEST_CASE("Checkout properties: allocations - refunds - line order", "[checkout]
         // No conditions measure a minimum amount tax included; keep it so.
         rule["conditions"] = {{"min_amount_tax_included", true}};
       }
-      json everything = not_sold;
-      for (const auto& [sku, product] : padded["products"].items()) everything.push_back(sku);
-      rule["conditions"]["include_skus"] = everything;
-      rule["conditions"]["exclude_skus"] = not_sold;
+      json& conditions = rule["conditions"];
+      if (conditions.contains("include_skus") || conditions.contains("include_categories")) {
+        // Its own product conditions, with SKUs no cart holds added.
+        for (const json& sku : not_sold) conditions["include_skus"].push_back(sku);
+      } else {
+        json everything = not_sold;
+        for (const auto& [sku, product] : padded["products"].items()) everything.push_back(sku);
+        conditions["include_skus"] = everything;
+      }
+      conditions["exclude_skus"] = not_sold;
       if (rule["reward"].contains("target_skus")) {
         for (const json& sku : not_sold) rule["reward"]["target_skus"].push_back(sku);
       }
