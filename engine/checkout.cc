@@ -7,6 +7,7 @@
 #include <map>
 #include <numeric>
 #include <optional>
+#include <tuple>
 
 #include "engine/money.h"
 
@@ -167,9 +168,16 @@ class Pricer {
     std::vector<std::size_t> lines;
     std::int64_t amount;
   };
+  // A line's place in the cart's canonical order (by SKU, unit price, quantity, floor and price
+  // event; lines equal in all of these are interchangeable): ties between lines are broken by
+  // it, so that the order the lines come in does not change the price. Lines added by a reward
+  // come last. Odoo's rules keep the cart's order where Odoo's engine depends on it.
+  std::size_t Rank(std::size_t i) const { return i < rank_.size() ? rank_[i] : i; }
+
   const Cart& cart_;
   const ProductLookup& products_;
   std::vector<Line> lines_;
+  std::vector<std::size_t> rank_;
   std::vector<Applied> history_;
 };
 
@@ -280,6 +288,16 @@ Status Pricer::Load() {
     }
     lines_.push_back(std::move(line));
   }
+  std::vector<std::size_t> order(lines_.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [this](std::size_t a, std::size_t b) {
+    const Line& x = lines_[a];
+    const Line& y = lines_[b];
+    return std::tie(x.sku, x.unit_price_minor, x.qty, x.floor_room0, x.price_seq, x.line_no) <
+           std::tie(y.sku, y.unit_price_minor, y.qty, y.floor_room0, y.price_seq, y.line_no);
+  });
+  rank_.resize(lines_.size());
+  for (std::size_t r = 0; r < order.size(); ++r) rank_[order[r]] = r;
   return Status::Ok();
 }
 
@@ -483,7 +501,8 @@ Effect Pricer::Evaluate(const Candidate& c) const {
       if (lines_[a].unit_price_minor != lines_[b].unit_price_minor) {
         return lines_[a].unit_price_minor > lines_[b].unit_price_minor;
       }
-      return lines_[a].sku < lines_[b].sku;
+      if (lines_[a].sku != lines_[b].sku) return lines_[a].sku < lines_[b].sku;
+      return !c.odoo && Rank(a) < Rank(b);
     });
     if (from_cheapest) std::reverse(order.begin(), order.end());
     std::vector<std::pair<std::size_t, std::int64_t>> taken;
@@ -508,10 +527,11 @@ Effect Pricer::Evaluate(const Candidate& c) const {
         for (std::size_t i : targets) {
           const __int128 a = static_cast<__int128>(lines_[i].discountable()) * lines_[cheapest].qty;
           const __int128 b = static_cast<__int128>(lines_[cheapest].discountable()) * lines_[i].qty;
-          // Ties go to the lower SKU whatever order the lines came in (Odoo: the first line).
-          const bool lower_sku_tie = a == b && lines_[i].sku < lines_[cheapest].sku;
+          // Ties go to the lower SKU, then the lower rank, whatever order the lines came in
+          // (Odoo: the first line).
+          const bool lower_rank_tie = a == b && Rank(i) < Rank(cheapest);
           if (c.odoo ? lines_[i].unit_price_minor < lines_[cheapest].unit_price_minor
-                     : a < b || lower_sku_tie) {
+                     : a < b || lower_rank_tie) {
             cheapest = i;
           }
         }
@@ -625,6 +645,22 @@ Effect Pricer::Evaluate(const Candidate& c) const {
       e.free_line = std::move(line);
       break;
     }
+  }
+  if (!c.odoo && e.lines.size() > 1) {
+    // The discounted lines in canonical order: a rounding cent or a share that does not fit a
+    // line goes the same way whatever order the lines came in.
+    std::vector<std::size_t> order(e.lines.size());
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(),
+              [&](std::size_t a, std::size_t b) { return Rank(e.lines[a]) < Rank(e.lines[b]); });
+    std::vector<std::size_t> lines;
+    std::vector<std::int64_t> weights;
+    for (std::size_t k : order) {
+      lines.push_back(e.lines[k]);
+      weights.push_back(e.weights[k]);
+    }
+    e.lines = std::move(lines);
+    e.weights = std::move(weights);
   }
   if (e.amount <= 0 && e.reason.empty()) {
     e.reason = "no_target_in_cart";
