@@ -144,7 +144,11 @@ class Pricer {
   }
 
  private:
-  bool Qualifies(const Candidate& c, const Line& line) const;
+  // Per line, whether it qualifies for the candidate's conditions (include_skus /
+  // include_categories, every line when both are empty, minus exclude_skus /
+  // exclude_categories; never a free line). Kept for the last candidate asked about: its
+  // eligibility checks and its evaluation ask one after the other.
+  const std::vector<char>& Qualifying(const Candidate& c) const;
   // Whether the cart holds a product the rule is on: a qualifying line when it has product
   // conditions, and a line of its target_skus when its reward lists them.
   bool Reaches(const Candidate& c) const;
@@ -178,7 +182,10 @@ class Pricer {
   const ProductLookup& products_;
   std::vector<Line> lines_;
   std::vector<std::size_t> rank_;
+  std::vector<std::size_t> canonical_;  // the cart's lines by rank
   std::vector<Applied> history_;
+  mutable const Candidate* qualifying_for_ = nullptr;
+  mutable std::vector<char> qualifying_;
 };
 
 void Pricer::ShiftEarlierFixedDiscounts(const std::vector<std::size_t>& targets) {
@@ -298,33 +305,49 @@ Status Pricer::Load() {
   });
   rank_.resize(lines_.size());
   for (std::size_t r = 0; r < order.size(); ++r) rank_[order[r]] = r;
+  canonical_ = std::move(order);
   return Status::Ok();
 }
 
-bool Pricer::Qualifies(const Candidate& candidate, const Line& line) const {
-  if (line.free) return false;
+const std::vector<char>& Pricer::Qualifying(const Candidate& candidate) const {
+  if (qualifying_for_ == &candidate && qualifying_.size() == lines_.size()) return qualifying_;
+  qualifying_for_ = &candidate;
+  qualifying_.assign(lines_.size(), 0);
   const events::PromotionConditions* c = candidate.rule->conditions();
-  if (c == nullptr) return true;
   const RuleSkuSets* sets = candidate.sku_sets.get();
-  auto in_categories = [&](const StringVector* list) {
-    return std::any_of(line.product->categories.begin(), line.product->categories.end(),
-                       [&](const std::string& cat) { return Contains(list, cat); });
-  };
-  if (Contains(c->exclude_skus(), sets ? sets->exclude() : nullptr, line.sku) ||
-      in_categories(c->exclude_categories())) {
-    return false;
+  const StringVector* exclude_skus = c ? c->exclude_skus() : nullptr;
+  const StringVector* exclude_categories = c ? c->exclude_categories() : nullptr;
+  const StringVector* include_skus = c ? c->include_skus() : nullptr;
+  const StringVector* include_categories = c ? c->include_categories() : nullptr;
+  const bool everything = Empty(include_skus) && Empty(include_categories);
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    const Line& line = lines_[i];
+    if (line.free) continue;
+    auto in_categories = [&](const StringVector* list) {
+      return !Empty(list) &&
+             std::any_of(line.product->categories.begin(), line.product->categories.end(),
+                         [&](const std::string& cat) { return Contains(list, cat); });
+    };
+    if ((!Empty(exclude_skus) &&
+         Contains(exclude_skus, sets ? sets->exclude() : nullptr, line.sku)) ||
+        in_categories(exclude_categories)) {
+      continue;
+    }
+    qualifying_[i] = everything ||
+                     (!Empty(include_skus) &&
+                      Contains(include_skus, sets ? sets->include() : nullptr, line.sku)) ||
+                     in_categories(include_categories);
   }
-  if (Empty(c->include_skus()) && Empty(c->include_categories())) return true;
-  return Contains(c->include_skus(), sets ? sets->include() : nullptr, line.sku) ||
-         in_categories(c->include_categories());
+  return qualifying_;
 }
 
 std::int64_t Pricer::QualifyingAmount(const Candidate& c) const {
   const bool with_tax =
       c.rule->conditions() == nullptr || c.rule->conditions()->min_amount_tax_included();
+  const std::vector<char>& qualifying = Qualifying(c);
   std::int64_t amount = 0;
-  for (const Line& l : lines_) {
-    if (Qualifies(c, l)) amount += with_tax ? l.discountable0() : l.net0;
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    if (qualifying[i]) amount += with_tax ? lines_[i].discountable0() : lines_[i].net0;
   }
   return amount;
 }
@@ -384,9 +407,10 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
     }
   }
   if (cond != nullptr && cond->min_quantity() > 0) {
+    const std::vector<char>& qualifying = Qualifying(c);
     std::int64_t units = 0;
-    for (const Line& l : lines_) {
-      if (Qualifies(c, l)) units += l.qty;
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      if (qualifying[i]) units += lines_[i].qty;
     }
     if (units < cond->min_quantity()) {
       detail = std::to_string(units) + " qualifying unit(s), needs " +
@@ -413,7 +437,7 @@ bool Pricer::Reaches(const Candidate& c) const {
   const events::PromotionConditions* cond = c.rule->conditions();
   const events::PromotionReward& r = *c.rule->reward();
   if (cond != nullptr && (!Empty(cond->include_skus()) || !Empty(cond->include_categories())) &&
-      std::none_of(lines_.begin(), lines_.end(), [&](const Line& l) { return Qualifies(c, l); })) {
+      std::none_of(Qualifying(c).begin(), Qualifying(c).end(), [](char q) { return q != 0; })) {
     return false;
   }
   if (r.target() == RewardTarget::SpecificProducts && !Empty(r.target_skus())) {
@@ -452,7 +476,10 @@ std::vector<std::size_t> Pricer::Targets(const Candidate& c) const {
   std::vector<std::size_t> out;
   const events::PromotionReward& r = *c.rule->reward();
   const RuleSkuSets::Set* target_set = c.sku_sets ? c.sku_sets->target() : nullptr;
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
+  const std::vector<char>& qualifying = Qualifying(c);
+  // In canonical order (Odoo: the cart's), as the discounted lines are kept.
+  for (std::size_t k = 0; k < canonical_.size(); ++k) {
+    const std::size_t i = c.odoo ? k : canonical_[k];
     const Line& l = lines_[i];
     if (l.free || l.discountable() <= 0) continue;
     switch (r.target()) {
@@ -460,10 +487,10 @@ std::vector<std::size_t> Pricer::Targets(const Candidate& c) const {
         out.push_back(i);
         break;
       case RewardTarget::CheapestItem:
-        if (Qualifies(c, l)) out.push_back(i);
+        if (qualifying[i]) out.push_back(i);
         break;
       case RewardTarget::SpecificProducts:
-        if (Empty(r.target_skus()) ? Qualifies(c, l)
+        if (Empty(r.target_skus()) ? qualifying[i] != 0
                                    : Contains(r.target_skus(), target_set, l.sku)) {
           out.push_back(i);
         }
@@ -562,7 +589,8 @@ Effect Pricer::Evaluate(const Candidate& c) const {
         }
       }
       std::vector<std::size_t> all;
-      for (std::size_t i = 0; i < lines_.size(); ++i) {
+      for (std::size_t k = 0; k < canonical_.size(); ++k) {
+        const std::size_t i = c.odoo ? k : canonical_[k];
         if (!lines_[i].free && lines_[i].discountable() > 0) all.push_back(i);
       }
       e.amount = std::min(best, discountable(all));
@@ -626,11 +654,12 @@ Effect Pricer::Evaluate(const Candidate& c) const {
       std::int64_t times = 1;
       const std::int32_t min_quantity = rule.conditions() ? rule.conditions()->min_quantity() : 0;
       if (min_quantity > 0) {
-        std::int64_t qualifying = 0;
-        for (const Line& l : lines_) {
-          if (Qualifies(c, l)) qualifying += l.qty;
+        const std::vector<char>& qualifying = Qualifying(c);
+        std::int64_t qualifying_units = 0;
+        for (std::size_t i = 0; i < lines_.size(); ++i) {
+          if (qualifying[i]) qualifying_units += lines_[i].qty;
         }
-        times = qualifying / min_quantity;
+        times = qualifying_units / min_quantity;
       }
       Line line{.line_no = static_cast<std::int32_t>(lines_.size() + 1),
                 .sku = std::string(View(r.free_sku())),
@@ -646,7 +675,9 @@ Effect Pricer::Evaluate(const Candidate& c) const {
       break;
     }
   }
-  if (!c.odoo && e.lines.size() > 1) {
+  if (!c.odoo && e.lines.size() > 1 &&
+      !std::is_sorted(e.lines.begin(), e.lines.end(),
+                      [this](std::size_t a, std::size_t b) { return Rank(a) < Rank(b); })) {
     // The discounted lines in canonical order: a rounding cent or a share that does not fit a
     // line goes the same way whatever order the lines came in.
     std::vector<std::size_t> order(e.lines.size());
@@ -962,7 +993,14 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   // Candidates by their index in `candidates`, in application order.
   std::vector<std::size_t> order(candidates.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  auto before = [&](std::size_t a, std::size_t b) { return Before(*candidates[a], *candidates[b]); };
+  std::vector<std::int32_t> priorities(candidates.size());
+  for (std::size_t i = 0; i < candidates.size(); ++i) priorities[i] = Priority(*candidates[i]);
+  auto before = [&](std::size_t a, std::size_t b) {
+    if (priorities[a] != priorities[b]) return priorities[a] < priorities[b];
+    const Candidate& x = *candidates[a];
+    const Candidate& y = *candidates[b];
+    return std::tie(x.promotion_id, x.version) < std::tie(y.promotion_id, y.version);
+  };
   if (!std::is_sorted(order.begin(), order.end(), before)) {
     std::sort(order.begin(), order.end(), before);
   }

@@ -137,7 +137,7 @@ Status PriceBook::ApplyRetracted(Sequence seq, const events::Event& event, State
   if (retracted.retracted_seq() != 0) {
     std::shared_lock lock(mu_);
     const std::optional<std::uint32_t> scope_id = FindScope(level, ScopeName(retracted.scope()));
-    auto it = skus_.find(std::string(retracted.sku()->string_view()));
+    auto it = skus_.find(retracted.sku()->string_view());
     bool named_set_exists = false;
     for (const Timeline& t : it == skus_.end() ? SkuTimelines() : it->second) {
       if (!scope_id || t.type != retracted.price_type() || t.scope_id != *scope_id) continue;
@@ -279,7 +279,7 @@ Status NoDecision(std::string_view sku) {
 Result<PriceAnswer> PriceBook::Resolve(const PriceQuery& query,
                                        std::span<const events::PriceType> types) const {
   std::shared_lock lock(mu_);
-  auto it = skus_.find(std::string(query.sku));
+  auto it = skus_.find(query.sku);
   if (it == skus_.end()) return NoDecision(query.sku);
   const Decision* d = Find(it->second, Rank(query), types, query);
   if (d == nullptr) return NoPriceInForce(query.sku);
@@ -288,7 +288,7 @@ Result<PriceAnswer> PriceBook::Resolve(const PriceQuery& query,
 
 Result<LinePrices> PriceBook::CheckoutPrices(const PriceQuery& query) const {
   std::shared_lock lock(mu_);
-  auto it = skus_.find(std::string(query.sku));
+  auto it = skus_.find(query.sku);
   if (it == skus_.end()) return NoDecision(query.sku);
   const RankedScopes ranked = Rank(query);
   const Decision* selling = Find(it->second, ranked, kSelling, query);
@@ -308,7 +308,7 @@ Result<PriceAnswer> PriceBook::PriceOfType(const PriceQuery& query, events::Pric
 
 bool PriceBook::Knows(std::string_view sku) const {
   std::shared_lock lock(mu_);
-  return skus_.count(std::string(sku)) != 0;
+  return skus_.count(sku) != 0;
 }
 
 std::size_t PriceBook::sku_count() const {

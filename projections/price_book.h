@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "projections/projection.h"
+#include "projections/string_map.h"
 
 namespace tillroll::projections {
 
@@ -139,7 +140,7 @@ class PriceBook final : public Projection {
   Status ApplyRetracted(Sequence seq, const events::Event& event, StateWriter& state);
 
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, SkuTimelines> skus_;
+  StringMap<SkuTimelines> skus_;
   std::vector<ScopeKey> scopes_;
   std::unordered_map<std::string, std::uint32_t> scope_ids_;  // level byte + name
 };

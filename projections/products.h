@@ -10,7 +10,6 @@
 // U8(price_included) I64(fixed_amount_minor)). Held in memory; thread-safe.
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -19,6 +18,7 @@
 
 #include "engine/checkout.h"
 #include "projections/projection.h"
+#include "projections/string_map.h"
 
 namespace tillroll::projections {
 
@@ -47,7 +47,7 @@ class Products final : public Projection {
   Status Absorb(std::string_view key, std::string_view value);
 
   mutable std::shared_mutex mu_;
-  std::map<std::string, std::vector<Definition>, std::less<>> products_;  // per SKU, by seq
+  StringMap<std::vector<Definition>> products_;  // per SKU, by seq
 };
 
 }  // namespace tillroll::projections

@@ -338,7 +338,7 @@ std::vector<LivePromotion> Promotions::LiveFor(const PlaceAndTime& where,
   };
   mark(everywhere_);
   auto look_up = [&mark](const auto& index, std::string_view key) {
-    if (const auto it = index.find(std::string(key)); it != index.end()) mark(it->second);
+    if (const auto it = index.find(key); it != index.end()) mark(it->second);
   };
   for (std::string_view sku : contents.skus) look_up(by_sku_, sku);
   for (std::string_view category : contents.categories) look_up(by_category_, category);

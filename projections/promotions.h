@@ -22,11 +22,11 @@
 #include <shared_mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/checkout.h"
 #include "projections/projection.h"
+#include "projections/string_map.h"
 
 namespace tillroll::projections {
 
@@ -156,7 +156,7 @@ class Promotions final : public Projection {
   // The promotions in id order (Entry::rank indexes it), and which of them each SKU and
   // category reaches, or every product does; over all versions.
   std::vector<Indexed> by_id_;
-  std::unordered_map<std::string, std::vector<Indexed>> by_sku_, by_category_;
+  StringMap<std::vector<Indexed>> by_sku_, by_category_;
   std::vector<Indexed> everywhere_;
 };
 
