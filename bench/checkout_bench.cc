@@ -12,9 +12,9 @@
 //                  sale's rules), against pricing the same sales (baseline).
 
 #include <algorithm>
-#include <optional>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 #include <unordered_map>
 
@@ -103,9 +103,9 @@ struct Fixture {
 };
 
 // Level "" is a global price; otherwise "channel" or "store" with its name.
-void AddPrice(Fixture& f, NullState& state, LedgerSink& sink, Sequence seq,
-              const std::string& sku, events::PriceType type, std::string_view level,
-              const std::string& name, std::int64_t amount) {
+void AddPrice(Fixture& f, NullState& state, LedgerSink& sink, Sequence seq, const std::string& sku,
+              events::PriceType type, std::string_view level, const std::string& name,
+              std::int64_t amount) {
   static flatbuffers::FlatBufferBuilder fbb(512);
   fbb.Clear();
   flatbuffers::Offset<events::Scope> scope;
@@ -132,14 +132,14 @@ void AddProduct(LedgerSink& sink, const std::string& sku, const checkout::Produc
   fbb.Clear();
   std::vector<flatbuffers::Offset<events::TaxRate>> taxes;
   for (const checkout::Tax& t : product.taxes) {
-    taxes.push_back(events::CreateTaxRateDirect(fbb, t.tax_code.c_str(), t.rate_bps, t.price_included,
-                                                t.fixed_amount_minor));
+    taxes.push_back(events::CreateTaxRateDirect(fbb, t.tax_code.c_str(), t.rate_bps,
+                                                t.price_included, t.fixed_amount_minor));
   }
   std::vector<flatbuffers::Offset<flatbuffers::String>> categories;
   for (const std::string& c : product.categories) categories.push_back(fbb.CreateString(c));
   const auto valid = events::CreateValidWindow(fbb, kStartNs - kDayNs, 0);
-  const auto payload = events::CreateProductDefinedDirect(fbb, sku.c_str(), nullptr, &categories,
-                                                          &taxes, valid);
+  const auto payload =
+      events::CreateProductDefinedDirect(fbb, sku.c_str(), nullptr, &categories, &taxes, valid);
   sink.Add(FinishUnsealedEvent(fbb, {.stream = "product/" + sku}, events::Payload::ProductDefined,
                                payload.Union()));
 }
@@ -241,11 +241,12 @@ void Build(std::mt19937_64& rng, Fixture& f, LedgerSink& sink) {
     AddPrice(f, state, sink, ++seq, sku, events::PriceType::List, "", "", list);
     AddPrice(f, state, sink, ++seq, sku, events::PriceType::Floor, "", "", list * 7 / 10);
     if (rng() % 100 < 3) {
-      AddPrice(f, state, sink, ++seq, sku, events::PriceType::List, "channel", "web", list * 93 / 100);
+      AddPrice(f, state, sink, ++seq, sku, events::PriceType::List, "channel", "web",
+               list * 93 / 100);
     }
     if (rng() % 100 < 2) {
-      AddPrice(f, state, sink, ++seq, sku, events::PriceType::List, "store", StoreId(rng() % kStores),
-               list * 95 / 100);
+      AddPrice(f, state, sink, ++seq, sku, events::PriceType::List, "store",
+               StoreId(rng() % kStores), list * 95 / 100);
     }
   }
   EventJson converter;
@@ -269,8 +270,8 @@ void Build(std::mt19937_64& rng, Fixture& f, LedgerSink& sink) {
       const std::string id = rule->promotion_id()->str();
       const auto window = events::CreateValidWindow(fbb, rule->rule()->valid()->from_ns(),
                                                     rule->rule()->valid()->to_ns());
-      const auto published = events::CreatePromotionPublishedDirect(
-          fbb, id.c_str(), 1, window, drafted_seqs[p].seq);
+      const auto published =
+          events::CreatePromotionPublishedDirect(fbb, id.c_str(), 1, window, drafted_seqs[p].seq);
       sink.Add(FinishUnsealedEvent(fbb, {.stream = "promo/" + id},
                                    events::Payload::PromotionPublished, published.Union()));
     }
@@ -381,10 +382,10 @@ void PriceServed(EventLog& log, const std::filesystem::path& projections_dir,
     considered += priced->applied.size() + priced->not_applied.size();
   }
   const double per_s = static_cast<double>(specs.size()) / SecondsSince(start);
-  Print("price_cart", specs.size(), per_s, PercentileUs(latencies, 50),
-        PercentileUs(latencies, 99), "price_lookups_only", baseline_per_s,
-        std::to_string(discounted) + " of " + std::to_string(specs.size()) +
-            " carts discounted; " + std::to_string(considered / specs.size()) +
+  Print("price_cart", specs.size(), per_s, PercentileUs(latencies, 50), PercentileUs(latencies, 99),
+        "price_lookups_only", baseline_per_s,
+        std::to_string(discounted) + " of " + std::to_string(specs.size()) + " carts discounted; " +
+            std::to_string(considered / specs.size()) +
             " promotions considered per cart (no coupon codes presented); goal p99 <= 50 us");
 }
 

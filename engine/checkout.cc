@@ -1054,11 +1054,14 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
     }
   } else {
     // 2. In priority order, each group's best member at the group's first turn.
+    std::vector<std::string_view> group_of(eligible.size());
+    for (std::size_t n = 0; n < eligible.size(); ++n)
+      group_of[n] = GroupOf(*candidates[eligible[n]]);
     std::vector<std::string_view> groups_done;
     for (std::size_t n = 0; n < eligible.size(); ++n) {
       const std::size_t i = eligible[n];
       const Candidate& c = *candidates[i];
-      const std::string_view group = GroupOf(c);
+      const std::string_view group = group_of[n];
       if (c.odoo) {
         if (std::string why = pricer.OdooMinimumAtTurn(c, applied, candidates); !why.empty()) {
           refuse(i, why, "the minimum is not reached once earlier code discounts are deducted");
@@ -1088,7 +1091,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       Effect best_effect;
       for (std::size_t m = n; m < eligible.size(); ++m) {
         const std::size_t k = eligible[m];
-        if (GroupOf(*candidates[k]) != group) continue;
+        if (group_of[m] != group) continue;
         Effect e = pricer.Evaluate(*candidates[k]);
         members.push_back({k, e.amount, std::move(e.reason), std::move(e.detail)});
         if (e.amount > 0 && (!best || e.amount > best_effect.amount)) {
@@ -1096,10 +1099,9 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
           best_effect = std::move(e);
         }
       }
-      const std::string beaten =
-          !best ? ""
-                : candidates[*best]->promotion_id + " gives more in stacking group " +
-                      std::string(group);
+      const std::string beaten = !best ? ""
+                                       : candidates[*best]->promotion_id +
+                                             " gives more in stacking group " + std::string(group);
       for (Member& member : members) {
         if (best && member.index == *best) {
           apply(member.index, std::move(best_effect));

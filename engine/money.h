@@ -4,7 +4,9 @@
 // Money arithmetic of DESIGN.md: half-up rounding at the minor unit, and exact splits by
 // largest remainder. Header-only.
 
+#include <algorithm>
 #include <cstdint>
+#include <numeric>
 #include <span>
 #include <vector>
 
@@ -52,14 +54,16 @@ inline std::vector<std::int64_t> AllocateLargestRemainder(std::int64_t total,
     }
     given += shares[i];
   }
-  for (std::int64_t left = total - given; left > 0; --left) {
-    std::size_t best = 0;
-    for (std::size_t i = 1; i < weights.size(); ++i) {
-      if (remainders[i] > remainders[best]) best = i;
-    }
-    ++shares[best];
-    remainders[best] = -1;
-  }
+  // The units left (fewer than there are weights) go one each to the largest remainders.
+  const auto left = static_cast<std::size_t>(std::max<std::int64_t>(0, total - given));
+  if (left == 0) return shares;
+  std::vector<std::size_t> order(weights.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(left, order.size()));
+  std::partial_sort(order.begin(), end, order.end(), [&](std::size_t a, std::size_t b) {
+    return remainders[a] != remainders[b] ? remainders[a] > remainders[b] : a < b;
+  });
+  for (auto it = order.begin(); it != end; ++it) ++shares[*it];
   return shares;
 }
 

@@ -280,24 +280,23 @@ Status CartQuoter::Complete(Priced& out) const {
   auto products = runner_.products();
   for (std::size_t i = 0; i < cart.lines.size(); ++i) {
     checkout::CartLine& line = cart.lines[i];
-    const std::string path = "lines[" + std::to_string(i) + "]";
+    auto path = [i] { return "lines[" + std::to_string(i) + "]"; };
     const PriceQuery query{line.sku,   cart.channel, cart.region,
                            cart.store, cart.at_ns,   known_at_ns};
     if (line.override_reason.empty()) {
       Result<LinePrices> prices = price_book->CheckoutPrices(query);
-      if (!prices.ok()) return Bad(path + ".sku", prices.status().message());
+      if (!prices.ok()) return Bad(path() + ".sku", prices.status().message());
       line.unit_price_minor = prices->selling_minor;
       line.price_seq = prices->selling_seq;
       line.floor_minor = prices->floor_minor;
-    } else if (Result<PriceAnswer> floor =
-                   price_book->PriceOfType(query, events::PriceType::Floor);
+    } else if (Result<PriceAnswer> floor = price_book->PriceOfType(query, events::PriceType::Floor);
                floor.ok()) {
       line.floor_minor = floor->amount_minor;
     }
     if (!out.products.contains(line.sku)) {
       std::optional<checkout::Product> product = products->Find(line.sku, cart.at_ns, known_at_ns);
       if (!product) {
-        return Bad(path + ".sku", "no product definition of " + line.sku + " at that time");
+        return Bad(path() + ".sku", "no product definition of " + line.sku + " at that time");
       }
       out.products.emplace(line.sku, std::move(*product));
     }
@@ -331,8 +330,11 @@ Status CartQuoter::Complete(Priced& out) const {
     }
   }
   auto liabilities = runner_.liabilities();
-  for (const LivePromotion& live : runner_.promotions()->LiveFor(
-           {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns}, contents)) {
+  const std::vector<LivePromotion> live_promotions = runner_.promotions()->LiveFor(
+      {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns}, contents);
+  out.candidates.reserve(live_promotions.size());
+  out.snapshots.reserve(live_promotions.size());
+  for (const LivePromotion& live : live_promotions) {
     auto snapshot = std::make_unique<RuleSnapshot>();
     snapshot->bytes = live.rule_event;
     const auto* drafted = events::GetEvent(snapshot->bytes->data())->payload_as_PromotionDrafted();
@@ -347,7 +349,8 @@ Status CartQuoter::Complete(Priced& out) const {
     // The orders it discounted so far matter only to a rule with a redemption cap.
     RedemptionCount redeemed;
     const events::PromotionLimits* caps = drafted->rule()->limits();
-    if (caps != nullptr && (caps->total_redemptions() > 0 || caps->redemptions_per_customer() > 0)) {
+    if (caps != nullptr &&
+        (caps->total_redemptions() > 0 || caps->redemptions_per_customer() > 0)) {
       if (Result<RedemptionCount> count =
               runner_.redemptions()->Count(live.promotion_id, cart.customer_id);
           count.ok()) {

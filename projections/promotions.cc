@@ -286,8 +286,8 @@ void Promotions::IndexReach(Indexed promotion, const events::PromotionRule& rule
   const events::PromotionConditions* c = rule.conditions();
   const events::PromotionReward* r = rule.reward();
   const bool by_sku = c != nullptr && c->include_skus() != nullptr && c->include_skus()->size() > 0;
-  const bool by_category = c != nullptr && c->include_categories() != nullptr &&
-                           c->include_categories()->size() > 0;
+  const bool by_category =
+      c != nullptr && c->include_categories() != nullptr && c->include_categories()->size() > 0;
   const bool by_target = r != nullptr && r->target() == events::RewardTarget::SpecificProducts &&
                          r->target_skus() != nullptr && r->target_skus()->size() > 0;
   if (by_sku) {
@@ -313,9 +313,9 @@ void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, con
   if (!fold.LiveAt(where.valid_at_ns)) return;
   const Version& v = entry.versions[fold.live_version - 1];
   const events::PromotionTargeting* targeting = RuleOf(*v.event)->targeting();
-  if (targeting != nullptr && (!Admits(targeting->channels(), where.channel) ||
-                               !Admits(targeting->regions(), where.region) ||
-                               !Admits(targeting->stores(), where.store))) {
+  if (targeting != nullptr &&
+      (!Admits(targeting->channels(), where.channel) ||
+       !Admits(targeting->regions(), where.region) || !Admits(targeting->stores(), where.store))) {
     return;
   }
   live.push_back({id, v.version, v.name, v.drafted_seq, fold.window_from_ns,

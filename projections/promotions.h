@@ -120,8 +120,7 @@ class Promotions final : public Projection {
   // the ones whose conditions (or, without product conditions, reward targets) name one of its
   // SKUs or categories in some version. The others could only be refused for having nothing in
   // the cart to discount. Found through an index, without looking at the rest.
-  std::vector<LivePromotion> LiveFor(const PlaceAndTime& where,
-                                     const CartContents& contents) const;
+  std::vector<LivePromotion> LiveFor(const PlaceAndTime& where, const CartContents& contents) const;
   // Ids of every promotion drafted by known_at, in order.
   std::vector<std::string> Ids(std::int64_t known_at_ns) const;
 
