@@ -130,7 +130,13 @@ class Pricer {
   Status Load();
   // Eligibility: the reason the candidate does not apply, or empty.
   std::string Ineligible(const Candidate& c, std::string& detail) const;
-  Effect Evaluate(const Candidate& c) const;
+  // What the candidate would do to the cart as it stands, into `e` (whose buffers are reused).
+  void Evaluate(const Candidate& c, Effect& e) const;
+  Effect Evaluate(const Candidate& c) const {
+    Effect e;
+    Evaluate(c, e);
+    return e;
+  }
   // Odoo's minimum amount as measured at the candidate's turn: "min_amount" or empty.
   // `candidates` are those given to PriceCart (AppliedPromotion::candidate indexes them).
   std::string OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,
@@ -152,7 +158,8 @@ class Pricer {
   // Whether the cart holds a product the rule is on: a qualifying line when it has product
   // conditions, and a line of its target_skus when its reward lists them.
   bool Reaches(const Candidate& c) const;
-  std::vector<std::size_t> Targets(const Candidate& c) const;
+  // The lines the candidate's reward can discount, into `out`.
+  void Targets(const Candidate& c, std::vector<std::size_t>& out) const;
   std::int64_t QualifyingAmount(const Candidate& c) const;
   void Materialise(const Candidate& c, std::int64_t amount, const std::vector<std::size_t>& lines,
                    const std::vector<std::int64_t>& weights);
@@ -186,6 +193,7 @@ class Pricer {
   std::vector<Applied> history_;
   mutable const Candidate* qualifying_for_ = nullptr;
   mutable std::vector<char> qualifying_;
+  mutable std::vector<std::size_t> targets_;  // Evaluate's
 };
 
 void Pricer::ShiftEarlierFixedDiscounts(const std::vector<std::size_t>& targets) {
@@ -472,8 +480,8 @@ std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const Applie
   return amount < cond->min_amount_minor() ? "min_amount" : "";
 }
 
-std::vector<std::size_t> Pricer::Targets(const Candidate& c) const {
-  std::vector<std::size_t> out;
+void Pricer::Targets(const Candidate& c, std::vector<std::size_t>& out) const {
+  out.clear();
   const events::PromotionReward& r = *c.rule->reward();
   const RuleSkuSets::Set* target_set = c.sku_sets ? c.sku_sets->target() : nullptr;
   const std::vector<char>& qualifying = Qualifying(c);
@@ -497,26 +505,30 @@ std::vector<std::size_t> Pricer::Targets(const Candidate& c) const {
         break;
     }
   }
-  return out;
 }
 
 // A line's discountable amount per unit, rounded.
 std::int64_t UnitDiscountable(const Line& l) { return DivideHalfUp(l.discountable(), l.qty); }
 
-Effect Pricer::Evaluate(const Candidate& c) const {
+void Pricer::Evaluate(const Candidate& c, Effect& e) const {
   const PromotionRule& rule = *c.rule;
   const events::PromotionReward& r = *rule.reward();
-  Effect e;
-  std::vector<std::size_t> targets = Targets(c);
+  e.amount = 0;
+  e.lines.clear();
+  e.weights.clear();
+  e.free_line.reset();
+  e.reason.clear();
+  e.detail.clear();
+  Targets(c, targets_);
+  const std::vector<std::size_t>& targets = targets_;
   auto discountable = [&](const std::vector<std::size_t>& ids) {
     std::int64_t d = 0;
     for (std::size_t i : ids) d += lines_[i].discountable();
     return d;
   };
-  auto whole_lines = [&](std::vector<std::size_t> ids) {
-    e.weights.reserve(ids.size());
+  auto whole_lines = [&](const std::vector<std::size_t>& ids) {
     for (std::size_t i : ids) e.weights.push_back(lines_[i].discountable());
-    e.lines = std::move(ids);
+    e.lines.assign(ids.begin(), ids.end());
   };
   // Units of the target lines, pooled and sorted by unit price (highest first, then line
   // order): `take(n, from_cheapest)` lists (line, units) taken from one end.
@@ -573,7 +585,7 @@ Effect Pricer::Evaluate(const Candidate& c) const {
         e.lines = targets;
         e.weights = OdooSpecificRemaining(targets);
       } else {
-        whole_lines(std::move(targets));
+        whole_lines(targets);
       }
       const std::int64_t d = std::accumulate(e.weights.begin(), e.weights.end(), std::int64_t{0});
       e.amount = r.kind() == RewardKind::PercentOff ? ApplyBps(d, r.percent_bps())
@@ -594,7 +606,7 @@ Effect Pricer::Evaluate(const Candidate& c) const {
         if (!lines_[i].free && lines_[i].discountable() > 0) all.push_back(i);
       }
       e.amount = std::min(best, discountable(all));
-      whole_lines(std::move(all));
+      whole_lines(all);
       if (best == 0) {
         e.reason = "min_amount";
         e.detail = "spend " + std::to_string(spend) + " reaches no tier";
@@ -699,7 +711,7 @@ Effect Pricer::Evaluate(const Candidate& c) const {
   }
   if (e.amount <= 0) {
     e.amount = 0;
-    return e;
+    return;
   }
   // Caps: per order, the candidate's own cap, the budget left, the floor prices.
   const events::PromotionLimits* limits = rule.limits();
@@ -743,7 +755,6 @@ Effect Pricer::Evaluate(const Candidate& c) const {
       }
     }
   }
-  return e;
 }
 
 void Pricer::Materialise(const Candidate& c, std::int64_t amount,
@@ -1088,15 +1099,15 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       };
       std::vector<Member> members;
       std::optional<std::size_t> best;
-      Effect best_effect;
+      Effect best_effect, e;
       for (std::size_t m = n; m < eligible.size(); ++m) {
         const std::size_t k = eligible[m];
         if (group_of[m] != group) continue;
-        Effect e = pricer.Evaluate(*candidates[k]);
+        pricer.Evaluate(*candidates[k], e);
         members.push_back({k, e.amount, std::move(e.reason), std::move(e.detail)});
         if (e.amount > 0 && (!best || e.amount > best_effect.amount)) {
           best = k;
-          best_effect = std::move(e);
+          std::swap(best_effect, e);
         }
       }
       const std::string beaten = !best ? ""
