@@ -33,11 +33,6 @@ bool Contains(const StringVector* list, std::string_view value) {
 
 bool Empty(const StringVector* list) { return list == nullptr || list->size() == 0; }
 
-// `value` in `list`, by its set when it has one.
-bool Contains(const StringVector* list, const RuleSkuSets::Set* set, std::string_view value) {
-  return set != nullptr ? set->contains(value) : Contains(list, value);
-}
-
 // A line as it is being priced: its amounts before discounts and the discounts so far.
 struct Line {
   std::int32_t line_no = 0;
@@ -155,6 +150,11 @@ class Pricer {
   // exclude_categories; never a free line). Kept for the last candidate asked about: its
   // eligibility checks and its evaluation ask one after the other.
   const std::vector<char>& Qualifying(const Candidate& c) const;
+  // Per line, whether its SKU is one of the reward's target_skus (never a free line).
+  const std::vector<char>& TargetSkuLines(const Candidate& c) const;
+  // Sets marks[i] = mark for each line whose SKU is in `list` (by `set` when there is one).
+  void MarkSkus(const StringVector* list, const RuleSkuSets::Set* set, std::vector<char>& marks,
+                char mark) const;
   // Whether the cart holds a product the rule is on: a qualifying line when it has product
   // conditions, and a line of its target_skus when its reward lists them.
   bool Reaches(const Candidate& c) const;
@@ -194,6 +194,8 @@ class Pricer {
   mutable const Candidate* qualifying_for_ = nullptr;
   mutable std::vector<char> qualifying_;
   mutable std::vector<std::size_t> targets_;  // Evaluate's
+  mutable std::vector<char> target_lines_;    // TargetSkuLines'
+  std::vector<std::size_t> sku_hashes_;       // per cart line, of its SKU
 };
 
 void Pricer::ShiftEarlierFixedDiscounts(const std::vector<std::size_t>& targets) {
@@ -314,39 +316,68 @@ Status Pricer::Load() {
   rank_.resize(lines_.size());
   for (std::size_t r = 0; r < order.size(); ++r) rank_[order[r]] = r;
   canonical_ = std::move(order);
+  for (const Line& line : lines_) sku_hashes_.push_back(std::hash<std::string_view>{}(line.sku));
   return Status::Ok();
+}
+
+void Pricer::MarkSkus(const StringVector* list, const RuleSkuSets::Set* set,
+                      std::vector<char>& marks, char mark) const {
+  if (Empty(list)) return;
+  if (set != nullptr) {
+    for (std::size_t i = 0; i < sku_hashes_.size(); ++i) {
+      if (set->contains(lines_[i].sku)) marks[i] = mark;
+    }
+    return;
+  }
+  // A short list: each entry against the lines, by hash first.
+  for (const auto* entry : *list) {
+    const std::string_view sku = entry->string_view();
+    const std::size_t hash = std::hash<std::string_view>{}(sku);
+    for (std::size_t i = 0; i < sku_hashes_.size(); ++i) {
+      if (sku_hashes_[i] == hash && lines_[i].sku == sku) marks[i] = mark;
+    }
+  }
 }
 
 const std::vector<char>& Pricer::Qualifying(const Candidate& candidate) const {
   if (qualifying_for_ == &candidate && qualifying_.size() == lines_.size()) return qualifying_;
   qualifying_for_ = &candidate;
-  qualifying_.assign(lines_.size(), 0);
   const events::PromotionConditions* c = candidate.rule->conditions();
   const RuleSkuSets* sets = candidate.sku_sets.get();
-  const StringVector* exclude_skus = c ? c->exclude_skus() : nullptr;
-  const StringVector* exclude_categories = c ? c->exclude_categories() : nullptr;
   const StringVector* include_skus = c ? c->include_skus() : nullptr;
   const StringVector* include_categories = c ? c->include_categories() : nullptr;
   const bool everything = Empty(include_skus) && Empty(include_categories);
-  for (std::size_t i = 0; i < lines_.size(); ++i) {
-    const Line& line = lines_[i];
-    if (line.free) continue;
-    auto in_categories = [&](const StringVector* list) {
-      return !Empty(list) &&
-             std::any_of(line.product->categories.begin(), line.product->categories.end(),
-                         [&](const std::string& cat) { return Contains(list, cat); });
-    };
-    if ((!Empty(exclude_skus) &&
-         Contains(exclude_skus, sets ? sets->exclude() : nullptr, line.sku)) ||
-        in_categories(exclude_categories)) {
-      continue;
+  qualifying_.assign(lines_.size(), everything ? 1 : 0);
+  auto mark_categories = [&](const StringVector* list, char mark) {
+    if (Empty(list)) return;
+    for (std::size_t i = 0; i < sku_hashes_.size(); ++i) {
+      const std::vector<std::string>& categories = lines_[i].product->categories;
+      if (std::any_of(categories.begin(), categories.end(),
+                      [&](const std::string& category) { return Contains(list, category); })) {
+        qualifying_[i] = mark;
+      }
     }
-    qualifying_[i] = everything ||
-                     (!Empty(include_skus) &&
-                      Contains(include_skus, sets ? sets->include() : nullptr, line.sku)) ||
-                     in_categories(include_categories);
+  };
+  MarkSkus(include_skus, sets ? sets->include() : nullptr, qualifying_, 1);
+  mark_categories(include_categories, 1);
+  if (c != nullptr) {
+    MarkSkus(c->exclude_skus(), sets ? sets->exclude() : nullptr, qualifying_, 0);
+    mark_categories(c->exclude_categories(), 0);
+  }
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    if (lines_[i].free) qualifying_[i] = 0;
   }
   return qualifying_;
+}
+
+const std::vector<char>& Pricer::TargetSkuLines(const Candidate& c) const {
+  target_lines_.assign(lines_.size(), 0);
+  MarkSkus(c.rule->reward()->target_skus(), c.sku_sets ? c.sku_sets->target() : nullptr,
+           target_lines_, 1);
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    if (lines_[i].free) target_lines_[i] = 0;
+  }
+  return target_lines_;
 }
 
 std::int64_t Pricer::QualifyingAmount(const Candidate& c) const {
@@ -449,10 +480,8 @@ bool Pricer::Reaches(const Candidate& c) const {
     return false;
   }
   if (r.target() == RewardTarget::SpecificProducts && !Empty(r.target_skus())) {
-    const RuleSkuSets::Set* target_set = c.sku_sets ? c.sku_sets->target() : nullptr;
-    return std::any_of(lines_.begin(), lines_.end(), [&](const Line& l) {
-      return !l.free && Contains(r.target_skus(), target_set, l.sku);
-    });
+    const std::vector<char>& targets = TargetSkuLines(c);
+    return std::any_of(targets.begin(), targets.end(), [](char t) { return t != 0; });
   }
   return true;
 }
@@ -483,8 +512,9 @@ std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const Applie
 void Pricer::Targets(const Candidate& c, std::vector<std::size_t>& out) const {
   out.clear();
   const events::PromotionReward& r = *c.rule->reward();
-  const RuleSkuSets::Set* target_set = c.sku_sets ? c.sku_sets->target() : nullptr;
-  const std::vector<char>& qualifying = Qualifying(c);
+  const bool by_target_skus =
+      r.target() == RewardTarget::SpecificProducts && !Empty(r.target_skus());
+  const std::vector<char>& qualifying = by_target_skus ? TargetSkuLines(c) : Qualifying(c);
   // In canonical order (Odoo: the cart's), as the discounted lines are kept.
   for (std::size_t k = 0; k < canonical_.size(); ++k) {
     const std::size_t i = c.odoo ? k : canonical_[k];
@@ -497,11 +527,8 @@ void Pricer::Targets(const Candidate& c, std::vector<std::size_t>& out) const {
       case RewardTarget::CheapestItem:
         if (qualifying[i]) out.push_back(i);
         break;
-      case RewardTarget::SpecificProducts:
-        if (Empty(r.target_skus()) ? qualifying[i] != 0
-                                   : Contains(r.target_skus(), target_set, l.sku)) {
-          out.push_back(i);
-        }
+      case RewardTarget::SpecificProducts:  // its target_skus, or the qualifying lines
+        if (qualifying[i]) out.push_back(i);
         break;
     }
   }
