@@ -1198,6 +1198,26 @@ std::shared_ptr<const RuleSkuSets> RuleSkuSets::Of(const PromotionRule& rule) {
   return sets;
 }
 
+RuleReach ReachOf(const PromotionRule& rule) {
+  RuleReach reach;
+  const events::PromotionConditions* c = rule.conditions();
+  const events::PromotionReward* r = rule.reward();
+  auto add = [](const StringVector* list, std::vector<std::string_view>& out) {
+    if (list == nullptr) return;
+    for (const auto* s : *list) out.push_back(s->string_view());
+  };
+  if (c != nullptr) {
+    add(c->include_skus(), reach.skus);
+    add(c->include_categories(), reach.categories);
+  }
+  if (reach.skus.empty() && reach.categories.empty() && r != nullptr &&
+      r->target() == RewardTarget::SpecificProducts) {
+    add(r->target_skus(), reach.skus);
+  }
+  reach.everywhere = reach.skus.empty() && reach.categories.empty();
+  return reach;
+}
+
 CandidateIndex::CandidateIndex(std::vector<Candidate> candidates)
     : candidates_(std::move(candidates)) {
   std::stable_sort(candidates_.begin(), candidates_.end(), Before);
@@ -1210,27 +1230,11 @@ CandidateIndex::CandidateIndex(std::vector<Candidate> candidates)
       everywhere_.push_back(i);  // PriceCart refuses it with its reason
       continue;
     }
-    const events::PromotionConditions* c = rule->conditions();
-    const events::PromotionReward* r = rule->reward();
-    const bool by_sku = c != nullptr && !Empty(c->include_skus());
-    const bool by_category = c != nullptr && !Empty(c->include_categories());
-    const bool by_target =
-        r->target() == RewardTarget::SpecificProducts && !Empty(r->target_skus());
-    if (!by_sku && !by_category && !by_target) {
-      everywhere_.push_back(i);
-      continue;
-    }
-    // A promotion restricted to products can only apply to a cart holding one of them.
-    if (by_sku) {
-      for (const auto* sku : *c->include_skus()) by_sku_[sku->str()].push_back(i);
-    }
-    if (by_category) {
-      for (const auto* category : *c->include_categories()) {
-        by_category_[category->str()].push_back(i);
-      }
-    }
-    if (by_target && !by_sku && !by_category) {
-      for (const auto* sku : *r->target_skus()) by_sku_[sku->str()].push_back(i);
+    const RuleReach reach = ReachOf(*rule);
+    if (reach.everywhere) everywhere_.push_back(i);
+    for (std::string_view sku : reach.skus) by_sku_[std::string(sku)].push_back(i);
+    for (std::string_view category : reach.categories) {
+      by_category_[std::string(category)].push_back(i);
     }
   }
 }

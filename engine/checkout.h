@@ -239,6 +239,16 @@ struct PricedCart {
   std::int64_t total_minor = 0;
 };
 
+// The SKUs and categories a rule is on, for finding the rules that can concern a cart: its
+// conditions' include_skus and include_categories, or without them its reward's target_skus.
+// With none of them it is on every product (everywhere). A rule on products reaches only a cart
+// holding one of them: for any other it is not eligible (no_target_in_cart). Views into the rule.
+struct RuleReach {
+  bool everywhere = false;
+  std::vector<std::string_view> skus, categories;
+};
+RuleReach ReachOf(const events::PromotionRule& rule);
+
 // The live promotions of a ledger position, sorted in application order once and indexed by
 // the SKUs and categories they are restricted to, so that a cart is priced against the ones
 // that can concern it: those on every product, and those on a SKU or category in the cart

@@ -283,23 +283,10 @@ void Promotions::IndexReach(Indexed promotion, const events::PromotionRule& rule
   auto file = [promotion](std::vector<Indexed>& list) {
     if (std::find(list.begin(), list.end(), promotion) == list.end()) list.push_back(promotion);
   };
-  const events::PromotionConditions* c = rule.conditions();
-  const events::PromotionReward* r = rule.reward();
-  const bool by_sku = c != nullptr && c->include_skus() != nullptr && c->include_skus()->size() > 0;
-  const bool by_category =
-      c != nullptr && c->include_categories() != nullptr && c->include_categories()->size() > 0;
-  const bool by_target = r != nullptr && r->target() == events::RewardTarget::SpecificProducts &&
-                         r->target_skus() != nullptr && r->target_skus()->size() > 0;
-  if (by_sku) {
-    for (const auto* sku : *c->include_skus()) file(by_sku_[sku->str()]);
-  }
-  if (by_category) {
-    for (const auto* category : *c->include_categories()) file(by_category_[category->str()]);
-  }
-  if (by_target && !by_sku && !by_category) {
-    for (const auto* sku : *r->target_skus()) file(by_sku_[sku->str()]);
-  }
-  if (!by_sku && !by_category && !by_target) file(everywhere_);
+  const checkout::RuleReach reach = checkout::ReachOf(rule);
+  if (reach.everywhere) file(everywhere_);
+  for (std::string_view sku : reach.skus) file(by_sku_[std::string(sku)]);
+  for (std::string_view category : reach.categories) file(by_category_[std::string(category)]);
 }
 
 void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, const Entry& entry,

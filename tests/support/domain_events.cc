@@ -84,8 +84,16 @@ std::string PromotionDraftedEvent(const PromotionSpec& spec, std::string_view au
       events::CreateFundingShareDirect(fbb, "vendor:acme", 5000),
       events::CreateFundingShareDirect(fbb, "retailer", 5000)};
   auto valid = events::CreateValidWindow(fbb, spec.valid_from_ns, spec.valid_to_ns);
-  auto rule =
-      events::CreatePromotionRuleDirect(fbb, 0, reward, targeting, 0, 0, &funding, valid, "EUR");
+  Offset<events::PromotionConditions> conditions;
+  if (!spec.include_skus.empty() || !spec.include_categories.empty()) {
+    auto skus = Strings(fbb, spec.include_skus);
+    auto categories = Strings(fbb, spec.include_categories);
+    conditions = events::CreatePromotionConditionsDirect(
+        fbb, 0, 0, false, spec.include_skus.empty() ? nullptr : &skus,
+        spec.include_categories.empty() ? nullptr : &categories);
+  }
+  auto rule = events::CreatePromotionRuleDirect(fbb, conditions, reward, targeting, 0, 0, &funding,
+                                                valid, "EUR");
   auto drafted = events::CreatePromotionDraftedDirect(fbb, id.c_str(), spec.version,
                                                       std::string(spec.name).c_str(), "", rule);
   return Finish(fbb, "promo/" + id, events::Payload::PromotionDrafted, drafted.Union(), author);

@@ -41,6 +41,8 @@ struct PromotionSpec {
   std::int64_t valid_from_ns = 0;
   std::int64_t valid_to_ns = 0;
   std::int32_t percent_bps = 1000;
+  std::vector<std::string> include_skus;  // conditions; both empty = on every product
+  std::vector<std::string> include_categories;
 };
 std::string PromotionDraftedEvent(const PromotionSpec& spec, std::string_view author = "user:ann");
 // Submitted, Approved, Rejected, Paused, Resumed, Withdrawn or Expired of one version.

@@ -106,6 +106,47 @@ TEST_CASE("Promotions: a withdrawn or expired version is no longer live", "[prom
   CHECK(promotions->Describe("A", Day(9))->versions[0].state == "withdrawn");
 }
 
+TEST_CASE(
+    "Promotions: the live set for a cart holds those on its SKUs or categories or on "
+    "every product, in id order",
+    "[promotions]") {
+  LedgerFixture ledger;
+  auto publish = [&](const PromotionSpec& spec) {
+    const Sequence drafted = ledger.Append(PromotionDraftedEvent(spec), Day(1));
+    ledger.Append(PromotionPublishedEvent(spec.id, spec.version, Day(1), 0, drafted), Day(1));
+  };
+  // Drafted out of id order, so that later ids land before earlier ones in the index.
+  publish({.id = "M-DAIRY", .include_categories = {"dairy"}});
+  publish({.id = "B-SKU", .include_skus = {"4711"}});
+  publish({.id = "Z-ALL"});
+  publish({.id = "A-WEB", .channels = {"web"}});
+  publish({.id = "C-AMENDED", .include_skus = {"9999"}});
+  // A second version on another category, drafted and not published: the promotion can reach
+  // a cart through either version's products.
+  ledger.Append(
+      PromotionDraftedEvent({.id = "C-AMENDED", .version = 2, .include_categories = {"bakery"}}),
+      Day(2));
+  ledger.CatchUp();
+  auto promotions = ledger.runner().promotions();
+  auto live_for = [&](std::vector<std::string_view> skus,
+                      std::vector<std::string_view> categories) {
+    Ids ids;
+    for (const auto& live :
+         promotions->LiveFor({.channel = "pos", .valid_at_ns = Day(3), .known_at_ns = Day(9)},
+                             {.skus = std::move(skus), .categories = std::move(categories)})) {
+      ids.push_back(live.promotion_id + "@" + std::to_string(live.version));
+    }
+    return ids;
+  };
+  CHECK(live_for({"4711"}, {"dairy"}) == Ids{"B-SKU@1", "M-DAIRY@1", "Z-ALL@1"});
+  CHECK(live_for({"1234"}, {"frozen"}) == Ids{"Z-ALL@1"});
+  CHECK(live_for({"9999"}, {}) == Ids{"C-AMENDED@1", "Z-ALL@1"});
+  CHECK(live_for({}, {"bakery"}) == Ids{"C-AMENDED@1", "Z-ALL@1"});
+  // Everything live at the place, for comparison: the web-only one is not.
+  CHECK(LiveIds(*promotions, {.channel = "pos", .valid_at_ns = Day(3), .known_at_ns = Day(9)}) ==
+        Ids{"B-SKU@1", "C-AMENDED@1", "M-DAIRY@1", "Z-ALL@1"});
+}
+
 TEST_CASE("Promotions: publishing with a rule snapshot that is not the version's draft stops",
           "[promotions]") {
   LedgerFixture ledger;
