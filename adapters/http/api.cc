@@ -494,13 +494,9 @@ HttpResponse Api::RefuseInvalid(const Call& call, const std::vector<ParsedComman
   }
   json listed = json::array();
   for (const FieldProblem& p : problems) listed.push_back({{"field", p.path}, {"reason", p.reason}});
-  HttpResponse response = ProblemsResponse(listed);
-  if (!audit_seqs.empty()) {
-    json body = json::parse(response.body);
-    body["audit_seqs"] = std::move(audit_seqs);
-    response.body = body.dump();
-  }
-  return response;
+  json more = json::object();
+  if (!audit_seqs.empty()) more["audit_seqs"] = std::move(audit_seqs);
+  return ProblemsResponse(listed, more);
 }
 
 HttpResponse Api::Submit(const Call& call, std::vector<Command> commands, bool batch,

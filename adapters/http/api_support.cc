@@ -64,13 +64,14 @@ HttpResponse OutcomeResponse(const Command& command, const SubmitOutcome& outcom
   return HttpResponse{.status = status, .body = body.dump()};
 }
 
-HttpResponse ProblemsResponse(const json& problems) {
+HttpResponse ProblemsResponse(const json& problems, const json& more) {
   const json& first = problems.front();
   std::string message = first["reason"].get<std::string>();
   if (problems.size() > 1) message += " (and " + std::to_string(problems.size() - 1) + " more)";
   HttpResponse r = ErrorResponse(400, "invalid", message, first["field"].get<std::string>());
   json body = json::parse(r.body);
   body["problems"] = problems;
+  for (const auto& [key, value] : more.items()) body[key] = value;
   r.body = body.dump();
   return r;
 }

@@ -34,7 +34,10 @@ HttpResponse StatusResponse(const Status& status, std::string_view field_prefix 
 HttpResponse OutcomeResponse(const Command& command, const SubmitOutcome& outcome);
 
 // 400 listing every problem ({"field", "reason"}); the first one is the error's field.
-HttpResponse ProblemsResponse(const nlohmann::ordered_json& problems);
+// `more` adds its members to the body (e.g. the audit_seqs of the attempts recorded).
+HttpResponse ProblemsResponse(
+    const nlohmann::ordered_json& problems,
+    const nlohmann::ordered_json& more = nlohmann::ordered_json::object());
 
 // Puts the Idempotency-Key and If-Match headers into a command document: 400 when the
 // document already says otherwise or If-Match is not a version number.
