@@ -150,7 +150,8 @@ class Pricer {
   // exclude_categories; never a free line). Kept for the last candidate asked about: its
   // eligibility checks and its evaluation ask one after the other.
   const std::vector<char>& Qualifying(const Candidate& c) const;
-  // Per line, whether its SKU is one of the reward's target_skus (never a free line).
+  // Per line, whether its SKU is one of the reward's target_skus (never a free line). Kept
+  // for the last candidate asked about, as Qualifying.
   const std::vector<char>& TargetSkuLines(const Candidate& c) const;
   // Sets marks[i] = mark for each line whose SKU is in `list` (by `set` when there is one).
   void MarkSkus(const StringVector* list, const RuleSkuSets::Set* set, std::vector<char>& marks,
@@ -194,8 +195,9 @@ class Pricer {
   mutable const Candidate* qualifying_for_ = nullptr;
   mutable std::vector<char> qualifying_;
   mutable std::vector<std::size_t> targets_;  // Evaluate's
-  mutable std::vector<char> target_lines_;    // TargetSkuLines'
-  std::vector<std::size_t> sku_hashes_;       // per cart line, of its SKU
+  mutable const Candidate* target_lines_for_ = nullptr;
+  mutable std::vector<char> target_lines_;  // TargetSkuLines'
+  std::vector<std::size_t> sku_hashes_;     // per cart line, of its SKU
 };
 
 void Pricer::ShiftEarlierFixedDiscounts(const std::vector<std::size_t>& targets) {
@@ -371,6 +373,8 @@ const std::vector<char>& Pricer::Qualifying(const Candidate& candidate) const {
 }
 
 const std::vector<char>& Pricer::TargetSkuLines(const Candidate& c) const {
+  if (target_lines_for_ == &c && target_lines_.size() == lines_.size()) return target_lines_;
+  target_lines_for_ = &c;
   target_lines_.assign(lines_.size(), 0);
   MarkSkus(c.rule->reward()->target_skus(), c.sku_sets ? c.sku_sets->target() : nullptr,
            target_lines_, 1);
@@ -475,9 +479,11 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
 bool Pricer::Reaches(const Candidate& c) const {
   const events::PromotionConditions* cond = c.rule->conditions();
   const events::PromotionReward& r = *c.rule->reward();
-  if (cond != nullptr && (!Empty(cond->include_skus()) || !Empty(cond->include_categories())) &&
-      std::none_of(Qualifying(c).begin(), Qualifying(c).end(), [](char q) { return q != 0; })) {
-    return false;
+  if (cond != nullptr && (!Empty(cond->include_skus()) || !Empty(cond->include_categories()))) {
+    const std::vector<char>& qualifying = Qualifying(c);
+    if (std::none_of(qualifying.begin(), qualifying.end(), [](char q) { return q != 0; })) {
+      return false;
+    }
   }
   if (r.target() == RewardTarget::SpecificProducts && !Empty(r.target_skus())) {
     const std::vector<char>& targets = TargetSkuLines(c);
@@ -1001,10 +1007,14 @@ std::string_view GroupOf(const Candidate& c) {
   return "";
 }
 
+// Between candidates of one priority: by promotion id, then version.
+bool IdBefore(const Candidate& a, const Candidate& b) {
+  return std::tie(a.promotion_id, a.version) < std::tie(b.promotion_id, b.version);
+}
+
 bool Before(const Candidate& a, const Candidate& b) {
   if (Priority(a) != Priority(b)) return Priority(a) < Priority(b);
-  if (a.promotion_id != b.promotion_id) return a.promotion_id < b.promotion_id;
-  return a.version < b.version;
+  return IdBefore(a, b);
 }
 
 }  // namespace
@@ -1033,11 +1043,9 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::vector<std::int32_t> priorities(candidates.size());
   for (std::size_t i = 0; i < candidates.size(); ++i) priorities[i] = Priority(*candidates[i]);
-  auto before = [&](std::size_t a, std::size_t b) {
+  auto before = [&](std::size_t a, std::size_t b) {  // Before, with the priorities read once
     if (priorities[a] != priorities[b]) return priorities[a] < priorities[b];
-    const Candidate& x = *candidates[a];
-    const Candidate& y = *candidates[b];
-    return std::tie(x.promotion_id, x.version) < std::tie(y.promotion_id, y.version);
+    return IdBefore(*candidates[a], *candidates[b]);
   };
   if (!std::is_sorted(order.begin(), order.end(), before)) {
     std::sort(order.begin(), order.end(), before);

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
-#include <set>
 
 #include "projections/folding.h"
 #include "projections/record_coding.h"
