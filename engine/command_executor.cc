@@ -3,6 +3,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "engine/event_builder.h"
 #include "engine/event_chain.h"
 #include "engine/event_json.h"
 
@@ -16,20 +17,12 @@ EventJson& ThreadConverter() {
   return converter;
 }
 
-using json = nlohmann::json;
-
 // Decisions made again when a concurrent writer changed a stream between deciding and appending.
 constexpr int kDecideAttemptsMax = 4;
 
 bool IsIdempotencyConflict(const Status& s) {
   return s.code() == StatusCode::kConflict &&
          s.message().find("idempotency key") != std::string::npos;
-}
-
-json Actor(const Principal& principal, const Decision& decision) {
-  return {{"principal", principal.id},
-          {"role", decision.acting_role},
-          {"source_system", principal.source_system}};
 }
 
 events::AuditRejection AuditRejectionOf(RejectionKind kind) {
@@ -46,39 +39,57 @@ events::AuditRejection AuditRejectionOf(RejectionKind kind) {
   return events::AuditRejection::None;
 }
 
-// The audit record of an attempt at `command_name` as decided, before sealing: on the
-// principal's audit stream, without an idempotency key (the caller adds one).
-json AuditLine(const Principal& principal, std::string_view command_name, const Decision& decision,
-               const std::string& args_sha256) {
-  json payload = {
-      {"command", command_name},     {"principal", principal.id},
-      {"roles", decision.roles},     {"source_system", principal.source_system},
-      {"subject", decision.subject}, {"outcome", events::EnumNameAuditOutcome(decision.outcome)},
-      {"reason", decision.reason},   {"field", decision.field},
-      {"rule", decision.rule},       {"event_count", decision.events.size()},
-      {"args_sha256", args_sha256}};
-  if (decision.outcome == events::AuditOutcome::Rejected) {
-    payload["rejection"] = events::EnumNameAuditRejection(AuditRejectionOf(decision.rejection));
-  }
-  return {{"stream", "audit/" + principal.id},
-          {"actor", Actor(principal, decision)},
-          {"payload_type", "CommandAudited"},
-          {"payload", std::move(payload)}};
+// Who acted, as the envelope of the events an attempt appends.
+Envelope ActorEnvelope(const Principal& principal, const Decision& decision) {
+  return {.principal = principal.id,
+          .role = decision.acting_role,
+          .source_system = principal.source_system};
 }
 
-// An event line as unsealed FlatBuffers, with the correlation id when there is one. Empty
-// strings of the payload are left out, as the log's own JSON would.
-Result<std::string> Unsealed(json line, const std::string& correlation_id) {
-  if (!correlation_id.empty()) line["correlation_id"] = correlation_id;
-  for (auto it = line["payload"].begin(); it != line["payload"].end();) {
-    it = it->is_string() && it->get<std::string>().empty() ? line["payload"].erase(it) : ++it;
+// The audit record of an attempt at `command_name` as decided, unsealed, on the principal's
+// audit stream; `idempotency_key` is empty for an attempt that used none. Empty strings are
+// left out, as the log's own JSON leaves them out.
+std::string AuditRecord(const Principal& principal, std::string_view command_name,
+                        const Decision& decision, std::string_view args_sha256,
+                        std::string_view idempotency_key, std::string_view correlation_id) {
+  flatbuffers::FlatBufferBuilder fbb(1024);
+  auto text = [&fbb](std::string_view s) {
+    return s.empty() ? flatbuffers::Offset<flatbuffers::String>() : fbb.CreateString(s);
+  };
+  std::vector<flatbuffers::Offset<flatbuffers::String>> role_names;
+  role_names.reserve(decision.roles.size());
+  for (const std::string& role : decision.roles) role_names.push_back(fbb.CreateString(role));
+  const auto roles = fbb.CreateVector(role_names);
+  const auto command = fbb.CreateString(command_name);
+  const auto principal_id = text(principal.id);
+  const auto source_system = text(principal.source_system);
+  const auto subject = text(decision.subject);
+  const auto reason = text(decision.reason);
+  const auto field = text(decision.field);
+  const auto rule = text(decision.rule);
+  const auto args_hash = text(args_sha256);
+  events::CommandAuditedBuilder audited(fbb);
+  audited.add_command(command);
+  audited.add_principal(principal_id);
+  audited.add_roles(roles);
+  audited.add_source_system(source_system);
+  audited.add_subject(subject);
+  audited.add_outcome(decision.outcome);
+  audited.add_reason(reason);
+  audited.add_field(field);
+  audited.add_rule(rule);
+  audited.add_event_count(static_cast<std::uint32_t>(decision.events.size()));
+  audited.add_args_sha256(args_hash);
+  if (decision.outcome == events::AuditOutcome::Rejected) {
+    audited.add_rejection(AuditRejectionOf(decision.rejection));
   }
-  EventJson::Parsed parsed = ThreadConverter().ParseUnsealed(line.dump());
-  if (!parsed.ok()) {
-    return Status::Internal("decided event does not match its schema: " +
-                            parsed.problems.front().path + ": " + parsed.problems.front().reason);
-  }
-  return std::move(parsed.bytes);
+  const auto payload = audited.Finish();
+  const std::string stream = "audit/" + principal.id;
+  Envelope envelope = ActorEnvelope(principal, decision);
+  envelope.stream = stream;
+  envelope.idempotency_key = idempotency_key;
+  envelope.correlation_id = correlation_id;
+  return FinishUnsealedEvent(fbb, envelope, events::Payload::CommandAudited, payload.Union());
 }
 
 }  // namespace
@@ -91,24 +102,26 @@ Result<std::vector<std::string>> CommandExecutor::Build(const Principal& princip
                                                         const Command& command,
                                                         const Decision& decision) const {
   const std::string audit_key = "audit:" + principal.id + ":" + command.idempotency_key;
-  std::vector<json> lines;
-  lines.push_back(
-      AuditLine(principal, command.spec().name, decision, Sha256(command.args_json).ToHex()));
-  lines.back()["idempotency_key"] = audit_key;
+  std::vector<std::string> events;
+  events.reserve(1 + decision.events.size());
+  events.push_back(AuditRecord(principal, command.spec().name, decision,
+                               Sha256(command.args_json).ToHex(), audit_key,
+                               command.correlation_id));
   for (std::size_t i = 0; i < decision.events.size(); ++i) {
     const EventDraft& draft = decision.events[i];
-    lines.push_back({{"stream", draft.stream},
-                     {"expected_version", draft.expected_version},
-                     {"idempotency_key", command.idempotency_key + "#" + std::to_string(i + 1)},
-                     {"causation_id", audit_key},
-                     {"actor", Actor(principal, decision)},
-                     {"payload_type", events::EnumNamePayload(draft.type)},
-                     {"payload", json::parse(draft.payload_json)}});
-  }
-  std::vector<std::string> events;
-  for (json& line : lines) {
-    Result<std::string> event = Unsealed(std::move(line), command.correlation_id);
-    if (!event.ok()) return event.status();
+    const std::string key = command.idempotency_key + "#" + std::to_string(i + 1);
+    Envelope envelope = ActorEnvelope(principal, decision);
+    envelope.stream = draft.stream;
+    envelope.expected_version = draft.expected_version;
+    envelope.idempotency_key = key;
+    envelope.correlation_id = command.correlation_id;
+    envelope.causation_id = audit_key;
+    Result<std::string> event = ThreadConverter().UnsealedFromPayload(
+        envelope, events::EnumNamePayload(draft.type), draft.payload_json);
+    if (!event.ok()) {
+      return Status::Internal("decided event does not match its schema: " +
+                              event.status().message());
+    }
     events.push_back(std::move(*event));
   }
   return events;
@@ -280,12 +293,9 @@ Result<Sequence> CommandExecutor::RecordInvalid(const Principal& principal,
         (decision.reason.empty() ? "" : "; ") + (p.path.empty() ? "" : p.path + ": ") + p.reason;
   }
   decision.roles = HeldRoles(principal, state_, clock_.NowNs());
-  Result<std::string> audit =
-      Unsealed(AuditLine(principal, SpecOf(*parsed.named).name, decision, ""),
-               parsed.correlation_id);
-  if (!audit.ok()) return audit.status();
   std::vector<std::string> batch;
-  batch.push_back(std::move(*audit));
+  batch.push_back(
+      AuditRecord(principal, SpecOf(*parsed.named).name, decision, "", "", parsed.correlation_id));
   Result<std::vector<AppendOutcome>> appended = log_.Append(std::move(batch));
   if (!appended.ok()) return appended.status();
   return appended->front().seq;
@@ -294,23 +304,23 @@ Result<Sequence> CommandExecutor::RecordInvalid(const Principal& principal,
 Result<std::vector<Sequence>> CommandExecutor::ExpireDue() {
   if (Status s = catch_up_(); !s.ok()) return Status::Unavailable(s.message());
   std::vector<Sequence> appended;
-  EventJson& converter = ThreadConverter();
   for (const DecisionState::EndedVersion& ended : state_.EndedPromotions(clock_.NowNs())) {
     const std::string stream = "promo/" + ended.promotion_id;
-    const json line = {
-        {"stream", stream},
-        {"expected_version", state_.StreamVersion(stream)},
-        {"idempotency_key", "expire:" + ended.promotion_id + ":" + std::to_string(ended.version)},
-        {"actor", {{"principal", "tillroll:scheduler"}, {"source_system", "tillroll"}}},
-        {"payload_type", "PromotionExpired"},
-        {"payload",
-         {{"promotion_id", ended.promotion_id},
-          {"version", ended.version},
-          {"reason", "window ended"}}}};
-    EventJson::Parsed parsed = converter.ParseUnsealed(line.dump());
-    TR_ASSERT(parsed.ok());
+    const std::string key =
+        "expire:" + ended.promotion_id + ":" + std::to_string(ended.version);
+    flatbuffers::FlatBufferBuilder fbb;
+    const auto expired = events::CreatePromotionExpiredDirect(fbb, ended.promotion_id.c_str(),
+                                                              ended.version, "window ended");
+    std::string event = FinishUnsealedEvent(
+        fbb,
+        {.stream = stream,
+         .expected_version = static_cast<std::int64_t>(state_.StreamVersion(stream)),
+         .idempotency_key = key,
+         .principal = "tillroll:scheduler",
+         .source_system = "tillroll"},
+        events::Payload::PromotionExpired, expired.Union());
     std::vector<std::string> batch;
-    batch.push_back(std::move(parsed.bytes));
+    batch.push_back(std::move(event));
     Result<std::vector<AppendOutcome>> outcome = log_.Append(std::move(batch));
     if (!outcome.ok()) {
       if (outcome.status().code() == StatusCode::kConflict) continue;

@@ -59,7 +59,13 @@ class Decider {
   bool Refused(std::string reason, std::string rule = "workflow") {
     return Reject(RejectionKind::kRefused, "", std::move(reason), std::move(rule));
   }
+  // Adds a decided event. Empty strings of the payload are left out, as the log's own JSON
+  // leaves them out.
   void Emit(std::string stream, Payload type, json payload) {
+    for (auto it = payload.begin(); it != payload.end();) {
+      it = it->is_string() && it->get_ref<const std::string&>().empty() ? payload.erase(it)
+                                                                         : std::next(it);
+    }
     std::int64_t version = static_cast<std::int64_t>(s_.StreamVersion(stream));
     for (const EventDraft& e : d_.events) {
       if (e.stream == stream) ++version;

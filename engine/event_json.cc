@@ -3,6 +3,7 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "engine/event_builder.h"
 #include "engine/event_chain.h"
 #include "engine/event_layout.h"
 #include "engine/limits.h"
@@ -28,6 +29,35 @@ std::unique_ptr<flatbuffers::Parser> NewSchemaParser() {
   TR_ASSERT(parser->Parse(schemas::kEventSchemaText));
   TR_ASSERT(parser->root_struct_def_ != nullptr);
   return parser;
+}
+
+// `text` as a JSON string, quotes included, appended to `out`.
+void AppendJsonString(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+
+// `,"name":"value"`, or nothing when `value` is empty.
+void AppendStringField(std::string& out, std::string_view name, std::string_view value) {
+  if (value.empty()) return;
+  out += ",\"";
+  out += name;
+  out += "\":";
+  AppendJsonString(out, value);
 }
 
 std::string JsonTypeName(const Json& j) {
@@ -312,6 +342,43 @@ EventJson::Parsed EventJson::ParseUnsealed(std::string_view text) {
     out.problems.push_back({"", s.message()});
   }
   return out;
+}
+
+Result<std::string> EventJson::UnsealedFromPayload(const Envelope& envelope,
+                                                   std::string_view payload_type,
+                                                   std::string_view payload_json) {
+  std::string text;
+  text.reserve(payload_json.size() + 512);
+  text += "{\"stream\":";
+  AppendJsonString(text, envelope.stream);
+  text += ",\"expected_version\":" + std::to_string(envelope.expected_version);
+  AppendStringField(text, "idempotency_key", envelope.idempotency_key);
+  AppendStringField(text, "correlation_id", envelope.correlation_id);
+  AppendStringField(text, "causation_id", envelope.causation_id);
+  if (!envelope.principal.empty() || !envelope.role.empty() || !envelope.source_system.empty()) {
+    std::string actor;
+    AppendStringField(actor, "principal", envelope.principal);
+    AppendStringField(actor, "role", envelope.role);
+    AppendStringField(actor, "source_system", envelope.source_system);
+    text += ",\"actor\":{" + actor.substr(1) + "}";  // without the first field's comma
+  }
+  text += ",\"payload_type\":";
+  AppendJsonString(text, payload_type);
+  text += ",\"payload\":";
+  text += payload_json;
+  const std::string placeholder = std::to_string(kUnsealedPlaceholder);
+  const std::string zero_hex = std::string(Digest::kHexChars, '0');
+  text += ",\"global_seq\":" + placeholder + ",\"stream_version\":" + placeholder +
+          ",\"recorded_at_ns\":" + placeholder + ",\"prev_hash\":\"" + zero_hex +
+          "\",\"hash\":\"" + zero_hex + "\"}";
+  impl_->parser->builder_.Clear();
+  if (!impl_->parser->Parse(text.c_str())) {
+    std::string error = impl_->parser->error_;
+    impl_->parser = NewSchemaParser();  // a failed parse may leave state behind
+    return Status::InvalidArgument(std::move(error));
+  }
+  return std::string(reinterpret_cast<const char*>(impl_->parser->builder_.GetBufferPointer()),
+                     impl_->parser->builder_.GetSize());
 }
 
 Result<std::string> EventJson::ToJson(std::string_view bytes) {

@@ -10,6 +10,8 @@
 
 namespace tillroll {
 
+struct Envelope;
+
 // One thing wrong with a JSON input, at a field path like "payload.lines[2].qty".
 struct FieldProblem {
   std::string path;  // empty for the document as a whole
@@ -39,6 +41,14 @@ class EventJson {
   // stream_version, recorded_at_ns, prev_hash, hash). Unknown fields, wrong types, unknown
   // enum or union names, missing required fields and values over the limits are problems.
   Parsed ParseUnsealed(std::string_view json);
+
+  // An unsealed event from an envelope and a payload that tillroll decided itself: the payload
+  // is FlatBuffers JSON of the table `payload_type` names, top-level empty strings left out.
+  // Only FlatBuffers' own parser reads it, without the field-by-field checks of ParseUnsealed,
+  // which are for what senders write; InvalidArgument with the parser's message when it does
+  // not match the schema. EventLog::Append checks the result like any other event.
+  Result<std::string> UnsealedFromPayload(const Envelope& envelope, std::string_view payload_type,
+                                          std::string_view payload_json);
 
   // One line of strict JSON for an event's bytes. The bytes are verified first:
   // Corruption if they are not a well-formed Event.
