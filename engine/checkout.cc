@@ -1047,7 +1047,16 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
     if (priorities[a] != priorities[b]) return priorities[a] < priorities[b];
     return IdBefore(*candidates[a], *candidates[b]);
   };
-  if (!std::is_sorted(order.begin(), order.end(), before)) {
+  auto id_before = [&](std::size_t a, std::size_t b) {
+    return IdBefore(*candidates[a], *candidates[b]);
+  };
+  if (std::is_sorted(order.begin(), order.end(), id_before)) {
+    // In id order already (the promotions projection hands them out so): ordered by priority
+    // alone, each priority keeps it, with a comparison of ids per candidate instead of per
+    // step of a sort.
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return priorities[a] < priorities[b]; });
+  } else if (!std::is_sorted(order.begin(), order.end(), before)) {
     std::sort(order.begin(), order.end(), before);
   }
 

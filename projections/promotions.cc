@@ -73,10 +73,6 @@ bool Admits(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>*
                      [&](const flatbuffers::String* s) { return s->string_view() == value; });
 }
 
-const events::PromotionRule* RuleOf(const std::string& drafted_event) {
-  return events::GetEvent(drafted_event.data())->payload_as_PromotionDrafted()->rule();
-}
-
 }  // namespace
 
 std::string_view PromotionStepName(PromotionStep step) {
@@ -247,6 +243,7 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     version.name = View(drafted->payload_as_PromotionDrafted()->name());
     if (const events::PromotionRule* rule = drafted->payload_as_PromotionDrafted()->rule()) {
       version.sku_sets = checkout::RuleSkuSets::Of(*rule);
+      version.targeting = rule->targeting();
       IndexReach(&*it, *rule);
     }
     entry.versions.push_back(std::move(version));
@@ -299,7 +296,7 @@ void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, con
   }
   if (!fold.LiveAt(where.valid_at_ns)) return;
   const Version& v = entry.versions[fold.live_version - 1];
-  const events::PromotionTargeting* targeting = RuleOf(*v.event)->targeting();
+  const events::PromotionTargeting* targeting = v.targeting;
   if (targeting != nullptr &&
       (!Admits(targeting->channels(), where.channel) ||
        !Admits(targeting->regions(), where.region) || !Admits(targeting->stores(), where.store))) {

@@ -131,6 +131,7 @@ class Promotions final : public Projection {
     std::string name;
     std::shared_ptr<const std::string> event;  // sealed PromotionDrafted bytes, aligned
     std::shared_ptr<const checkout::RuleSkuSets> sku_sets;  // of its rule
+    const events::PromotionTargeting* targeting = nullptr;  // in *event; nullptr: everywhere
   };
   struct Entry {
     std::vector<Version> versions;           // version v at index v - 1
