@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/event_builder.h"
 #include "engine/event_chain.h"
 #include "schemas/envelope_generated.h"
 #include "tests/support/test_support.h"
@@ -125,6 +128,45 @@ TEST_CASE("EventJson: ToJson refuses bytes that are not an event", "[json]") {
   EventJson json;
   CHECK(json.ToJson("garbage bytes").status().code() == StatusCode::kCorruption);
   CHECK(json.ToJson("").status().code() == StatusCode::kCorruption);
+}
+
+TEST_CASE("EventJson: a decided payload becomes an event with its envelope intact", "[json]") {
+  EventJson json;
+  // Strings a sender chose travel in the envelope: quotes, backslashes, control characters
+  // and UTF-8 must come out as they went in.
+  const std::string key = "cmd \"7\"\\a\nb\x01 caf\xc3\xa9";
+  const std::string causation = "audit:user:anna:" + key;
+  const Envelope envelope{.stream = "price/4711",
+                          .expected_version = 3,
+                          .idempotency_key = key,
+                          .correlation_id = "req-9",
+                          .causation_id = causation,
+                          .principal = "user:anna",
+                          .source_system = "pricing-engine"};
+  Result<std::string> event = json.UnsealedFromPayload(
+      envelope, "PriceSet",
+      R"({"sku":"4711","price_type":"Markdown","amount_minor":1349,"currency":"EUR"})");
+  REQUIRE(event.ok());
+  REQUIRE(CheckUnsealedEvent(*event).ok());
+  Result<std::string> text = json.ToJson(*event);
+  REQUIRE(text.ok());
+  const nlohmann::json out = nlohmann::json::parse(*text);
+  CHECK(out["stream"] == "price/4711");
+  CHECK(out["expected_version"] == 3);
+  CHECK(out["idempotency_key"] == key);
+  CHECK(out["causation_id"] == causation);
+  CHECK(out["correlation_id"] == "req-9");
+  CHECK(out["actor"] == nlohmann::json{{"principal", "user:anna"},
+                                       {"source_system", "pricing-engine"}});
+  CHECK(out["payload_type"] == "PriceSet");
+  CHECK(out["payload"]["amount_minor"] == 1349);
+  CHECK(out["payload"]["price_type"] == "Markdown");
+
+  // A payload that does not match its table is refused, and the converter stays usable.
+  Result<std::string> wrong =
+      json.UnsealedFromPayload(envelope, "PriceSet", R"({"sku":"4711","amount_minor":"a lot"})");
+  CHECK(wrong.status().code() == StatusCode::kInvalidArgument);
+  CHECK(json.UnsealedFromPayload(envelope, "PriceSet", R"({"sku":"4711","currency":"EUR"})").ok());
 }
 
 }  // namespace
