@@ -2,12 +2,14 @@
 // appends the audit record with the decided events. Proves that a concurrent change of a stream
 // between deciding and appending makes it decide again on the new state (never a decision on
 // stale state), and that the expiry scheduler records PromotionExpired once, when the published
-// window has ended.
+// window has ended; and that the audit record and the decided events carry the actor, roles,
+// args hash, correlation and causation a reader of the audit trail relies on.
 
 #include "engine/command_executor.h"
 
 #include <nlohmann/json.hpp>
 
+#include "engine/event_chain.h"
 #include "projections/decision_state.h"
 #include "tests/unit/projections/ledger_fixture.h"
 
@@ -108,6 +110,57 @@ TEST_CASE("CommandExecutor: a stream changed after deciding makes it decide agai
   REQUIRE(view.ok());
   REQUIRE(view->versions.size() == 3);  // the concurrent version 2, then ours as version 3
   CHECK(view->versions[2].name == "12%");
+}
+
+TEST_CASE(
+    "CommandExecutor: the audit record and the decided event say who acted, in which role, on "
+    "which args and request",
+    "[governance]") {
+  CommandLedger c;
+  AllowPromotions(c);
+  const json args = {{"promotion_id", "P"}, {"name", "10%"}, {"rule", Rule(Day(30))}};
+  Command command = Parse("draft_promotion", args, "draft-P");
+  command.correlation_id = "req-42";
+  Result<SubmitOutcome> outcome = c.executor().Submit(kAuthor, command);
+  REQUIRE(outcome.ok());
+  REQUIRE(outcome->decision.outcome == events::AuditOutcome::Accepted);
+  REQUIRE(outcome->events.size() == 1);
+
+  Result<std::vector<EventRecord>> read = c.ledger().log().Read(outcome->audit_seq, 2);
+  REQUIRE(read.ok());
+  REQUIRE(read->size() == 2);
+  const events::Event* audit = events::GetEvent((*read)[0].bytes.data());
+  CHECK(audit->stream()->str() == "audit/user:mira.schulz");
+  CHECK(audit->idempotency_key()->str() == "audit:user:mira.schulz:draft-P");
+  CHECK(audit->correlation_id()->str() == "req-42");
+  CHECK(audit->actor()->principal()->str() == "user:mira.schulz");
+  CHECK(audit->actor()->role()->str() == "promo_author");
+  CHECK(audit->actor()->source_system()->str() == "promotion-platform");
+  const events::CommandAudited* audited = audit->payload_as_CommandAudited();
+  REQUIRE(audited != nullptr);
+  CHECK(audited->command()->str() == "draft_promotion");
+  CHECK(audited->principal()->str() == "user:mira.schulz");
+  REQUIRE(audited->roles() != nullptr);
+  REQUIRE(audited->roles()->size() == 1);
+  CHECK(audited->roles()->Get(0)->str() == "promo_author");
+  CHECK(audited->subject()->str() == "promo/P");
+  CHECK(audited->event_count() == 1);
+  CHECK(audited->args_sha256()->str() == Sha256(command.args_json).ToHex());
+  // An accepted attempt has no reason, field, rule or rejection: left out, not empty.
+  CHECK(audited->reason() == nullptr);
+  CHECK(audited->field() == nullptr);
+  CHECK(audited->rule() == nullptr);
+  CHECK(audited->rejection() == events::AuditRejection::None);
+
+  const events::Event* drafted = events::GetEvent((*read)[1].bytes.data());
+  CHECK((*read)[1].seq == outcome->events[0].seq);
+  CHECK(drafted->stream()->str() == "promo/P");
+  CHECK(drafted->idempotency_key()->str() == "draft-P#1");
+  CHECK(drafted->causation_id()->str() == "audit:user:mira.schulz:draft-P");
+  CHECK(drafted->correlation_id()->str() == "req-42");
+  CHECK(drafted->actor()->role()->str() == "promo_author");
+  REQUIRE(drafted->payload_as_PromotionDrafted() != nullptr);
+  CHECK(drafted->payload_as_PromotionDrafted()->name()->str() == "10%");
 }
 
 TEST_CASE(
