@@ -14,8 +14,9 @@
 //   The indexes, derived from the events (subfolder "index", its own RocksDB, written without
 //   a WAL and flushed atomically; LogIndexer::CatchUp redoes what a crash lost):
 //   streams         stream bytes, 0x00, stream_version:u64      seq:u64
-//   idempotency     idempotency key bytes                       seq:u64, stream_version:u64,
-//                                                               IdempotencyDigest:32
+//   idempotency     idempotency key bytes                       seq:u64, stream_version:u64
+//                   (entries written by earlier versions also carry IdempotencyDigest:32; the
+//                   writer works the digest out from the event when its key comes again)
 //   meta            "indexed"                                   seq:u64, the last event whose
 //                                                               streams and idempotency entries
 //                                                               are written (LogIndexer)
@@ -89,23 +90,25 @@ inline std::string RecordTimeKey(std::int64_t recorded_at_ns, Sequence seq) {
 struct IdempotencyEntry {
   Sequence seq = 0;
   std::uint64_t stream_version = 0;
-  Digest digest;
+  std::optional<Digest> digest;  // only in entries that carry it
 };
 
-inline std::string EncodeIdempotency(const IdempotencyEntry& e) {
+inline std::string EncodeIdempotency(Sequence seq, std::uint64_t stream_version) {
   std::string v;
-  PutBigEndian64(&v, e.seq);
-  PutBigEndian64(&v, e.stream_version);
-  v.append(reinterpret_cast<const char*>(e.digest.bytes.data()), Digest::kBytes);
+  PutBigEndian64(&v, seq);
+  PutBigEndian64(&v, stream_version);
   return v;
 }
 
 inline std::optional<IdempotencyEntry> DecodeIdempotency(std::string_view v) {
-  if (v.size() != 16 + Digest::kBytes) return std::nullopt;
+  if (v.size() != 16 && v.size() != 16 + Digest::kBytes) return std::nullopt;
   IdempotencyEntry e;
   e.seq = GetBigEndian64(v);
   e.stream_version = GetBigEndian64(v.substr(8));
-  std::memcpy(e.digest.bytes.data(), v.data() + 16, Digest::kBytes);
+  if (v.size() > 16) {
+    e.digest.emplace();
+    std::memcpy(e.digest->bytes.data(), v.data() + 16, Digest::kBytes);
+  }
   return e;
 }
 

@@ -28,11 +28,10 @@ class SortedIndexBatch {
     streams_.emplace_back(log_format::StreamKey(entry.stream, entry.stream_version),
                           std::move(seq_value));
     if (!entry.idempotency_key.empty()) {
-      // The digest is taken here, behind the writer: the writer needs it only for a key it
-      // has seen before, and computes it then.
-      const log_format::IdempotencyEntry value{entry.seq, entry.stream_version,
-                                               IdempotencyDigest(entry.event)};
-      keys_.emplace_back(entry.idempotency_key, log_format::EncodeIdempotency(value));
+      // Without the event's digest: the writer needs it only when a key comes again, which
+      // is rare, and then works it out from the stored event.
+      keys_.emplace_back(entry.idempotency_key,
+                         log_format::EncodeIdempotency(entry.seq, entry.stream_version));
     }
   }
 
@@ -90,10 +89,7 @@ Result<Sequence> LogIndexer::CatchUp(LogStore& store, Sequence indexed) {
     if (!checked.ok()) return checked.status();
     const events::Event* e = events::GetEvent(bytes.data());
     Entry entry{e->stream()->str(), e->stream_version(), seq, {}, {}};
-    if (e->idempotency_key() != nullptr) {
-      entry.idempotency_key = e->idempotency_key()->str();
-      entry.event = std::move(bytes);
-    }
+    if (e->idempotency_key() != nullptr) entry.idempotency_key = e->idempotency_key()->str();
     batch.Add(entry);
     indexed = seq;
     if (++pending == kCatchUpBatchEvents) {

@@ -41,7 +41,9 @@ class LogIndexer {
     std::uint64_t stream_version = 0;
     Sequence seq = 0;
     std::string idempotency_key;  // empty: the event has none
-    std::string event;            // the sealed event, for its idempotency digest
+    // The sealed event when it has a key, for the writer: a key used twice within a group is
+    // compared by digest before the event is stored. The indexer does not read it.
+    std::string event;
   };
 
   // Indexes the events after `indexed` up to the last stored one. Returns the new checkpoint.

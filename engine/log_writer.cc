@@ -369,8 +369,8 @@ Result<Digest> LogWriter::DigestOfUse(const KeyUse& use, const GroupState& group
   if (use.seq >= pending_first) return IdempotencyDigest(pending[use.seq - pending_first].event);
   const Sequence group_first = head_.head.seq + 1;
   if (use.seq >= group_first) return IdempotencyDigest(group.index[use.seq - group_first].event);
-  // Written by an earlier group and not indexed yet: RocksDB has it (the writer's own reads
-  // may see what is not yet synced).
+  // Written by an earlier group, indexed or not: RocksDB has it (the writer's own reads may
+  // see what is not yet synced).
   std::string original;
   Status read = FromRocks(store_->db->Get(rocksdb::ReadOptions(), store_->events,
                                           log_format::EventKey(use.seq), &original),

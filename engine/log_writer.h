@@ -84,8 +84,9 @@ class LogWriter {
   Result<std::vector<AppendOutcome>> Decide(Request& request, GroupState& group,
                                             rocksdb::WriteBatch& batch);
   Result<std::uint64_t> StreamVersion(const std::string& stream, const GroupState& group);
-  // Where an idempotency key was used before. The digest is known only for indexed keys;
-  // for the others it is computed from the original event when a key comes again.
+  // Where an idempotency key was used before. The digest is known only for keys indexed with
+  // one (by earlier versions); for the others it is computed from the original event when a
+  // key comes again.
   struct KeyUse {
     Sequence seq = 0;
     std::uint64_t stream_version = 0;

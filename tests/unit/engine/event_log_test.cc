@@ -180,6 +180,10 @@ TEST_CASE("EventLog: a repeated idempotency key returns the original and writes 
     REQUIRE(after.ok());
     CHECK((*after)[0].duplicate);
     CHECK((*after)[0].seq == 1);
+    // Indexed now: the other content is found out from the stored event.
+    auto other =
+        log->Append({PriceEvent({.sku = "1", .amount_minor = 999, .idempotency_key = "run-1:1"})});
+    CHECK(other.status().code() == StatusCode::kConflict);
   }
   CHECK(log->Verify().status.ok());
 }
@@ -465,6 +469,29 @@ TEST_CASE(
   REQUIRE(none.ok());
   CHECK(none->version == 0);
   CHECK(none->seq == 0);
+}
+
+TEST_CASE("EventLog: idempotency entries are read with and without the event's digest",
+          "[log]") {
+  const std::string plain = log_format::EncodeIdempotency(7, 3);
+  const std::optional<log_format::IdempotencyEntry> entry = log_format::DecodeIdempotency(plain);
+  REQUIRE(entry.has_value());
+  CHECK(entry->seq == 7);
+  CHECK(entry->stream_version == 3);
+  CHECK_FALSE(entry->digest.has_value());
+
+  // Entries an index built by earlier versions holds carry the digest after the numbers.
+  const Digest digest = Sha256("the original event");
+  const std::string with_digest =
+      plain + std::string(reinterpret_cast<const char*>(digest.bytes.data()), Digest::kBytes);
+  const std::optional<log_format::IdempotencyEntry> old = log_format::DecodeIdempotency(with_digest);
+  REQUIRE(old.has_value());
+  CHECK(old->seq == 7);
+  REQUIRE(old->digest.has_value());
+  CHECK(*old->digest == digest);
+
+  CHECK_FALSE(log_format::DecodeIdempotency(plain.substr(0, 15)).has_value());
+  CHECK_FALSE(log_format::DecodeIdempotency(plain + "x").has_value());
 }
 
 }  // namespace
