@@ -14,10 +14,34 @@ namespace tillroll {
 struct LogWriter::GroupState {
   log_format::HeadRecord head;
   std::int64_t recorded_at_ns = 0;
-  std::unordered_map<std::string, std::uint64_t> versions;
-  std::unordered_map<std::string, KeyUse> keys;
   std::vector<LogIndexer::Entry> index;  // one per event of the group, in sequence order
 };
+
+LogWriter::UndoMark LogWriter::Mark() const {
+  return {version_undo_.size(), recent_key_order_.size()};
+}
+
+void LogWriter::RollBack(UndoMark mark) {
+  while (version_undo_.size() > mark.versions) {
+    const VersionUndo& undo = version_undo_.back();
+    const auto it = stream_versions_.find(*undo.stream);
+    TR_ASSERT(it != stream_versions_.end());
+    if (undo.inserted) {
+      version_undo_.pop_back();  // before the erase: it points into the erased entry
+      stream_versions_.erase(it);
+    } else {
+      it->second = undo.before;
+      version_undo_.pop_back();
+    }
+  }
+  // Keys taken since the mark are new ones: each is last in the order and erased.
+  while (recent_key_order_.size() > mark.keys) {
+    const auto it = recent_keys_.find(*recent_key_order_.back().second);
+    TR_ASSERT(it != recent_keys_.end());
+    recent_key_order_.pop_back();
+    recent_keys_.erase(it);
+  }
+}
 
 LogWriter::LogWriter(LogStore* store, LogIndexer* indexer, Clock* clock, bool sync,
                      log_format::HeadRecord head,
@@ -183,11 +207,15 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<std::shared_ptr<Reque
   // Record time never decreases, whatever the clock does, and is never the placeholder.
   state.recorded_at_ns =
       std::max({clock_->NowNs(), head_.head.recorded_at_ns, kUnsealedPlaceholder + 1});
+  const UndoMark group_mark = Mark();
   rocksdb::WriteBatch batch;
   for (const std::shared_ptr<Request>& request : written.requests) {
     written.results.push_back(Decide(*request, state, batch));
   }
-  if (state.head.head.seq == head_.head.seq) return written;  // all rejected or duplicates
+  if (state.head.head.seq == head_.head.seq) {  // all rejected or duplicates
+    TR_ASSERT(version_undo_.size() == group_mark.versions);
+    return written;
+  }
 
   // Every event of a group shares one record time: one index entry per group finds them.
   TR_ASSERT(batch
@@ -199,8 +227,9 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<std::shared_ptr<Reque
   const Status status =
       FromRocks(store_->db->Write(rocksdb::WriteOptions(), &batch), "writing events");
   if (!status.ok()) {
-    // The in-memory view did not take this group in, but what RocksDB kept is unknown:
-    // refuse everything from now on, as after a failed sync.
+    // The in-memory view lets go of this group, but what RocksDB kept is unknown: refuse
+    // everything from now on, as after a failed sync.
+    RollBack(group_mark);
     {
       std::lock_guard lock(sync_mu_);
       failure_ = status;
@@ -213,17 +242,15 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<std::shared_ptr<Reque
   TR_ASSERT(state.head.head.seq > head_.head.seq);
   const Sequence before_group = head_.head.seq;
   head_ = state.head;
-  if (stream_versions_.size() + state.versions.size() > limits::kStreamVersionCacheEntriesMax) {
-    // Streams not cached are read from the stream index, so it must be complete first.
+  version_undo_.clear();  // the group is in; its keys stay until indexed (ForgetIndexedKeys)
+  if (stream_versions_.size() > limits::kStreamVersionCacheEntriesMax) {
+    // Streams not cached are read from the stream index, so it must be complete up to this
+    // group first; the group's own streams are cached again.
     while (!indexer_->WaitIndexed(before_group, std::chrono::seconds(1)) &&
            indexer_->error().ok() && Failure().ok()) {
     }
     stream_versions_.clear();
-  }
-  for (auto& [stream, version] : state.versions) stream_versions_[stream] = version;
-  for (auto& [key, entry] : state.keys) {
-    recent_key_order_.emplace_back(entry.seq, key);
-    recent_keys_[key] = entry;
+    for (const LogIndexer::Entry& e : state.index) stream_versions_[e.stream] = e.stream_version;
   }
   written.wrote = true;
   written.head = head_;
@@ -233,11 +260,11 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<std::shared_ptr<Reque
 
 Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupState& group,
                                                      rocksdb::WriteBatch& batch) {
-  Result<std::vector<std::optional<KeyUse>>> known = KnownKeys(request, group);
+  Result<std::vector<std::optional<KeyUse>>> known = KnownKeys(request);
   if (!known.ok()) return known.status();
-  // The request's own view on top of the group's; merged into it only when accepted.
-  std::unordered_map<std::string, std::uint64_t> versions;
-  std::unordered_map<std::string, KeyUse> keys;
+  // The request's stream versions and keys go straight into the writer's view, with what it
+  // takes to undo them should a later event of the request be refused.
+  const UndoMark mark = Mark();
   std::vector<LogIndexer::Entry> index;
   const Sequence first_seq = group.head.head.seq + 1;
   log_format::HeadRecord head = group.head;
@@ -246,27 +273,31 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
   batch.SetSavePoint();
   auto reject = [&](Status status) {
     TR_ASSERT(batch.RollbackToSavePoint().ok());
+    RollBack(mark);
     return status;
   };
 
   for (std::size_t i = 0; i < request.events.size(); ++i) {
     std::string& bytes = request.events[i];
     const events::Event* event = events::GetEvent(bytes.data());
-    std::string stream = event->stream()->str();
+    const std::string_view stream = event->stream()->string_view();
     auto where = [&] {
-      return "event " + std::to_string(i + 1) + " of the batch (stream " + stream + "): ";
+      return "event " + std::to_string(i + 1) + " of the batch (stream " + std::string(stream) +
+             "): ";
     };
 
-    std::string key;
+    std::string_view key;
     if (event->idempotency_key() != nullptr) {
-      key = event->idempotency_key()->str();
+      key = event->idempotency_key()->string_view();
       std::optional<KeyUse> seen = (*known)[i];
-      if (auto it = keys.find(key); it != keys.end()) seen = it->second;
+      if (!seen.has_value()) {  // perhaps by an earlier event of this request
+        if (auto it = recent_keys_.find(key); it != recent_keys_.end()) seen = it->second;
+      }
       if (seen.has_value()) {
         Result<Digest> original = DigestOfUse(*seen, group, index, first_seq);
         if (!original.ok()) return reject(original.status());
         if (*original != IdempotencyDigest(bytes)) {
-          return reject(Status::Conflict(where() + "idempotency key '" + key +
+          return reject(Status::Conflict(where() + "idempotency key '" + std::string(key) +
                                          "' was already used for event " +
                                          std::to_string(seen->seq) + " with other content"));
         }
@@ -275,11 +306,13 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
       }
     }
 
+    auto cached = stream_versions_.find(stream);
     std::uint64_t current = 0;
-    if (auto it = versions.find(stream); it != versions.end()) {
-      current = it->second;
+    if (cached != stream_versions_.end()) {
+      current = cached->second;
     } else {
-      Result<std::uint64_t> version = StreamVersion(stream, group);
+      // Not written since open (or since the cache was emptied): the stream index is complete.
+      Result<std::uint64_t> version = store_->IndexedStreamVersion(stream);
       if (!version.ok()) return reject(version.status());
       current = *version;
     }
@@ -295,46 +328,47 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
     if (!batch.Put(store_->events, log_format::EventKey(seal.seq), bytes).ok()) {
       return reject(Status::Internal(where() + "could not be added to the write batch"));
     }
-    if (!key.empty()) keys[key] = {seal.seq, seal.stream_version, std::nullopt};
-    versions[stream] = seal.stream_version;
+    if (cached != stream_versions_.end()) {
+      version_undo_.push_back({&cached->first, cached->second, false});
+      cached->second = seal.stream_version;
+    } else {
+      cached = stream_versions_.emplace(std::string(stream), seal.stream_version).first;
+      version_undo_.push_back({&cached->first, 0, true});
+    }
+    if (!key.empty()) {
+      const auto taken = recent_keys_.emplace(std::string(key),
+                                              KeyUse{seal.seq, seal.stream_version, std::nullopt});
+      TR_ASSERT(taken.second);  // a key seen before took the duplicate's way above
+      recent_key_order_.emplace_back(seal.seq, &taken.first->first);
+    }
     if (seal.stream_version == 1) ++head.stream_count;
     head.event_bytes += bytes.size();
     head.head = {seal.seq, hash, seal.recorded_at_ns};
-    // The indexer takes the digest of a keyed event from its bytes; the request is done
-    // with them (the batch holds its own copy).
+    // The writer takes the digest of a keyed event from its bytes when the key comes again
+    // within the group; the request is done with them (the batch holds its own copy). `key`
+    // points into them: copied first.
+    std::string owned_key(key);
     std::string keyed_event = key.empty() ? std::string() : std::move(bytes);
-    index.push_back(
-        {std::move(stream), seal.stream_version, seal.seq, std::move(key), std::move(keyed_event)});
+    index.push_back({cached->first, seal.stream_version, seal.seq, std::move(owned_key),
+                     std::move(keyed_event)});
     outcomes.push_back({seal.seq, seal.stream_version, false});
   }
 
   TR_ASSERT(batch.PopSavePoint().ok());
   group.head = head;
-  for (auto& [stream, version] : versions) group.versions[stream] = version;
-  for (auto& [key, entry] : keys) group.keys[key] = entry;
   std::move(index.begin(), index.end(), std::back_inserter(group.index));
   return outcomes;
 }
 
-Result<std::uint64_t> LogWriter::StreamVersion(const std::string& stream, const GroupState& group) {
-  if (auto it = group.versions.find(stream); it != group.versions.end()) return it->second;
-  if (auto it = stream_versions_.find(stream); it != stream_versions_.end()) return it->second;
-  // Not written since open (or since the cache was emptied): the stream index is complete.
-  return store_->IndexedStreamVersion(stream);
-}
-
 Result<std::vector<std::optional<LogWriter::KeyUse>>> LogWriter::KnownKeys(
-    const Request& request, const GroupState& group) {
+    const Request& request) {
   std::vector<std::optional<KeyUse>> out(request.events.size());
   std::vector<std::size_t> indexes;
   std::vector<rocksdb::Slice> keys;
   for (std::size_t i = 0; i < request.events.size(); ++i) {
     const flatbuffers::String* key = events::GetEvent(request.events[i].data())->idempotency_key();
     if (key == nullptr) continue;
-    const std::string k = key->str();
-    if (auto it = group.keys.find(k); it != group.keys.end()) {
-      out[i] = it->second;
-    } else if (auto recent = recent_keys_.find(k); recent != recent_keys_.end()) {
+    if (auto recent = recent_keys_.find(key->string_view()); recent != recent_keys_.end()) {
       out[i] = recent->second;
     } else {
       indexes.push_back(i);
@@ -385,9 +419,10 @@ Result<Digest> LogWriter::DigestOfUse(const KeyUse& use, const GroupState& group
 void LogWriter::ForgetIndexedKeys() {
   const Sequence indexed = indexer_->indexed();
   while (!recent_key_order_.empty() && recent_key_order_.front().first <= indexed) {
-    auto it = recent_keys_.find(recent_key_order_.front().second);
-    if (it != recent_keys_.end() && it->second.seq <= indexed) recent_keys_.erase(it);
-    recent_key_order_.pop_front();
+    const auto it = recent_keys_.find(*recent_key_order_.front().second);
+    TR_ASSERT(it != recent_keys_.end());
+    recent_key_order_.pop_front();  // before the erase: it points into the erased entry
+    recent_keys_.erase(it);
   }
 }
 

@@ -83,7 +83,6 @@ class LogWriter {
   // `group` and `batch`. A rejected request leaves both as they were.
   Result<std::vector<AppendOutcome>> Decide(Request& request, GroupState& group,
                                             rocksdb::WriteBatch& batch);
-  Result<std::uint64_t> StreamVersion(const std::string& stream, const GroupState& group);
   // Where an idempotency key was used before. The digest is known only for keys indexed with
   // one (by earlier versions); for the others it is computed from the original event when a
   // key comes again.
@@ -92,9 +91,8 @@ class LogWriter {
     std::uint64_t stream_version = 0;
     std::optional<Digest> digest;
   };
-  // What is known of each event's idempotency key outside the group (nullopt: new or none).
-  Result<std::vector<std::optional<KeyUse>>> KnownKeys(const Request& request,
-                                                       const GroupState& group);
+  // What is known of each event's idempotency key before the request (nullopt: new or none).
+  Result<std::vector<std::optional<KeyUse>>> KnownKeys(const Request& request);
   // The digest of the event that first used a key: from the index, from an event of this
   // group (`pending`, whose first seq is `pending_first`) or from storage.
   Result<Digest> DigestOfUse(const KeyUse& use, const GroupState& group,
@@ -122,12 +120,34 @@ class LogWriter {
 
   // Writer thread only.
   log_format::HeadRecord head_;
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
   // Every stream written since open (or since the cache was last emptied, which happens only
-  // when the indexer has caught up): its current version.
-  std::unordered_map<std::string, std::uint64_t> stream_versions_;
-  // Keys written but perhaps not indexed yet, and their order to forget them once indexed.
-  std::unordered_map<std::string, KeyUse> recent_keys_;
-  std::deque<std::pair<Sequence, std::string>> recent_key_order_;
+  // when the indexer has caught up): its current version, including the group being decided.
+  std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> stream_versions_;
+  // Keys written, or being written by the group, but perhaps not indexed yet, and their order
+  // (pointing at the map's keys) to forget them once indexed.
+  std::unordered_map<std::string, KeyUse, StringHash, std::equal_to<>> recent_keys_;
+  std::deque<std::pair<Sequence, const std::string*>> recent_key_order_;
+  // How to undo what the group being decided changed in stream_versions_ (its keys are the
+  // tail of recent_key_order_), should a request be refused or the group's write fail.
+  struct VersionUndo {
+    const std::string* stream;  // the map's key
+    std::uint64_t before;
+    bool inserted;  // the stream was not cached before
+  };
+  std::vector<VersionUndo> version_undo_;
+  struct UndoMark {
+    std::size_t versions;
+    std::size_t keys;
+  };
+  UndoMark Mark() const;
+  // Undoes the changes made since `mark`, newest first.
+  void RollBack(UndoMark mark);
   std::thread syncer_;  // started before, and stopped after, the writer thread
   std::thread thread_;
 };

@@ -101,6 +101,33 @@ TEST_CASE("EventLog: one bad event rejects the whole batch and writes nothing", 
   CHECK(log->Verify().status.ok());
 }
 
+TEST_CASE("EventLog: a refused batch leaves no stream version or key behind", "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  REQUIRE(log->Append({PriceEvent({.sku = "1"})}).ok());
+  // The first two events are taken in before the third is refused: all three go.
+  auto refused = log->Append({PriceEvent({.sku = "2", .idempotency_key = "k-a"}),
+                              PriceEvent({.sku = "2", .amount_minor = 5}),
+                              PriceEvent({.sku = "1", .expected_version = 0})});
+  REQUIRE(refused.status().code() == StatusCode::kConflict);
+  // Stream 2 is new again, and the key is free for other content.
+  auto again = log->Append(
+      {PriceEvent({.sku = "2", .amount_minor = 7, .expected_version = 0, .idempotency_key = "k-a"}),
+       PriceEvent({.sku = "1", .expected_version = 1})});
+  REQUIRE(again.ok());
+  CHECK_FALSE((*again)[0].duplicate);
+  CHECK((*again)[0].seq == 2);
+  CHECK((*again)[0].stream_version == 1);
+  CHECK((*again)[1].stream_version == 2);
+  // And the key now stands for what was written.
+  auto same = log->Append({PriceEvent({.sku = "2", .amount_minor = 7, .expected_version = 0,
+                                       .idempotency_key = "k-a"})});
+  REQUIRE(same.ok());
+  CHECK((*same)[0].duplicate);
+  CHECK((*same)[0].seq == 2);
+  CHECK(log->Verify().status.ok());
+}
+
 TEST_CASE("EventLog: expected versions are checked per stream", "[log]") {
   TempDir dir;
   auto log = OpenLog(dir);
