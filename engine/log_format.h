@@ -15,8 +15,9 @@
 //   a WAL and flushed atomically; LogIndexer::CatchUp redoes what a crash lost):
 //   streams         stream bytes, 0x00, stream_version:u64      seq:u64
 //   idempotency     idempotency key bytes                       seq:u64, stream_version:u64
-//                   (entries written by earlier versions also carry IdempotencyDigest:32; the
-//                   writer works the digest out from the event when its key comes again)
+//                   (entries written by earlier versions carry a digest after these, which is
+//                   not read: the writer works the digest out from the stored event, with
+//                   today's canonical form, when its key comes again)
 //   meta            "indexed"                                   seq:u64, the last event whose
 //                                                               streams and idempotency entries
 //                                                               are written (LogIndexer)
@@ -90,7 +91,6 @@ inline std::string RecordTimeKey(std::int64_t recorded_at_ns, Sequence seq) {
 struct IdempotencyEntry {
   Sequence seq = 0;
   std::uint64_t stream_version = 0;
-  std::optional<Digest> digest;  // only in entries that carry it
 };
 
 inline std::string EncodeIdempotency(Sequence seq, std::uint64_t stream_version) {
@@ -105,10 +105,6 @@ inline std::optional<IdempotencyEntry> DecodeIdempotency(std::string_view v) {
   IdempotencyEntry e;
   e.seq = GetBigEndian64(v);
   e.stream_version = GetBigEndian64(v.substr(8));
-  if (v.size() > 16) {
-    e.digest.emplace();
-    std::memcpy(e.digest->bytes.data(), v.data() + 16, Digest::kBytes);
-  }
   return e;
 }
 

@@ -337,7 +337,7 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
     }
     if (!key.empty()) {
       const auto taken = recent_keys_.emplace(std::string(key),
-                                              KeyUse{seal.seq, seal.stream_version, std::nullopt});
+                                              KeyUse{seal.seq, seal.stream_version});
       TR_ASSERT(taken.second);  // a key seen before took the duplicate's way above
       recent_key_order_.emplace_back(seal.seq, &taken.first->first);
     }
@@ -391,7 +391,7 @@ Result<std::vector<std::optional<LogWriter::KeyUse>>> LogWriter::KnownKeys(
       return Status::Corruption("idempotency key '" + keys[k].ToString() +
                                 "' has a malformed entry");
     }
-    out[indexes[k]] = KeyUse{entry->seq, entry->stream_version, entry->digest};
+    out[indexes[k]] = KeyUse{entry->seq, entry->stream_version};
   }
   return out;
 }
@@ -399,7 +399,6 @@ Result<std::vector<std::optional<LogWriter::KeyUse>>> LogWriter::KnownKeys(
 Result<Digest> LogWriter::DigestOfUse(const KeyUse& use, const GroupState& group,
                                       const std::vector<LogIndexer::Entry>& pending,
                                       Sequence pending_first) {
-  if (use.digest.has_value()) return *use.digest;
   if (use.seq >= pending_first) return IdempotencyDigest(pending[use.seq - pending_first].event);
   const Sequence group_first = head_.head.seq + 1;
   if (use.seq >= group_first) return IdempotencyDigest(group.index[use.seq - group_first].event);

@@ -83,18 +83,16 @@ class LogWriter {
   // `group` and `batch`. A rejected request leaves both as they were.
   Result<std::vector<AppendOutcome>> Decide(Request& request, GroupState& group,
                                             rocksdb::WriteBatch& batch);
-  // Where an idempotency key was used before. The digest is known only for keys indexed with
-  // one (by earlier versions); for the others it is computed from the original event when a
-  // key comes again.
+  // Where an idempotency key was used before. The original event's digest is worked out only
+  // when the key comes again (DigestOfUse).
   struct KeyUse {
     Sequence seq = 0;
     std::uint64_t stream_version = 0;
-    std::optional<Digest> digest;
   };
   // What is known of each event's idempotency key before the request (nullopt: new or none).
   Result<std::vector<std::optional<KeyUse>>> KnownKeys(const Request& request);
-  // The digest of the event that first used a key: from the index, from an event of this
-  // group (`pending`, whose first seq is `pending_first`) or from storage.
+  // The digest of the event that first used a key: from an event of this request (`pending`,
+  // whose first seq is `pending_first`) or group, or from storage.
   Result<Digest> DigestOfUse(const KeyUse& use, const GroupState& group,
                              const std::vector<LogIndexer::Entry>& pending, Sequence pending_first);
   void ForgetIndexedKeys();
