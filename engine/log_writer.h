@@ -10,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <thread>
-#include <unordered_map>
 #include <vector>
 
 #include "engine/clock.h"
@@ -18,6 +17,7 @@
 #include "engine/log_format.h"
 #include "engine/log_indexer.h"
 #include "engine/log_store.h"
+#include "engine/string_map.h"
 
 namespace tillroll {
 
@@ -118,18 +118,12 @@ class LogWriter {
 
   // Writer thread only.
   log_format::HeadRecord head_;
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
   // Every stream written since open (or since the cache was last emptied, which happens only
   // when the indexer has caught up): its current version, including the group being decided.
-  std::unordered_map<std::string, std::uint64_t, StringHash, std::equal_to<>> stream_versions_;
+  StringMap<std::uint64_t> stream_versions_;
   // Keys written, or being written by the group, but perhaps not indexed yet, and their order
   // (pointing at the map's keys) to forget them once indexed.
-  std::unordered_map<std::string, KeyUse, StringHash, std::equal_to<>> recent_keys_;
+  StringMap<KeyUse> recent_keys_;
   std::deque<std::pair<Sequence, const std::string*>> recent_key_order_;
   // How to undo what the group being decided changed in stream_versions_ (its keys are the
   // tail of recent_key_order_), should a request be refused or the group's write fail.

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "projections/projection.h"
-#include "projections/string_map.h"
+#include "engine/string_map.h"
 
 namespace tillroll::projections {
 

@@ -26,7 +26,7 @@
 
 #include "engine/checkout.h"
 #include "projections/projection.h"
-#include "projections/string_map.h"
+#include "engine/string_map.h"
 
 namespace tillroll::projections {
 

@@ -1,15 +1,16 @@
-#ifndef TILLROLL_PROJECTIONS_STRING_MAP_H_
-#define TILLROLL_PROJECTIONS_STRING_MAP_H_
+#ifndef TILLROLL_ENGINE_STRING_MAP_H_
+#define TILLROLL_ENGINE_STRING_MAP_H_
 
 // A hash map keyed by std::string that is looked up by std::string_view, without building a
-// std::string per lookup (the projections' in-memory indexes of SKUs, categories, ids).
+// std::string per lookup (the log writer's stream versions and recent keys; the projections'
+// in-memory indexes of SKUs, categories, ids).
 
 #include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-namespace tillroll::projections {
+namespace tillroll {
 
 struct StringHash {
   using is_transparent = void;
@@ -21,6 +22,6 @@ struct StringHash {
 template <typename Value>
 using StringMap = std::unordered_map<std::string, Value, StringHash, std::equal_to<>>;
 
-}  // namespace tillroll::projections
+}  // namespace tillroll
 
-#endif  // TILLROLL_PROJECTIONS_STRING_MAP_H_
+#endif  // TILLROLL_ENGINE_STRING_MAP_H_
