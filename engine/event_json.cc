@@ -6,6 +6,7 @@
 #include "engine/event_builder.h"
 #include "engine/event_chain.h"
 #include "engine/event_layout.h"
+#include "engine/json_writer.h"
 #include "engine/limits.h"
 #include "flatbuffers/idl.h"
 #include "schemas/envelope_generated.h"
@@ -29,35 +30,6 @@ std::unique_ptr<flatbuffers::Parser> NewSchemaParser() {
   TR_ASSERT(parser->Parse(schemas::kEventSchemaText));
   TR_ASSERT(parser->root_struct_def_ != nullptr);
   return parser;
-}
-
-// `text` as a JSON string, quotes included, appended to `out`.
-void AppendJsonString(std::string& out, std::string_view text) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (const char c : text) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20) {
-      out += "\\u00";
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  out += '"';
-}
-
-// `,"name":"value"`, or nothing when `value` is empty.
-void AppendStringField(std::string& out, std::string_view name, std::string_view value) {
-  if (value.empty()) return;
-  out += ",\"";
-  out += name;
-  out += "\":";
-  AppendJsonString(out, value);
 }
 
 std::string JsonTypeName(const Json& j) {
@@ -347,30 +319,30 @@ EventJson::Parsed EventJson::ParseUnsealed(std::string_view text) {
 Result<std::string> EventJson::UnsealedFromPayload(const Envelope& envelope,
                                                    std::string_view payload_type,
                                                    std::string_view payload_json) {
-  std::string text;
-  text.reserve(payload_json.size() + 512);
-  text += "{\"stream\":";
-  AppendJsonString(text, envelope.stream);
-  text += ",\"expected_version\":" + std::to_string(envelope.expected_version);
-  AppendStringField(text, "idempotency_key", envelope.idempotency_key);
-  AppendStringField(text, "correlation_id", envelope.correlation_id);
-  AppendStringField(text, "causation_id", envelope.causation_id);
+  JsonWriter w;
+  auto optional = [&w](std::string_view key, std::string_view value) {
+    if (!value.empty()) w.Str(key, value);
+  };
+  w.BeginObject().Str("stream", envelope.stream).Num("expected_version", envelope.expected_version);
+  optional("idempotency_key", envelope.idempotency_key);
+  optional("correlation_id", envelope.correlation_id);
+  optional("causation_id", envelope.causation_id);
   if (!envelope.principal.empty() || !envelope.role.empty() || !envelope.source_system.empty()) {
-    std::string actor;
-    AppendStringField(actor, "principal", envelope.principal);
-    AppendStringField(actor, "role", envelope.role);
-    AppendStringField(actor, "source_system", envelope.source_system);
-    text += ",\"actor\":{" + actor.substr(1) + "}";  // without the first field's comma
+    w.Key("actor").BeginObject();
+    optional("principal", envelope.principal);
+    optional("role", envelope.role);
+    optional("source_system", envelope.source_system);
+    w.EndObject();
   }
-  text += ",\"payload_type\":";
-  AppendJsonString(text, payload_type);
-  text += ",\"payload\":";
-  text += payload_json;
-  const std::string placeholder = std::to_string(kUnsealedPlaceholder);
-  const std::string zero_hex = std::string(Digest::kHexChars, '0');
-  text += ",\"global_seq\":" + placeholder + ",\"stream_version\":" + placeholder +
-          ",\"recorded_at_ns\":" + placeholder + ",\"prev_hash\":\"" + zero_hex +
-          "\",\"hash\":\"" + zero_hex + "\"}";
+  w.Str("payload_type", payload_type).Key("payload").Raw(payload_json);
+  const std::string zero_hex(Digest::kHexChars, '0');
+  w.Num("global_seq", kUnsealedPlaceholder)
+      .Num("stream_version", kUnsealedPlaceholder)
+      .Num("recorded_at_ns", kUnsealedPlaceholder)
+      .Str("prev_hash", zero_hex)
+      .Str("hash", zero_hex)
+      .EndObject();
+  const std::string text = w.Release();
   impl_->parser->builder_.Clear();
   if (!impl_->parser->Parse(text.c_str())) {
     std::string error = impl_->parser->error_;

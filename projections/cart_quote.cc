@@ -4,9 +4,9 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "engine/json_writer.h"
 #include "engine/utc_time.h"
 #include "projections/folding.h"
-#include "projections/json_writer.h"
 #include "schemas/envelope_generated.h"
 
 namespace tillroll::projections {

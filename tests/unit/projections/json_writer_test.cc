@@ -1,7 +1,7 @@
 // The direct JSON writer of the hot answers writes what nlohmann::json would for the same
 // values, so that answers written either way are the same bytes.
 
-#include "projections/json_writer.h"
+#include "engine/json_writer.h"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>

@@ -1,5 +1,5 @@
-#ifndef TILLROLL_PROJECTIONS_JSON_WRITER_H_
-#define TILLROLL_PROJECTIONS_JSON_WRITER_H_
+#ifndef TILLROLL_ENGINE_JSON_WRITER_H_
+#define TILLROLL_ENGINE_JSON_WRITER_H_
 
 // Writes one line of strict JSON straight into a string, in the order the calls come: for the
 // answers that are written many thousand times a second (a priced cart), where building a DOM
@@ -16,7 +16,7 @@
 
 #include "engine/assert.h"
 
-namespace tillroll::projections {
+namespace tillroll {
 
 class JsonWriter {
  public:
@@ -148,6 +148,6 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-}  // namespace tillroll::projections
+}  // namespace tillroll
 
-#endif  // TILLROLL_PROJECTIONS_JSON_WRITER_H_
+#endif  // TILLROLL_ENGINE_JSON_WRITER_H_
