@@ -7,6 +7,7 @@
 #include <map>
 #include <numeric>
 #include <optional>
+#include <span>
 #include <tuple>
 
 #include "engine/money.h"
@@ -114,7 +115,7 @@ struct Effect {
   std::vector<std::size_t> lines;     // the lines it discounts
   std::vector<std::int64_t> weights;  // per line, its share of the discount (before tax split)
   std::optional<Line> free_line;      // a FreeProduct reward's line, not yet in the cart
-  std::string reason;                 // why amount is 0
+  std::string_view reason;            // why amount is 0 (a code, as NotApplied::reason)
   std::string detail;
 };
 
@@ -123,8 +124,10 @@ class Pricer {
   Pricer(const Cart& cart, const ProductLookup& products) : cart_(cart), products_(products) {}
 
   Status Load();
-  // Eligibility: the reason the candidate does not apply, or empty.
-  std::string Ineligible(const Candidate& c, std::string& detail) const;
+  // Room to keep the masks of up to `candidates` candidates (after Load).
+  void ExpectCandidates(std::size_t candidates);
+  // Eligibility: the reason the candidate does not apply (a code), or empty.
+  std::string_view Ineligible(const Candidate& c, std::string& detail) const;
   // What the candidate would do to the cart as it stands, into `e` (whose buffers are reused).
   void Evaluate(const Candidate& c, Effect& e) const;
   Effect Evaluate(const Candidate& c) const {
@@ -134,8 +137,8 @@ class Pricer {
   }
   // Odoo's minimum amount as measured at the candidate's turn: "min_amount" or empty.
   // `candidates` are those given to PriceCart (AppliedPromotion::candidate indexes them).
-  std::string OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,
-                                std::span<const Candidate* const> candidates) const;
+  std::string_view OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,
+                                     std::span<const Candidate* const> candidates) const;
   void Apply(const Candidate& c, Effect effect);
   PricedCart Finish(std::vector<AppliedPromotion> applied, std::vector<NotApplied> not_applied);
 
@@ -147,15 +150,34 @@ class Pricer {
  private:
   // Per line, whether it qualifies for the candidate's conditions (include_skus /
   // include_categories, every line when both are empty, minus exclude_skus /
-  // exclude_categories; never a free line). Kept for the last candidate asked about: its
-  // eligibility checks and its evaluation ask one after the other.
-  const std::vector<char>& Qualifying(const Candidate& c) const;
-  // Per line, whether its SKU is one of the reward's target_skus (never a free line). Kept
-  // for the last candidate asked about, as Qualifying.
-  const std::vector<char>& TargetSkuLines(const Candidate& c) const;
+  // exclude_categories; never a free line).
+  std::span<const char> Qualifying(const Candidate& c) const;
+  // Per line, whether its SKU is one of the reward's target_skus (never a free line).
+  std::span<const char> TargetSkuLines(const Candidate& c) const;
+  void ComputeQualifying(const Candidate& c, std::span<char> out) const;
+  void ComputeTargetSkuLines(const Candidate& c, std::span<char> out) const;
   // Sets marks[i] = mark for each line whose SKU is in `list` (by `set` when there is one).
-  void MarkSkus(const StringVector* list, const RuleSkuSets::Set* set, std::vector<char>& marks,
+  void MarkSkus(const StringVector* list, const RuleSkuSets::Set* set, std::span<char> marks,
                 char mark) const;
+  // Sets marks[i] = mark for each line with a category in `list`.
+  void MarkCategories(const StringVector* list, std::span<char> marks, char mark) const;
+
+  // The masks above, kept per candidate for the whole cart: a candidate's eligibility asks
+  // for them and its evaluation asks again, often hundreds of candidates later. An
+  // open-addressed table of (candidate, kind) to a place in a pool reserved up front, so that
+  // a mask handed out is never moved; when the pool is full, a mask is computed into scratch
+  // space and not kept. A reward that adds a line forgets them all.
+  enum class MaskKind : std::uint8_t { kQualifying, kTargetSkus };
+  std::span<const char> Mask(const Candidate& c, MaskKind kind) const;
+  void ForgetMasks();
+  struct MaskSlot {
+    const Candidate* candidate = nullptr;
+    MaskKind kind = MaskKind::kQualifying;
+    std::size_t offset = 0;
+  };
+  mutable std::vector<MaskSlot> mask_slots_;  // a power of two, or empty: nothing is kept
+  mutable std::vector<char> mask_pool_;
+  mutable std::vector<char> mask_scratch_;
   // Whether the cart holds a product the rule is on: a qualifying line when it has product
   // conditions, and a line of its target_skus when its reward lists them.
   bool Reaches(const Candidate& c) const;
@@ -192,12 +214,14 @@ class Pricer {
   std::vector<std::size_t> rank_;
   std::vector<std::size_t> canonical_;  // the cart's lines by rank
   std::vector<Applied> history_;
-  mutable const Candidate* qualifying_for_ = nullptr;
-  mutable std::vector<char> qualifying_;
   mutable std::vector<std::size_t> targets_;  // Evaluate's
-  mutable const Candidate* target_lines_for_ = nullptr;
-  mutable std::vector<char> target_lines_;  // TargetSkuLines'
   std::vector<std::size_t> sku_hashes_;     // per cart line, of its SKU
+  // The categories of the cart's lines, each with its lines, in first-line order.
+  struct CartCategory {
+    std::string_view name;
+    std::vector<std::size_t> lines;
+  };
+  std::vector<CartCategory> categories_;
 };
 
 void Pricer::ShiftEarlierFixedDiscounts(const std::vector<std::size_t>& targets) {
@@ -319,11 +343,19 @@ Status Pricer::Load() {
   for (std::size_t r = 0; r < order.size(); ++r) rank_[order[r]] = r;
   canonical_ = std::move(order);
   for (const Line& line : lines_) sku_hashes_.push_back(std::hash<std::string_view>{}(line.sku));
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    for (const std::string& name : lines_[i].product->categories) {
+      auto it = std::find_if(categories_.begin(), categories_.end(),
+                             [&](const CartCategory& c) { return c.name == name; });
+      if (it == categories_.end()) it = categories_.insert(it, {name, {}});
+      if (it->lines.empty() || it->lines.back() != i) it->lines.push_back(i);
+    }
+  }
   return Status::Ok();
 }
 
-void Pricer::MarkSkus(const StringVector* list, const RuleSkuSets::Set* set,
-                      std::vector<char>& marks, char mark) const {
+void Pricer::MarkSkus(const StringVector* list, const RuleSkuSets::Set* set, std::span<char> marks,
+                      char mark) const {
   if (Empty(list)) return;
   if (set != nullptr) {
     for (std::size_t i = 0; i < sku_hashes_.size(); ++i) {
@@ -341,53 +373,94 @@ void Pricer::MarkSkus(const StringVector* list, const RuleSkuSets::Set* set,
   }
 }
 
-const std::vector<char>& Pricer::Qualifying(const Candidate& candidate) const {
-  if (qualifying_for_ == &candidate && qualifying_.size() == lines_.size()) return qualifying_;
-  qualifying_for_ = &candidate;
+void Pricer::MarkCategories(const StringVector* list, std::span<char> marks, char mark) const {
+  if (Empty(list)) return;
+  for (const auto* entry : *list) {
+    const std::string_view name = entry->string_view();
+    for (const CartCategory& category : categories_) {
+      if (category.name != name) continue;
+      for (std::size_t i : category.lines) marks[i] = mark;
+    }
+  }
+}
+
+void Pricer::ComputeQualifying(const Candidate& candidate, std::span<char> out) const {
   const events::PromotionConditions* c = candidate.rule->conditions();
   const RuleSkuSets* sets = candidate.sku_sets.get();
   const StringVector* include_skus = c ? c->include_skus() : nullptr;
   const StringVector* include_categories = c ? c->include_categories() : nullptr;
   const bool everything = Empty(include_skus) && Empty(include_categories);
-  qualifying_.assign(lines_.size(), everything ? 1 : 0);
-  auto mark_categories = [&](const StringVector* list, char mark) {
-    if (Empty(list)) return;
-    for (std::size_t i = 0; i < sku_hashes_.size(); ++i) {
-      const std::vector<std::string>& categories = lines_[i].product->categories;
-      if (std::any_of(categories.begin(), categories.end(),
-                      [&](const std::string& category) { return Contains(list, category); })) {
-        qualifying_[i] = mark;
-      }
-    }
-  };
-  MarkSkus(include_skus, sets ? sets->include() : nullptr, qualifying_, 1);
-  mark_categories(include_categories, 1);
+  std::fill(out.begin(), out.end(), everything ? 1 : 0);
+  MarkSkus(include_skus, sets ? sets->include() : nullptr, out, 1);
+  MarkCategories(include_categories, out, 1);
   if (c != nullptr) {
-    MarkSkus(c->exclude_skus(), sets ? sets->exclude() : nullptr, qualifying_, 0);
-    mark_categories(c->exclude_categories(), 0);
+    MarkSkus(c->exclude_skus(), sets ? sets->exclude() : nullptr, out, 0);
+    MarkCategories(c->exclude_categories(), out, 0);
   }
   for (std::size_t i = 0; i < lines_.size(); ++i) {
-    if (lines_[i].free) qualifying_[i] = 0;
+    if (lines_[i].free) out[i] = 0;
   }
-  return qualifying_;
 }
 
-const std::vector<char>& Pricer::TargetSkuLines(const Candidate& c) const {
-  if (target_lines_for_ == &c && target_lines_.size() == lines_.size()) return target_lines_;
-  target_lines_for_ = &c;
-  target_lines_.assign(lines_.size(), 0);
-  MarkSkus(c.rule->reward()->target_skus(), c.sku_sets ? c.sku_sets->target() : nullptr,
-           target_lines_, 1);
+void Pricer::ComputeTargetSkuLines(const Candidate& c, std::span<char> out) const {
+  std::fill(out.begin(), out.end(), 0);
+  MarkSkus(c.rule->reward()->target_skus(), c.sku_sets ? c.sku_sets->target() : nullptr, out, 1);
   for (std::size_t i = 0; i < lines_.size(); ++i) {
-    if (lines_[i].free) target_lines_[i] = 0;
+    if (lines_[i].free) out[i] = 0;
   }
-  return target_lines_;
+}
+
+std::span<const char> Pricer::Qualifying(const Candidate& c) const {
+  return Mask(c, MaskKind::kQualifying);
+}
+
+std::span<const char> Pricer::TargetSkuLines(const Candidate& c) const {
+  return Mask(c, MaskKind::kTargetSkus);
+}
+
+void Pricer::ExpectCandidates(std::size_t candidates) {
+  std::size_t slots = 16;
+  while (slots < 4 * candidates) slots *= 2;  // two kinds, at most half full
+  mask_slots_.assign(slots, MaskSlot{});
+  mask_pool_.clear();
+  mask_pool_.reserve(2 * candidates * lines_.size());
+}
+
+void Pricer::ForgetMasks() {
+  std::fill(mask_slots_.begin(), mask_slots_.end(), MaskSlot{});
+  mask_pool_.clear();
+}
+
+std::span<const char> Pricer::Mask(const Candidate& c, MaskKind kind) const {
+  auto compute = [&](std::span<char> out) {
+    kind == MaskKind::kQualifying ? ComputeQualifying(c, out) : ComputeTargetSkuLines(c, out);
+  };
+  const std::size_t n = lines_.size();
+  if (!mask_slots_.empty()) {
+    const std::size_t mask = mask_slots_.size() - 1;
+    const std::size_t key =
+        (reinterpret_cast<std::uintptr_t>(&c) >> 3) * 2 + static_cast<std::size_t>(kind);
+    std::size_t slot = ((key * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+    for (;; slot = (slot + 1) & mask) {
+      MaskSlot& s = mask_slots_[slot];
+      if (s.candidate == &c && s.kind == kind) return {mask_pool_.data() + s.offset, n};
+      if (s.candidate != nullptr) continue;
+      if (mask_pool_.size() + n > mask_pool_.capacity()) break;  // full: not kept
+      s = {&c, kind, mask_pool_.size()};
+      mask_pool_.resize(mask_pool_.size() + n);
+      compute({mask_pool_.data() + s.offset, n});
+      return {mask_pool_.data() + s.offset, n};
+    }
+  }
+  mask_scratch_.resize(n);
+  compute(mask_scratch_);
+  return mask_scratch_;
 }
 
 std::int64_t Pricer::QualifyingAmount(const Candidate& c) const {
   const bool with_tax =
       c.rule->conditions() == nullptr || c.rule->conditions()->min_amount_tax_included();
-  const std::vector<char>& qualifying = Qualifying(c);
+  const std::span<const char> qualifying = Qualifying(c);
   std::int64_t amount = 0;
   for (std::size_t i = 0; i < lines_.size(); ++i) {
     if (qualifying[i]) amount += with_tax ? lines_[i].discountable0() : lines_[i].net0;
@@ -395,7 +468,7 @@ std::int64_t Pricer::QualifyingAmount(const Candidate& c) const {
   return amount;
 }
 
-std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
+std::string_view Pricer::Ineligible(const Candidate& c, std::string& detail) const {
   const PromotionRule& rule = *c.rule;
   if (View(rule.currency()) != cart_.currency) {
     detail =
@@ -450,7 +523,7 @@ std::string Pricer::Ineligible(const Candidate& c, std::string& detail) const {
     }
   }
   if (cond != nullptr && cond->min_quantity() > 0) {
-    const std::vector<char>& qualifying = Qualifying(c);
+    const std::span<const char> qualifying = Qualifying(c);
     std::int64_t units = 0;
     for (std::size_t i = 0; i < lines_.size(); ++i) {
       if (qualifying[i]) units += lines_[i].qty;
@@ -480,20 +553,21 @@ bool Pricer::Reaches(const Candidate& c) const {
   const events::PromotionConditions* cond = c.rule->conditions();
   const events::PromotionReward& r = *c.rule->reward();
   if (cond != nullptr && (!Empty(cond->include_skus()) || !Empty(cond->include_categories()))) {
-    const std::vector<char>& qualifying = Qualifying(c);
+    const std::span<const char> qualifying = Qualifying(c);
     if (std::none_of(qualifying.begin(), qualifying.end(), [](char q) { return q != 0; })) {
       return false;
     }
   }
   if (r.target() == RewardTarget::SpecificProducts && !Empty(r.target_skus())) {
-    const std::vector<char>& targets = TargetSkuLines(c);
+    const std::span<const char> targets = TargetSkuLines(c);
     return std::any_of(targets.begin(), targets.end(), [](char t) { return t != 0; });
   }
   return true;
 }
 
-std::string Pricer::OdooMinimumAtTurn(const Candidate& c, std::span<const AppliedPromotion> applied,
-                                      std::span<const Candidate* const> candidates) const {
+std::string_view Pricer::OdooMinimumAtTurn(const Candidate& c,
+                                           std::span<const AppliedPromotion> applied,
+                                           std::span<const Candidate* const> candidates) const {
   const PromotionRule& rule = *c.rule;
   const events::PromotionConditions* cond = rule.conditions();
   if (cond == nullptr || cond->min_amount_minor() <= 0) return "";
@@ -520,7 +594,7 @@ void Pricer::Targets(const Candidate& c, std::vector<std::size_t>& out) const {
   const events::PromotionReward& r = *c.rule->reward();
   const bool by_target_skus =
       r.target() == RewardTarget::SpecificProducts && !Empty(r.target_skus());
-  const std::vector<char>& qualifying = by_target_skus ? TargetSkuLines(c) : Qualifying(c);
+  const std::span<const char> qualifying = by_target_skus ? TargetSkuLines(c) : Qualifying(c);
   // In canonical order (Odoo: the cart's), as the discounted lines are kept.
   for (std::size_t k = 0; k < canonical_.size(); ++k) {
     const std::size_t i = c.odoo ? k : canonical_[k];
@@ -550,7 +624,7 @@ void Pricer::Evaluate(const Candidate& c, Effect& e) const {
   e.lines.clear();
   e.weights.clear();
   e.free_line.reset();
-  e.reason.clear();
+  e.reason = {};
   e.detail.clear();
   Targets(c, targets_);
   const std::vector<std::size_t>& targets = targets_;
@@ -699,7 +773,7 @@ void Pricer::Evaluate(const Candidate& c, Effect& e) const {
       std::int64_t times = 1;
       const std::int32_t min_quantity = rule.conditions() ? rule.conditions()->min_quantity() : 0;
       if (min_quantity > 0) {
-        const std::vector<char>& qualifying = Qualifying(c);
+        const std::span<const char> qualifying = Qualifying(c);
         std::int64_t qualifying_units = 0;
         for (std::size_t i = 0; i < lines_.size(); ++i) {
           if (qualifying[i]) qualifying_units += lines_[i].qty;
@@ -908,7 +982,10 @@ std::vector<FundingAmount> SplitFunding(const PromotionRule& rule, std::int64_t 
 }
 
 void Pricer::Apply(const Candidate& c, Effect effect) {
-  if (effect.free_line) lines_.push_back(std::move(*effect.free_line));
+  if (effect.free_line) {
+    lines_.push_back(std::move(*effect.free_line));
+    ForgetMasks();  // kept for the lines before
+  }
   std::vector<std::size_t> covered = effect.lines;
   if (c.rule->reward()->target() == RewardTarget::Order) {
     covered.clear();
@@ -982,6 +1059,9 @@ PricedCart Pricer::Finish(std::vector<AppliedPromotion> applied,
   return out;
 }
 
+constexpr char kOdooMinimumDetail[] =
+    "the minimum is not reached once earlier code discounts are deducted";
+
 struct Ranked {
   const Candidate* candidate;
   std::int32_t priority;
@@ -1037,6 +1117,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   }
   Pricer pricer(cart, products);
   if (Status s = pricer.Load(); !s.ok()) return s;
+  pricer.ExpectCandidates(candidates.size());
 
   // Candidates by their index in `candidates`, in application order.
   std::vector<std::size_t> order(candidates.size());
@@ -1067,11 +1148,11 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   for (std::size_t i : order) {
     const Candidate& c = *candidates[i];
     std::string detail;
-    std::string reason = pricer.Ineligible(c, detail);
+    const std::string_view reason = pricer.Ineligible(c, detail);
     if (reason.empty()) {
       eligible.push_back(i);
     } else {
-      not_applied.push_back({c.promotion_id, c.version, std::move(reason), std::move(detail), i});
+      not_applied.push_back({c.promotion_id, c.version, reason, std::move(detail), i});
     }
   }
   auto apply = [&](std::size_t i, Effect effect) {
@@ -1080,9 +1161,9 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
     pricer.Apply(c, std::move(effect));
     applied.push_back({c.promotion_id, c.version, c.rule_snapshot_seq, amount, {}, i});
   };
-  auto refuse = [&](std::size_t i, std::string reason, std::string detail) {
+  auto refuse = [&](std::size_t i, std::string_view reason, std::string detail) {
     const Candidate& c = *candidates[i];
-    not_applied.push_back({c.promotion_id, c.version, std::move(reason), std::move(detail), i});
+    not_applied.push_back({c.promotion_id, c.version, reason, std::move(detail), i});
   };
 
   // 1. The best exclusive promotion, alone.
@@ -1117,9 +1198,15 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       const std::size_t i = eligible[n];
       const Candidate& c = *candidates[i];
       const std::string_view group = group_of[n];
+      // A group's members are all decided at its first turn.
+      if (!group.empty() &&
+          std::find(groups_done.begin(), groups_done.end(), group) != groups_done.end()) {
+        continue;
+      }
       if (c.odoo) {
-        if (std::string why = pricer.OdooMinimumAtTurn(c, applied, candidates); !why.empty()) {
-          refuse(i, why, "the minimum is not reached once earlier code discounts are deducted");
+        if (const std::string_view why = pricer.OdooMinimumAtTurn(c, applied, candidates);
+            !why.empty()) {
+          refuse(i, why, kOdooMinimumDetail);
           continue;
         }
       }
@@ -1128,18 +1215,18 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
         if (e.amount > 0) {
           apply(i, std::move(e));
         } else {
-          refuse(i, std::move(e.reason), std::move(e.detail));
+          refuse(i, e.reason, std::move(e.detail));
         }
         continue;
       }
-      if (std::find(groups_done.begin(), groups_done.end(), group) != groups_done.end()) continue;
       groups_done.push_back(group);
       // Every member's discount on the cart as it stands (which none of them changes): the
       // best is applied, the others are refused.
       struct Member {
         std::size_t index;
         std::int64_t amount;
-        std::string reason, detail;
+        std::string_view reason;
+        std::string detail;
       };
       std::vector<Member> members;
       std::optional<std::size_t> best;
@@ -1147,8 +1234,17 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       for (std::size_t m = n; m < eligible.size(); ++m) {
         const std::size_t k = eligible[m];
         if (group_of[m] != group) continue;
+        // An Odoo member's minimum, measured now as at its own turn (the first member's was).
+        if (m != n && candidates[k]->odoo) {
+          if (const std::string_view why =
+                  pricer.OdooMinimumAtTurn(*candidates[k], applied, candidates);
+              !why.empty()) {
+            members.push_back({k, 0, why, kOdooMinimumDetail});
+            continue;
+          }
+        }
         pricer.Evaluate(*candidates[k], e);
-        members.push_back({k, e.amount, std::move(e.reason), std::move(e.detail)});
+        members.push_back({k, e.amount, e.reason, std::move(e.detail)});
         if (e.amount > 0 && (!best || e.amount > best_effect.amount)) {
           best = k;
           std::swap(best_effect, e);
@@ -1161,7 +1257,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
         if (best && member.index == *best) {
           apply(member.index, std::move(best_effect));
         } else if (member.amount <= 0) {
-          refuse(member.index, std::move(member.reason), std::move(member.detail));
+          refuse(member.index, member.reason, std::move(member.detail));
         } else {
           refuse(member.index,
                  group == "odoo:global_discount" ? "not_better_than_global_discount"
@@ -1171,18 +1267,16 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       }
     }
   }
-  // Not-applied in the candidates' order, whatever the step that refused them.
-  std::vector<std::size_t> rank(candidates.size());
-  for (std::size_t r = 0; r < order.size(); ++r) rank[order[r]] = r;
-  std::vector<std::pair<std::size_t, std::size_t>> by_rank;  // (rank, position)
-  by_rank.reserve(not_applied.size());
-  for (std::size_t k = 0; k < not_applied.size(); ++k) {
-    by_rank.emplace_back(rank[not_applied[k].candidate], k);
-  }
-  std::sort(by_rank.begin(), by_rank.end());
+  // Not-applied in the candidates' order, whatever the step that refused them: each candidate
+  // is refused at most once, so each goes straight to its place in `order`.
+  constexpr std::size_t kNone = SIZE_MAX;
+  std::vector<std::size_t> refusal_of(candidates.size(), kNone);  // by candidate
+  for (std::size_t k = 0; k < not_applied.size(); ++k) refusal_of[not_applied[k].candidate] = k;
   std::vector<NotApplied> sorted;
   sorted.reserve(not_applied.size());
-  for (const auto& [r, k] : by_rank) sorted.push_back(std::move(not_applied[k]));
+  for (std::size_t i : order) {
+    if (refusal_of[i] != kNone) sorted.push_back(std::move(not_applied[refusal_of[i]]));
+  }
   PricedCart priced = pricer.Finish(std::move(applied), std::move(sorted));
   // Funding splits on the amounts as materialised (tax rounding may move them by a cent).
   for (AppliedPromotion& a : priced.applied) {

@@ -222,7 +222,7 @@ struct AppliedPromotion {
 struct NotApplied {
   std::string promotion_id;
   std::uint32_t version = 0;
-  std::string reason;         // a code listed above
+  std::string_view reason;    // a code listed above (a literal: it outlives every cart)
   std::string detail;         // for people
   std::size_t candidate = 0;  // its index in the candidates given to PriceCart
 };

@@ -60,7 +60,9 @@ inline std::vector<std::int64_t> AllocateLargestRemainder(std::int64_t total,
   std::vector<std::size_t> order(weights.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   const auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(left, order.size()));
-  std::partial_sort(order.begin(), end, order.end(), [&](std::size_t a, std::size_t b) {
+  // Which ones get a unit, not in what order: the first `left` by a strict order (ties to the
+  // earlier weight), in linear time.
+  std::nth_element(order.begin(), end, order.end(), [&](std::size_t a, std::size_t b) {
     return remainders[a] != remainders[b] ? remainders[a] > remainders[b] : a < b;
   });
   for (auto it = order.begin(); it != end; ++it) ++shares[*it];
