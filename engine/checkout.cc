@@ -214,7 +214,8 @@ class Pricer {
   std::vector<std::size_t> rank_;
   std::vector<std::size_t> canonical_;  // the cart's lines by rank
   std::vector<Applied> history_;
-  mutable std::vector<std::size_t> targets_;  // Evaluate's
+  mutable std::vector<std::size_t> targets_;         // Evaluate's
+  mutable std::vector<std::int64_t> units_scratch_;  // Evaluate's, per line
   std::vector<std::size_t> sku_hashes_;     // per cart line, of its SKU
   // The categories of the cart's lines, each with its lines, in first-line order.
   struct CartCategory {
@@ -726,7 +727,8 @@ void Pricer::Evaluate(const Candidate& c, Effect& e) const {
       const std::int64_t sets = units / set;
       // Walk the units from the most expensive: in each complete set, its last get_qty units
       // (the set's cheapest) are the ones discounted.
-      std::map<std::size_t, std::int64_t> discounted;
+      std::vector<std::int64_t>& discounted = units_scratch_;  // units per line
+      discounted.assign(lines_.size(), 0);
       std::int64_t position = 0;
       for (const auto& [i, k] : pooled(sets * set, /*from_cheapest=*/false)) {
         for (std::int64_t u = 0; u < k; ++u, ++position) {
@@ -734,10 +736,12 @@ void Pricer::Evaluate(const Candidate& c, Effect& e) const {
         }
       }
       std::int64_t value = 0;
-      for (const auto& [i, k] : discounted) {
-        value += k * UnitDiscountable(lines_[i]);
+      for (std::size_t i = 0; i < discounted.size(); ++i) {
+        if (discounted[i] == 0) continue;
+        const std::int64_t worth = discounted[i] * UnitDiscountable(lines_[i]);
+        value += worth;
         e.lines.push_back(i);
-        e.weights.push_back(k * UnitDiscountable(lines_[i]));
+        e.weights.push_back(worth);
       }
       e.amount = ApplyBps(value, r.get_percent_bps());
       if (sets == 0) {

@@ -18,6 +18,12 @@ namespace tillroll {
 inline std::int64_t DivideHalfUp(__int128 numerator, __int128 denominator) {
   TR_DASSERT(denominator > 0);
   if (numerator < 0) return -DivideHalfUp(-numerator, denominator);
+  constexpr __int128 kNarrow = INT64_MAX / 4;  // 2 × numerator + denominator fits 64 bits
+  if (numerator <= kNarrow && denominator <= kNarrow) {  // money nearly always: no 128-bit divide
+    const auto n = static_cast<std::int64_t>(numerator);
+    const auto d = static_cast<std::int64_t>(denominator);
+    return (2 * n + d) / (2 * d);
+  }
   return static_cast<std::int64_t>((2 * numerator + denominator) / (2 * denominator));
 }
 

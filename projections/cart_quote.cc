@@ -166,7 +166,8 @@ struct CartQuoter::Priced {
   checkout::Cart cart;
   std::vector<std::string> coupon_codes;
   std::map<std::string, checkout::Product, std::less<>> products;
-  std::vector<std::unique_ptr<RuleSnapshot>> snapshots;
+  // The promotions live for the cart: the candidates' rules point into their bytes.
+  std::vector<LivePromotion> live;
   std::vector<checkout::Candidate> candidates;
   checkout::PricedCart priced;
   json coupons = json::array();
@@ -330,25 +331,24 @@ Status CartQuoter::Complete(Priced& out) const {
     }
   }
   auto liabilities = runner_.liabilities();
-  const std::vector<LivePromotion> live_promotions = runner_.promotions()->LiveFor(
+  out.live = runner_.promotions()->LiveFor(
       {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns}, contents);
-  out.candidates.reserve(live_promotions.size());
-  out.snapshots.reserve(live_promotions.size());
-  for (const LivePromotion& live : live_promotions) {
-    auto snapshot = std::make_unique<RuleSnapshot>();
-    snapshot->bytes = live.rule_event;
-    const auto* drafted = events::GetEvent(snapshot->bytes->data())->payload_as_PromotionDrafted();
+  out.candidates.reserve(out.live.size());
+  for (LivePromotion& live : out.live) {
+    const auto* drafted = events::GetEvent(live.rule_event->data())->payload_as_PromotionDrafted();
     if (drafted == nullptr || drafted->rule() == nullptr) continue;
-    snapshot->origin = std::string(View(drafted->origin()));
+    const events::PromotionLimits* caps = drafted->rule()->limits();
+    // The budget it has used matters only to a rule with a budget.
     std::int64_t used = 0;
-    if (Result<std::int64_t> budget =
-            liabilities->BudgetUsed(live.promotion_id, cart.at_ns, known_at_ns);
-        budget.ok()) {
-      used = *budget;
+    if (caps != nullptr && caps->budget_minor() > 0) {
+      if (Result<std::int64_t> budget =
+              liabilities->BudgetUsed(live.promotion_id, cart.at_ns, known_at_ns);
+          budget.ok()) {
+        used = *budget;
+      }
     }
     // The orders it discounted so far matter only to a rule with a redemption cap.
     RedemptionCount redeemed;
-    const events::PromotionLimits* caps = drafted->rule()->limits();
     if (caps != nullptr &&
         (caps->total_redemptions() > 0 || caps->redemptions_per_customer() > 0)) {
       if (Result<RedemptionCount> count =
@@ -357,16 +357,15 @@ Status CartQuoter::Complete(Priced& out) const {
         redeemed = *count;
       }
     }
-    out.candidates.push_back({.promotion_id = live.promotion_id,
+    out.candidates.push_back({.promotion_id = std::move(live.promotion_id),
                               .version = live.version,
                               .rule_snapshot_seq = live.rule_snapshot_seq,
-                              .rule = snapshot->rule(),
-                              .odoo = snapshot->origin.starts_with("odoo:"),
+                              .rule = drafted->rule(),
+                              .odoo = View(drafted->origin()).starts_with("odoo:"),
                               .budget_used_minor = used,
                               .redemptions = redeemed.orders,
                               .customer_redemptions = redeemed.customer_orders,
-                              .sku_sets = live.sku_sets});
-    out.snapshots.push_back(std::move(snapshot));
+                              .sku_sets = std::move(live.sku_sets)});
   }
   // Free-product rewards need their product's price and taxes.
   for (const checkout::Candidate& c : out.candidates) {
