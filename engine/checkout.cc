@@ -841,7 +841,10 @@ void Pricer::Evaluate(const Candidate& c, Effect& e) const {
     for (std::int64_t w : e.weights) weight_sum += w;
     for (std::size_t k = 0; k < e.lines.size() && weight_sum > 0; ++k) {
       const std::int64_t room = lines_[e.lines[k]].floor_room();
-      if (room >= 0 && static_cast<__int128>(e.amount) * e.weights[k] / weight_sum + 1 > room) {
+      // Its share's whole part, amount × weight / weight_sum, reaches the room: without the
+      // division, amount × weight >= room × weight_sum.
+      if (room >= 0 && static_cast<__int128>(e.amount) * e.weights[k] >=
+                           static_cast<__int128>(room) * weight_sum) {
         floor_may_bind = true;
         break;
       }
