@@ -412,9 +412,9 @@ Result<std::uint64_t> EventLog::StreamVersion(std::string_view stream) const {
 
 Result<StreamTip> EventLog::TipOfStream(std::string_view stream) const {
   if (Status s = impl_->indexer->error(); !s.ok()) return Status::Unavailable(s.message());
-  // Enqueued and not yet indexed, or else indexed: an acknowledged event is in one of them.
-  std::optional<std::pair<std::uint64_t, Sequence>> tip =
-      impl_->indexer->PendingStreamTip(stream);
+  // Known to the indexer (enqueued, or indexed lately), or else in the index: an acknowledged
+  // event is in one of them.
+  std::optional<std::pair<std::uint64_t, Sequence>> tip = impl_->indexer->KnownStreamTip(stream);
   if (!tip) {
     Result<std::pair<std::uint64_t, Sequence>> indexed = impl_->store->IndexedStreamTip(stream);
     if (!indexed.ok()) return indexed.status();

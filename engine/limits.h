@@ -28,6 +28,9 @@ inline constexpr std::size_t kSyncQueueGroupsMax = 64;
 inline constexpr std::size_t kIndexQueueGroupsMax = 64;
 // Stream versions the writer keeps in memory before it starts over from storage.
 inline constexpr std::size_t kStreamVersionCacheEntriesMax = 1'000'000;
+// Tips of recently indexed streams the indexer keeps for readers of stream versions (the
+// command path asks for one per decided event) before it starts over from the index.
+inline constexpr std::size_t kIndexedStreamTipsMax = 65'536;
 
 // FlatBuffers verification of buffers that did not come from our own writer.
 inline constexpr std::uint32_t kVerifierDepthMax = 32;

@@ -145,12 +145,16 @@ void LogIndexer::Enqueue(std::vector<Entry> entries, Sequence last_seq) {
   work_cv_.notify_one();
 }
 
-std::optional<std::pair<std::uint64_t, Sequence>> LogIndexer::PendingStreamTip(
+std::optional<std::pair<std::uint64_t, Sequence>> LogIndexer::KnownStreamTip(
     std::string_view stream) const {
   std::lock_guard lock(mu_);
-  const auto it = pending_streams_.find(stream);
-  if (it == pending_streams_.end()) return std::nullopt;
-  return it->second;
+  if (const auto pending = pending_streams_.find(stream); pending != pending_streams_.end()) {
+    return pending->second;
+  }
+  if (const auto indexed = indexed_tips_.find(stream); indexed != indexed_tips_.end()) {
+    return indexed->second;
+  }
+  return std::nullopt;
 }
 
 std::optional<Sequence> LogIndexer::PendingKey(std::string_view key) const {
@@ -193,6 +197,13 @@ void LogIndexer::Run() {
         // The index holds them now; a newer pending entry of the same stream or key stays.
         for (const Group& group : groups) {
           for (const Entry& entry : group.entries) {
+            if (indexed_tips_.size() >= limits::kIndexedStreamTipsMax &&
+                !indexed_tips_.contains(entry.stream)) {
+              indexed_tips_.clear();  // starts over: the ones asked for again come back
+            }
+            // In sequence order: the last one of a stream is its tip.
+            indexed_tips_.insert_or_assign(entry.stream,
+                                           std::pair{entry.stream_version, entry.seq});
             const auto stream = pending_streams_.find(entry.stream);
             if (stream != pending_streams_.end() && stream->second.second == entry.seq) {
               pending_streams_.erase(stream);
@@ -206,6 +217,7 @@ void LogIndexer::Run() {
         error_ = written;
         pending_streams_.clear();  // their keys view the entries about to go
         pending_keys_.clear();
+        indexed_tips_.clear();
         queue_.clear();
       }
     }

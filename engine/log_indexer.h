@@ -17,6 +17,7 @@
 #include "engine/event.h"
 #include "engine/log_store.h"
 #include "engine/status.h"
+#include "engine/string_map.h"
 
 namespace tillroll {
 
@@ -29,8 +30,9 @@ namespace tillroll {
 //
 // Until an event is indexed the writer decides on its own in-memory view of it (stream
 // versions, recent idempotency keys). Readers of a stream's version or of an idempotency key
-// look first at what is enqueued and not yet indexed (PendingStreamTip, PendingKey) and
-// then at the index, without waiting for it: an acknowledged event is in one or the other.
+// look first at what is enqueued and not yet indexed or was indexed lately (KnownStreamTip,
+// PendingKey) and then at the index, without waiting for it: an acknowledged event is in one
+// or the other.
 // Other readers of the indexes wait for WaitIndexed(head).
 //
 // Thread-safety: Enqueue from the writer thread; the rest from any thread.
@@ -61,10 +63,11 @@ class LogIndexer {
   void Enqueue(std::vector<Entry> entries, Sequence last_seq);
 
   Sequence indexed() const { return indexed_.load(std::memory_order_acquire); }
-  // The newest version of `stream` among the events enqueued and not yet indexed, and that
-  // event's sequence; nullopt when none of them is on that stream (the index then has it).
-  std::optional<std::pair<std::uint64_t, Sequence>> PendingStreamTip(
-      std::string_view stream) const;
+  // The newest version of `stream` and that event's sequence, when the indexer knows it
+  // without reading the index: among the events enqueued and not yet indexed, else among the
+  // streams it indexed lately (up to limits::kIndexedStreamTipsMax of them); nullopt
+  // otherwise (the index then has it).
+  std::optional<std::pair<std::uint64_t, Sequence>> KnownStreamTip(std::string_view stream) const;
   // The sequence of the event that used idempotency key `key`, among those enqueued and not
   // yet indexed; nullopt when none did.
   std::optional<Sequence> PendingKey(std::string_view key) const;
@@ -94,6 +97,8 @@ class LogIndexer {
   // with the queue).
   std::unordered_map<std::string_view, std::pair<std::uint64_t, Sequence>> pending_streams_;
   std::unordered_map<std::string_view, Sequence> pending_keys_;
+  // The tips of streams indexed since it last started over (guarded by mu_).
+  StringMap<std::pair<std::uint64_t, Sequence>> indexed_tips_;
   bool stopping_ = false;                    // guarded by mu_
   Status error_;                             // guarded by mu_
   std::thread thread_;

@@ -527,6 +527,45 @@ TEST_CASE(
   CHECK(none->seq == 0);
 }
 
+TEST_CASE("EventLog: a stream's tip stays right when the indexer starts its recent tips over",
+          "[log]") {
+  TempDir dir;
+  auto log = OpenLog(dir);
+  auto tip_of = [&](const std::string& stream) {
+    Result<StreamTip> tip = log->TipOfStream(stream);
+    REQUIRE(tip.ok());
+    return std::pair{tip->version, tip->seq};
+  };
+  auto wait_indexed = [&] {  // a read of the stream index waits for the indexer
+    REQUIRE(log->SeqsOfStreams("price/", 0, log->Head().seq).ok());
+  };
+  auto first = log->Append({PriceEvent({.sku = "kept"}), PriceEvent({.sku = "kept"})});
+  REQUIRE(first.ok());
+  wait_indexed();
+  CHECK(tip_of("price/kept") == std::pair{std::uint64_t{2}, (*first)[1].seq});
+  // More other streams than the indexer keeps tips of: it starts over, and the tip of
+  // "kept" comes from the index.
+  for (std::size_t done = 0; done <= limits::kIndexedStreamTipsMax;) {
+    std::vector<std::string> batch;
+    for (int i = 0; i < 4096; ++i, ++done) {
+      batch.push_back(PriceEvent({.sku = "other-" + std::to_string(done)}));
+    }
+    REQUIRE(log->Append(std::move(batch)).ok());
+  }
+  wait_indexed();
+  CHECK(tip_of("price/kept") == std::pair{std::uint64_t{2}, (*first)[1].seq});
+  CHECK(tip_of("price/other-0") == std::pair{std::uint64_t{1}, (*first)[1].seq + 1});
+  auto third = log->Append({PriceEvent({.sku = "kept", .expected_version = 2})});
+  REQUIRE(third.ok());
+  CHECK(tip_of("price/kept") == std::pair{std::uint64_t{3}, (*third)[0].seq});
+  wait_indexed();
+  CHECK(tip_of("price/kept") == std::pair{std::uint64_t{3}, (*third)[0].seq});
+  // And after a reopen, from the index alone.
+  log.reset();
+  log = OpenLog(dir);
+  CHECK(tip_of("price/kept") == std::pair{std::uint64_t{3}, (*third)[0].seq});
+}
+
 TEST_CASE("EventLog: idempotency entries are read with and without an old digest", "[log]") {
   const std::string plain = log_format::EncodeIdempotency(7, 3);
   const std::optional<log_format::IdempotencyEntry> entry = log_format::DecodeIdempotency(plain);
