@@ -116,8 +116,10 @@ Result<std::vector<std::string>> CommandExecutor::Build(const Principal& princip
     envelope.idempotency_key = key;
     envelope.correlation_id = command.correlation_id;
     envelope.causation_id = audit_key;
-    Result<std::string> event = ThreadConverter().UnsealedFromPayload(
-        envelope, events::EnumNamePayload(draft.type), draft.payload_json);
+    Result<std::string> event =
+        draft.args_payload ? ThreadConverter().UnsealedWithPayloadOf(envelope, command.args)
+                           : ThreadConverter().UnsealedFromPayload(
+                                 envelope, events::EnumNamePayload(draft.type), draft.payload_json);
     if (!event.ok()) {
       return Status::Internal("decided event does not match its schema: " +
                               event.status().message());

@@ -66,11 +66,27 @@ class Decider {
       it = it->is_string() && it->get_ref<const std::string&>().empty() ? payload.erase(it)
                                                                          : std::next(it);
     }
-    std::int64_t version = static_cast<std::int64_t>(s_.StreamVersion(stream));
+    const std::int64_t version = ExpectedVersion(stream);
+    d_.events.push_back({std::move(stream), version, type, payload.dump()});
+  }
+  // Adds a decided event whose payload is the command's args as sent. Args with an empty
+  // string somewhere (or what looks like one) go through Emit, which leaves empty strings out.
+  void EmitArgs(std::string stream) {
+    if (c_.args_json.find("\"\"") != std::string::npos) {
+      Emit(std::move(stream), c_.spec().args, Args());
+      return;
+    }
+    const std::int64_t version = ExpectedVersion(stream);
+    d_.events.push_back({std::move(stream), version, c_.spec().args, c_.args_json,
+                         /*args_payload=*/true});
+  }
+  // The version `stream` will have before the next event decided on it.
+  std::int64_t ExpectedVersion(std::string_view stream) const {
+    auto version = static_cast<std::int64_t>(s_.StreamVersion(stream));
     for (const EventDraft& e : d_.events) {
       if (e.stream == stream) ++version;
     }
-    d_.events.push_back({std::move(stream), version, type, payload.dump()});
+    return version;
   }
   json Args() const { return json::parse(c_.args_json); }
   const events::Event& args() const { return c_.args_event(); }
@@ -319,11 +335,10 @@ bool Decider::SetPrice() {
       scope != nullptr && scope->level() == events::ScopeLevel::Region ? View(scope->region()) : "";
   if (!CheckAuthority("price", price.price_type(), channel, region)) return false;
 
-  json payload = Args();
   const bool selling =
       price.price_type() == PriceType::List || price.price_type() == PriceType::Markdown;
   if (!selling) {
-    Emit(d_.subject, Payload::PriceSet, payload);
+    EmitArgs(d_.subject);
     return true;
   }
   const std::int64_t at_ns =
@@ -357,9 +372,10 @@ bool Decider::SetPrice() {
     why = "below cost " + std::to_string(cost->amount_minor);
   }
   if (why.empty()) {
-    Emit(d_.subject, Payload::PriceSet, payload);
+    EmitArgs(d_.subject);
     return true;
   }
+  json payload = Args();
   payload["proposal_id"] = "proposal:" + p_.id + ":" + c_.idempotency_key;
   payload["approval_reason"] = why;
   payload["old_amount_minor"] = old_price ? old_price->amount_minor : 0;
@@ -376,7 +392,7 @@ bool Decider::RetractPrice() {
   const events::PriceRetracted& r = *args().payload_as_PriceRetracted();
   if (!ValidateScopeAndWindow(r.scope(), r.valid())) return false;
   if (!CheckAuthority("price", r.price_type(), "", "")) return false;
-  Emit(d_.subject, Payload::PriceRetracted, Args());
+  EmitArgs(d_.subject);
   return true;
 }
 
@@ -694,7 +710,7 @@ bool Decider::PassThrough() {
     if (View(rule->source_system()).empty()) return Invalid("args.source_system", "required");
     if (View(rule->event_family()).empty()) return Invalid("args.event_family", "required");
   }
-  Emit(d_.subject, c_.spec().args, Args());
+  EmitArgs(d_.subject);
   return true;
 }
 
@@ -819,7 +835,7 @@ bool Decider::VerifyReturn(const events::ReturnRecorded& ret) {
 // code unknown, void, used up, out of its window or personal to another customer is refused.
 bool Decider::RecordSale(const events::SaleRecorded& sale) {
   if (rules_.verify_sales && !VerifySalePrices(sale)) return false;
-  Emit(d_.subject, Payload::SaleRecorded, Args());
+  EmitArgs(d_.subject);
   if (sale.coupon_codes() == nullptr) return true;
   const std::string_view customer =
       sale.customer() != nullptr ? View(sale.customer()->customer_id()) : "";

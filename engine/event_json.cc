@@ -9,6 +9,7 @@
 #include "engine/json_writer.h"
 #include "engine/limits.h"
 #include "flatbuffers/idl.h"
+#include "flatbuffers/reflection.h"
 #include "schemas/envelope_generated.h"
 #include "schemas/schema_text.h"
 
@@ -30,6 +31,17 @@ std::unique_ptr<flatbuffers::Parser> NewSchemaParser() {
   TR_ASSERT(parser->Parse(schemas::kEventSchemaText));
   TR_ASSERT(parser->root_struct_def_ != nullptr);
   return parser;
+}
+
+// The schema as FlatBuffers reflection data, made once from the schema text.
+const reflection::Schema& ReflectionSchema() {
+  static const std::string bfbs = [] {
+    std::unique_ptr<flatbuffers::Parser> parser = NewSchemaParser();
+    parser->Serialize();
+    return std::string(reinterpret_cast<const char*>(parser->builder_.GetBufferPointer()),
+                       parser->builder_.GetSize());
+  }();
+  return *reflection::GetSchema(bfbs.data());
 }
 
 std::string JsonTypeName(const Json& j) {
@@ -351,6 +363,22 @@ Result<std::string> EventJson::UnsealedFromPayload(const Envelope& envelope,
   }
   return std::string(reinterpret_cast<const char*>(impl_->parser->builder_.GetBufferPointer()),
                      impl_->parser->builder_.GetSize());
+}
+
+Result<std::string> EventJson::UnsealedWithPayloadOf(const Envelope& envelope,
+                                                     std::string_view source) {
+  const events::Event* event = events::GetEvent(source.data());
+  const events::Payload type = event->payload_type();
+  const reflection::Schema& schema = ReflectionSchema();
+  const reflection::Object* table = schema.objects()->LookupByKey(
+      (std::string("tillroll.events.") + events::EnumNamePayload(type)).c_str());
+  if (table == nullptr || event->payload() == nullptr) {
+    return Status::InvalidArgument("the source event has no payload to copy");
+  }
+  flatbuffers::FlatBufferBuilder fbb(source.size() + 512);
+  const flatbuffers::Offset<const flatbuffers::Table*> payload = flatbuffers::CopyTable(
+      fbb, schema, *table, *static_cast<const flatbuffers::Table*>(event->payload()));
+  return FinishUnsealedEvent(fbb, envelope, type, flatbuffers::Offset<void>(payload.o));
 }
 
 Result<std::string> EventJson::ToJson(std::string_view bytes) {

@@ -50,6 +50,12 @@ class EventJson {
   Result<std::string> UnsealedFromPayload(const Envelope& envelope, std::string_view payload_type,
                                           std::string_view payload_json);
 
+  // An unsealed event from an envelope and the payload of `source`, an event that passed
+  // CheckUnsealedEvent (a command's args): the payload table is copied as it is, through
+  // FlatBuffers reflection, without going through JSON. The same event as UnsealedFromPayload
+  // gives for the payload's JSON when that has no empty strings.
+  Result<std::string> UnsealedWithPayloadOf(const Envelope& envelope, std::string_view source);
+
   // One line of strict JSON for an event's bytes. The bytes are verified first:
   // Corruption if they are not a well-formed Event.
   Result<std::string> ToJson(std::string_view bytes);

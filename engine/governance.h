@@ -201,6 +201,9 @@ struct EventDraft {
   std::int64_t expected_version = -1;
   events::Payload type = events::Payload::NONE;
   std::string payload_json;
+  // The payload is the command's args as sent (Command::args): the event copies it from
+  // there instead of parsing payload_json again.
+  bool args_payload = false;
 };
 
 enum class RejectionKind : std::uint8_t {
