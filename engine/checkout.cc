@@ -130,6 +130,9 @@ class Pricer {
   std::string_view Ineligible(const Candidate& c, std::string& detail) const;
   // What the candidate would do to the cart as it stands, into `e` (whose buffers are reused).
   void Evaluate(const Candidate& c, Effect& e) const;
+  // At least what Evaluate would give the candidate, when that is cheap to know (AmountOff,
+  // and TieredSpend with a tier reached); INT64_MAX otherwise.
+  std::int64_t Bound(const Candidate& c) const;
   Effect Evaluate(const Candidate& c) const {
     Effect e;
     Evaluate(c, e);
@@ -613,6 +616,31 @@ void Pricer::Targets(const Candidate& c, std::vector<std::size_t>& out) const {
         break;
     }
   }
+}
+
+std::int64_t Pricer::Bound(const Candidate& c) const {
+  const PromotionRule& rule = *c.rule;
+  const events::PromotionReward& r = *rule.reward();
+  std::int64_t bound = 0;
+  if (r.kind() == RewardKind::AmountOff) {
+    bound = r.amount_minor();
+  } else if (r.kind() == RewardKind::TieredSpend && r.tiers() != nullptr) {
+    const std::int64_t spend = QualifyingAmount(c);
+    for (const auto* tier : *r.tiers()) {  // as Evaluate picks it
+      if (spend >= tier->threshold_minor()) bound = tier->discount_minor();
+    }
+  }
+  if (bound <= 0) return INT64_MAX;  // none cheap to know, or evaluated for its reason
+  // The caps, as Evaluate applies them.
+  const events::PromotionLimits* limits = rule.limits();
+  if (limits != nullptr && limits->max_discount_per_order_minor() > 0) {
+    bound = std::min(bound, limits->max_discount_per_order_minor());
+  }
+  if (c.cap_minor >= 0) bound = std::min(bound, c.cap_minor);
+  if (limits != nullptr && limits->budget_minor() > 0) {
+    bound = std::min(bound, limits->budget_minor() - c.budget_used_minor);
+  }
+  return bound;
 }
 
 // A line's discountable amount per unit, rounded.
@@ -1234,6 +1262,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
         std::int64_t amount;
         std::string_view reason;
         std::string detail;
+        bool beaten = false;  // by its bound alone, not evaluated
       };
       std::vector<Member> members;
       std::optional<std::size_t> best;
@@ -1250,6 +1279,13 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
             continue;
           }
         }
+        if (best) {
+          const std::int64_t bound = pricer.Bound(*candidates[k]);
+          if (bound > 0 && bound <= best_effect.amount) {
+            members.push_back({k, 0, {}, {}, /*beaten=*/true});
+            continue;
+          }
+        }
         pricer.Evaluate(*candidates[k], e);
         members.push_back({k, e.amount, e.reason, std::move(e.detail)});
         if (e.amount > 0 && (!best || e.amount > best_effect.amount)) {
@@ -1263,7 +1299,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       for (Member& member : members) {
         if (best && member.index == *best) {
           apply(member.index, std::move(best_effect));
-        } else if (member.amount <= 0) {
+        } else if (member.amount <= 0 && !member.beaten) {
           refuse(member.index, member.reason, std::move(member.detail));
         } else {
           refuse(member.index,

@@ -44,7 +44,10 @@
 //   2. Otherwise, in stacking.priority order (ties: promotion id), each promotion is evaluated
 //      on the lines as discounted so far, so it sees the earlier ones. Of each stacking_group
 //      at most one applies: the member with the largest discount when evaluated at the group's
-//      first member's turn (ties as above); the others are excluded_by_stacking_group. For
+//      first member's turn (ties as above); the others are excluded_by_stacking_group. A
+//      member whose discount cannot exceed the best found before it (an AmountOff's amount,
+//      a TieredSpend's tier reached, after the caps) is excluded so without being evaluated in
+//      full: it is not told apart from one the floor price would have stopped. For
 //      promotions of Odoo origin, percent-off-the-order rewards form one group as well: only
 //      the best global discount is kept (not_better_than_global_discount).
 //
