@@ -1262,7 +1262,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
         std::int64_t amount;
         std::string_view reason;
         std::string detail;
-        bool beaten = false;  // by its bound alone, not evaluated
+        bool by_bound = false;  // beaten by its bound alone, not evaluated
       };
       std::vector<Member> members;
       std::optional<std::size_t> best;
@@ -1282,7 +1282,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
         if (best) {
           const std::int64_t bound = pricer.Bound(*candidates[k]);
           if (bound > 0 && bound <= best_effect.amount) {
-            members.push_back({k, 0, {}, {}, /*beaten=*/true});
+            members.push_back({k, 0, {}, {}, /*by_bound=*/true});
             continue;
           }
         }
@@ -1299,7 +1299,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       for (Member& member : members) {
         if (best && member.index == *best) {
           apply(member.index, std::move(best_effect));
-        } else if (member.amount <= 0 && !member.beaten) {
+        } else if (member.amount <= 0 && !member.by_bound) {
           refuse(member.index, member.reason, std::move(member.detail));
         } else {
           refuse(member.index,

@@ -151,12 +151,17 @@ checkout::Product ProductOfSaleLine(const events::SaleLine& line) {
   return p;
 }
 
+// Whether a promotion came from Odoo (its origin "odoo:..."): the engine prices it with Odoo 17's
+// semantics.
+bool OdooOrigin(const events::PromotionDrafted& drafted) {
+  return View(drafted.origin()).starts_with("odoo:");
+}
+
 }  // namespace
 
 // A rule snapshot read from the log, owned and aligned.
 struct RuleSnapshot {
   std::shared_ptr<const std::string> bytes;
-  std::string origin;
   const events::PromotionRule* rule() const {
     return events::GetEvent(bytes->data())->payload_as_PromotionDrafted()->rule();
   }
@@ -361,7 +366,7 @@ Status CartQuoter::Complete(Priced& out) const {
                               .version = live.version,
                               .rule_snapshot_seq = live.rule_snapshot_seq,
                               .rule = drafted->rule(),
-                              .odoo = View(drafted->origin()).starts_with("odoo:"),
+                              .odoo = OdooOrigin(*drafted),
                               .budget_used_minor = used,
                               .redemptions = redeemed.orders,
                               .customer_redemptions = redeemed.customer_orders,
@@ -529,12 +534,11 @@ Result<CartQuoter::Quoted> CartQuoter::Quote(std::string_view order_id,
       }
       auto snapshot = std::make_unique<RuleSnapshot>();
       snapshot->bytes = std::make_shared<const std::string>(std::move(*rule));
-      snapshot->origin = std::string(View(drafted->origin()));
       candidates.push_back({.promotion_id = id,
                             .version = d->promotion_version(),
                             .rule_snapshot_seq = d->rule_snapshot_seq(),
                             .rule = snapshot->rule(),
-                            .odoo = snapshot->origin.starts_with("odoo:")});
+                            .odoo = OdooOrigin(*drafted)});
       snapshots.emplace(id, std::move(snapshot));
     }
   }
