@@ -3,8 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <vector>
+#include <cstring>
 
+#include "engine/assert.h"
 #include "schemas/envelope_generated.h"
 
 namespace tillroll {
@@ -49,6 +50,13 @@ std::size_t InlineSize(ElementaryType type) {
 bool IsValidUtf8(std::string_view s) {
   std::size_t i = 0;
   while (i < s.size()) {
+    // Eight ASCII characters at a time: most text here is ASCII.
+    std::uint64_t word = 0;
+    if (i + sizeof word <= s.size() &&
+        (std::memcpy(&word, s.data() + i, sizeof word), word & 0x8080808080808080ULL) == 0) {
+      i += sizeof word;
+      continue;
+    }
     const auto c = static_cast<unsigned char>(s[i]);
     std::size_t extra = 0;
     std::uint32_t min = 0;
@@ -80,7 +88,8 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-// Walks a verified buffer and records the bytes every object occupies, except the sealed fields.
+// Walks a verified buffer. With kSealable, it first finds the bytes of the fields the log seals
+// in place, then checks every other object's bytes against them as it meets them.
 class LayoutWalker {
  public:
   explicit LayoutWalker(std::string_view bytes)
@@ -88,16 +97,16 @@ class LayoutWalker {
 
   Status Root(LayoutCheck check) {
     const std::uint8_t* root = base_ + ReadScalar<uoffset_t>(base_);
-    if (Status s = Table(root, events::EventTypeTable(), true); !s.ok()) return s;
-    if (check == LayoutCheck::kPrintable) return Status::Ok();
-    for (std::size_t a = 0; a < sealed_.size(); ++a) {
-      for (std::size_t b = a + 1; b < sealed_.size(); ++b) {
-        if (sealed_[a].Overlaps(sealed_[b])) return Overlap();
-      }
-      for (const Range& r : ranges_) {
-        if (sealed_[a].Overlaps(r)) return Overlap();
+    if (check == LayoutCheck::kSealable) {
+      FindSealed(root);
+      for (std::size_t a = 0; a < sealed_count_; ++a) {
+        for (std::size_t b = a + 1; b < sealed_count_; ++b) {
+          if (sealed_[a].Overlaps(sealed_[b])) return Overlap();
+        }
       }
     }
+    if (Status s = Table(root, events::EventTypeTable(), true); !s.ok()) return s;
+    if (overlap_) return Overlap();
     return Status::Ok();
   }
 
@@ -108,7 +117,40 @@ class LayoutWalker {
   }
 
   std::size_t At(const std::uint8_t* p) const { return static_cast<std::size_t>(p - base_); }
-  void Add(const std::uint8_t* p, std::size_t size) { ranges_.push_back({At(p), At(p) + size}); }
+  // Bytes of an object that sealing must not touch.
+  void Add(const std::uint8_t* p, std::size_t size) {
+    const std::size_t begin = At(p);
+    const std::size_t end = begin + size;
+    // Without branches: nearly every object is apart from every sealed field.
+    bool overlap = false;
+    for (std::size_t k = 0; k < sealed_count_; ++k) {
+      overlap |= (sealed_[k].begin < end) & (begin < sealed_[k].end);
+    }
+    overlap_ |= overlap;
+  }
+
+  // The root's sealed scalars, and the characters of its sealed strings.
+  void FindSealed(const std::uint8_t* root) {
+    const flatbuffers::TypeTable* type = events::EventTypeTable();
+    const std::uint8_t* vtable = root - ReadScalar<flatbuffers::soffset_t>(root);
+    const auto vtable_bytes = ReadScalar<flatbuffers::voffset_t>(vtable);
+    for (std::size_t i = 0; i < type->num_elems; ++i) {
+      const auto voffset = flatbuffers::FieldIndexToOffset(static_cast<flatbuffers::voffset_t>(i));
+      if (!IsSealedField(voffset) || voffset >= vtable_bytes) continue;
+      const auto field_offset = ReadScalar<flatbuffers::voffset_t>(vtable + voffset);
+      if (field_offset == 0) continue;
+      const std::uint8_t* field = root + field_offset;
+      const auto element = static_cast<ElementaryType>(type->type_codes[i].base_type);
+      TR_ASSERT(sealed_count_ < sealed_.size());
+      if (element == flatbuffers::ET_STRING) {
+        const std::uint8_t* s = field + ReadScalar<uoffset_t>(field);
+        sealed_[sealed_count_++] = {At(s),
+                                    At(s) + sizeof(uoffset_t) + ReadScalar<uoffset_t>(s) + 1};
+      } else {
+        sealed_[sealed_count_++] = {At(field), At(field) + InlineSize(element)};
+      }
+    }
+  }
 
   static bool IsSealedField(flatbuffers::voffset_t voffset) {
     return voffset == events::Event::VT_GLOBAL_SEQ || voffset == events::Event::VT_STREAM_VERSION ||
@@ -118,12 +160,7 @@ class LayoutWalker {
 
   Status String(const std::uint8_t* s, bool sealed) {
     const uoffset_t length = ReadScalar<uoffset_t>(s);
-    const Range range{At(s), At(s) + sizeof(uoffset_t) + length + 1};
-    if (sealed) {
-      sealed_.push_back(range);
-    } else {
-      ranges_.push_back(range);
-    }
+    if (!sealed) Add(s, sizeof(uoffset_t) + length + 1);
     const std::string_view text(reinterpret_cast<const char*>(s + sizeof(uoffset_t)), length);
     if (!IsValidUtf8(text)) return Status::InvalidArgument("a string is not valid UTF-8");
     return Status::Ok();
@@ -153,11 +190,8 @@ class LayoutWalker {
       const std::uint8_t* field = table + field_offset;
       const std::size_t inline_bytes = code.is_repeating ? sizeof(uoffset_t) : InlineSize(element);
       const bool sealed = root && IsSealedField(voffset);
-      if (sealed && element != flatbuffers::ET_STRING) {
-        sealed_.push_back({At(field), At(field) + inline_bytes});
-      } else {
-        Add(field, inline_bytes);
-      }
+      // A sealed string's offset is not sealed, its characters are.
+      if (!sealed || element == flatbuffers::ET_STRING) Add(field, inline_bytes);
       if (code.is_repeating) {
         if (Status s = Vector(field + ReadScalar<uoffset_t>(field), element, ref); !s.ok()) {
           return s;
@@ -210,8 +244,9 @@ class LayoutWalker {
   }
 
   const std::uint8_t* base_;
-  std::vector<Range> ranges_;
-  std::vector<Range> sealed_;
+  std::array<Range, 5> sealed_{};  // found by FindSealed; none with kPrintable
+  std::size_t sealed_count_ = 0;
+  bool overlap_ = false;  // an object added shares bytes with a sealed field
 };
 
 }  // namespace
