@@ -170,7 +170,7 @@ struct RuleSnapshot {
 struct CartQuoter::Priced {
   checkout::Cart cart;
   std::vector<std::string> coupon_codes;
-  std::map<std::string, checkout::Product, std::less<>> products;
+  std::map<std::string, std::shared_ptr<const checkout::Product>, std::less<>> products;
   // The promotions live for the cart: the candidates' rules point into their bytes.
   std::vector<LivePromotion> live;
   std::vector<checkout::Candidate> candidates;
@@ -300,11 +300,12 @@ Status CartQuoter::Complete(Priced& out) const {
       line.floor_minor = floor->amount_minor;
     }
     if (!out.products.contains(line.sku)) {
-      std::optional<checkout::Product> product = products->Find(line.sku, cart.at_ns, known_at_ns);
-      if (!product) {
+      std::shared_ptr<const checkout::Product> product =
+          products->Find(line.sku, cart.at_ns, known_at_ns);
+      if (product == nullptr) {
         return Bad(path() + ".sku", "no product definition of " + line.sku + " at that time");
       }
-      out.products.emplace(line.sku, std::move(*product));
+      out.products.emplace(line.sku, std::move(product));
     }
   }
   auto coupons = runner_.coupons();
@@ -328,7 +329,7 @@ Status CartQuoter::Complete(Priced& out) const {
   CartContents contents;
   for (const checkout::CartLine& line : cart.lines) {
     contents.skus.push_back(line.sku);
-    for (const std::string& category : out.products.find(line.sku)->second.categories) {
+    for (const std::string& category : out.products.find(line.sku)->second->categories) {
       if (std::find(contents.categories.begin(), contents.categories.end(), category) ==
           contents.categories.end()) {
         contents.categories.push_back(category);
@@ -378,19 +379,20 @@ Status CartQuoter::Complete(Priced& out) const {
     if (reward == nullptr || reward->kind() != events::RewardKind::FreeProduct) continue;
     const std::string sku(View(reward->free_sku()));
     if (sku.empty() || out.products.contains(sku)) continue;
-    std::optional<checkout::Product> product = products->Find(sku, cart.at_ns, known_at_ns);
+    std::shared_ptr<const checkout::Product> defined = products->Find(sku, cart.at_ns, known_at_ns);
     Result<PriceAnswer> price = price_book->SellingPrice(
         {sku, cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns});
-    if (!product || !price.ok()) continue;
+    if (defined == nullptr || !price.ok()) continue;
+    auto product = std::make_shared<checkout::Product>(*defined);
     product->unit_price_minor = price->amount_minor;
     product->price_seq = price->seq;
-    out.products.emplace(sku, std::move(*product));
+    out.products.emplace(sku, std::move(product));
   }
   const auto& catalogue = out.products;
   Result<checkout::PricedCart> priced = checkout::PriceCart(
       cart, out.candidates, [&catalogue](std::string_view sku) -> const checkout::Product* {
         const auto it = catalogue.find(sku);
-        return it == catalogue.end() ? nullptr : &it->second;
+        return it == catalogue.end() ? nullptr : it->second.get();
       });
   if (!priced.ok()) return priced.status();
   out.priced = std::move(*priced);
@@ -582,7 +584,7 @@ Result<CartQuoter::Quoted> CartQuoter::Quote(std::string_view order_id,
   for (const events::SaleLine* line : *sale->lines()) {
     const std::string sku = line->sku()->str();
     checkout::Product product = ProductOfSaleLine(*line);
-    if (std::optional<checkout::Product> defined =
+    if (std::shared_ptr<const checkout::Product> defined =
             runner_.products()->Find(sku, sale->sold_at_ns(), INT64_MAX)) {
       product.categories = defined->categories;
     }

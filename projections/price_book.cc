@@ -16,12 +16,6 @@ constexpr std::uint8_t kKindRetraction = 1;
 // Scopes from the most specific to the least: the rank of a scope in a query.
 constexpr std::size_t kRanks = 4;
 
-std::string ScopeIdKey(events::ScopeLevel level, std::string_view name) {
-  std::string key(1, static_cast<char>(level));
-  key.append(name);
-  return key;
-}
-
 std::string_view ScopeName(const events::Scope* scope) {
   if (scope == nullptr) return {};
   switch (scope->level()) {
@@ -38,7 +32,9 @@ std::string_view ScopeName(const events::Scope* scope) {
 
 Status CheckScope(const events::Scope* scope) {
   if (scope == nullptr || scope->level() == events::ScopeLevel::Global) return Status::Ok();
-  if (scope->level() > events::ScopeLevel::Store) return CannotApply("scope.level: unknown level");
+  if (scope->level() < events::ScopeLevel::MIN || scope->level() > events::ScopeLevel::MAX) {
+    return CannotApply("scope.level: unknown level");
+  }
   if (ScopeName(scope).empty()) {
     return CannotApply("scope: a " + std::string(events::EnumNameScopeLevel(scope->level())) +
                        " scope needs its " +
@@ -189,7 +185,8 @@ Status PriceBook::Absorb(std::string_view key, std::string_view value) {
   const std::string_view currency = v.Str();
   d.recorded_at_ns = v.I64();
   d.retracted_seq = v.U64();
-  if (!k.done() || !v.done() || (!d.retraction && currency.size() != 3)) {
+  if (!k.done() || !v.done() || (!d.retraction && currency.size() != 3) ||
+      level < events::ScopeLevel::MIN || level > events::ScopeLevel::MAX) {
     return Status::Corruption("price_book: unreadable record");
   }
   std::copy(currency.begin(), currency.end(), d.currency);
@@ -209,14 +206,15 @@ Status PriceBook::Absorb(std::string_view key, std::string_view value) {
 
 std::optional<std::uint32_t> PriceBook::FindScope(events::ScopeLevel level,
                                                   std::string_view name) const {
-  auto it = scope_ids_.find(ScopeIdKey(level, name));
-  if (it == scope_ids_.end()) return std::nullopt;
+  const StringMap<std::uint32_t>& ids = scope_ids_[static_cast<std::size_t>(level)];
+  auto it = ids.find(name);
+  if (it == ids.end()) return std::nullopt;
   return it->second;
 }
 
 std::uint32_t PriceBook::InternScope(events::ScopeLevel level, std::string_view name) {
-  auto [it, inserted] =
-      scope_ids_.try_emplace(ScopeIdKey(level, name), static_cast<std::uint32_t>(scopes_.size()));
+  auto [it, inserted] = scope_ids_[static_cast<std::size_t>(level)].try_emplace(
+      std::string(name), static_cast<std::uint32_t>(scopes_.size()));
   if (inserted) scopes_.push_back({level, std::string(name)});
   return it->second;
 }

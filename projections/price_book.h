@@ -27,11 +27,10 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
-#include "projections/projection.h"
 #include "engine/string_map.h"
+#include "projections/projection.h"
 
 namespace tillroll::projections {
 
@@ -142,7 +141,9 @@ class PriceBook final : public Projection {
   mutable std::shared_mutex mu_;
   StringMap<SkuTimelines> skus_;
   std::vector<ScopeKey> scopes_;
-  std::unordered_map<std::string, std::uint32_t> scope_ids_;  // level byte + name
+  // Scope ids by level, then by name.
+  std::array<StringMap<std::uint32_t>, static_cast<std::size_t>(events::ScopeLevel::MAX) + 1>
+      scope_ids_;
 };
 
 }  // namespace tillroll::projections

@@ -49,8 +49,9 @@ Status Products::Absorb(std::string_view key, std::string_view value) {
   d.from_ns = v.I64();
   d.end_ns = v.I64();
   d.recorded_at_ns = v.I64();
+  auto product = std::make_shared<checkout::Product>();
   for (std::uint32_t n = v.U32(); n > 0 && v.ok(); --n) {
-    d.product.categories.emplace_back(v.Str());
+    product->categories.emplace_back(v.Str());
   }
   for (std::uint32_t n = v.U32(); n > 0 && v.ok(); --n) {
     checkout::Tax t;
@@ -58,19 +59,22 @@ Status Products::Absorb(std::string_view key, std::string_view value) {
     t.rate_bps = static_cast<std::int32_t>(v.U32());
     t.price_included = v.U8() == 1;
     t.fixed_amount_minor = v.I64();
-    d.product.taxes.push_back(std::move(t));
+    product->taxes.push_back(std::move(t));
   }
+  d.product = std::move(product);
   if (!k.done() || !v.done()) return Status::Corruption("products: unreadable record of " + sku);
   std::unique_lock lock(mu_);
   products_[sku].push_back(std::move(d));
   return Status::Ok();
 }
 
-std::optional<checkout::Product> Products::Find(std::string_view sku, std::int64_t valid_at_ns,
-                                                std::int64_t known_at_ns, Sequence* seq) const {
+std::shared_ptr<const checkout::Product> Products::Find(std::string_view sku,
+                                                        std::int64_t valid_at_ns,
+                                                        std::int64_t known_at_ns,
+                                                        Sequence* seq) const {
   std::shared_lock lock(mu_);
   const auto it = products_.find(sku);
-  if (it == products_.end()) return std::nullopt;
+  if (it == products_.end()) return nullptr;
   // The latest definition known then whose window holds valid_at.
   for (auto d = it->second.rbegin(); d != it->second.rend(); ++d) {
     if (d->recorded_at_ns > known_at_ns) continue;
@@ -79,7 +83,7 @@ std::optional<checkout::Product> Products::Find(std::string_view sku, std::int64
       return d->product;
     }
   }
-  return std::nullopt;
+  return nullptr;
 }
 
 std::size_t Products::size() const {

@@ -10,15 +10,15 @@
 // U8(price_included) I64(fixed_amount_minor)). Held in memory; thread-safe.
 
 #include <cstdint>
-#include <optional>
+#include <memory>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/checkout.h"
-#include "projections/projection.h"
 #include "engine/string_map.h"
+#include "projections/projection.h"
 
 namespace tillroll::projections {
 
@@ -33,16 +33,18 @@ class Products final : public Projection {
   Status Apply(const LoggedEvent& logged, StateWriter& state) override;
   Status Load(const StateReader& state) override;
 
-  // The definition in force; nullopt for a SKU not defined then. `seq` is its event's.
-  std::optional<checkout::Product> Find(std::string_view sku, std::int64_t valid_at_ns,
-                                        std::int64_t known_at_ns, Sequence* seq = nullptr) const;
+  // The definition in force, shared and never changed; nullptr for a SKU not defined then.
+  // `seq` is its event's.
+  std::shared_ptr<const checkout::Product> Find(std::string_view sku, std::int64_t valid_at_ns,
+                                                std::int64_t known_at_ns,
+                                                Sequence* seq = nullptr) const;
   std::size_t size() const;
 
  private:
   struct Definition {
     Sequence seq = 0;
     std::int64_t from_ns = 0, end_ns = 0, recorded_at_ns = 0;
-    checkout::Product product;
+    std::shared_ptr<const checkout::Product> product;
   };
   Status Absorb(std::string_view key, std::string_view value);
 

@@ -83,59 +83,48 @@ std::string_view PromotionStepName(PromotionStep step) {
 }
 
 // The workflow folded up to some record time.
-struct Promotions::Fold {
-  // Without the states (what Live needs): no strings built per step.
-  static Fold LiveOnly() {
-    Fold f;
-    f.with_states = false;
-    return f;
-  }
+Promotions::Fold Promotions::Fold::LiveOnly() {
+  Fold f;
+  f.with_states = false;
+  return f;
+}
 
-  std::vector<std::string> states;  // per version, index version - 1
-  std::uint32_t live_version = 0;
-  std::int64_t window_from_ns = 0;
-  std::int64_t window_end_ns = 0;
-  bool paused = false;
-  bool ended = false;
-  bool with_states = true;
-
-  void Step(const PromotionStepRecord& s) {
-    std::string ignored;
-    if (with_states && states.size() < s.version) states.resize(s.version);
-    std::string& state = with_states ? states[s.version - 1] : ignored;
-    switch (s.step) {
-      case PromotionStep::kPublished:
-        if (with_states && live_version != 0 && live_version != s.version) {
-          states[live_version - 1] = "superseded";
-        }
-        live_version = s.version;
-        window_from_ns = s.window_from_ns;
-        window_end_ns = WindowEnd(s.window_to_ns);
-        paused = ended = false;
-        state = "published";
-        return;
-      case PromotionStep::kPaused:
-        paused = s.version == live_version || paused;
-        break;
-      case PromotionStep::kResumed:
-        if (s.version == live_version) paused = false;
-        state = "published";
-        return;
-      case PromotionStep::kWithdrawn:
-      case PromotionStep::kExpired:
-        ended = s.version == live_version || ended;
-        break;
-      default:
-        break;
-    }
-    if (with_states) state = PromotionStepName(s.step);
+void Promotions::Fold::Step(const PromotionStepRecord& s) {
+  std::string ignored;
+  if (with_states && states.size() < s.version) states.resize(s.version);
+  std::string& state = with_states ? states[s.version - 1] : ignored;
+  switch (s.step) {
+    case PromotionStep::kPublished:
+      if (with_states && live_version != 0 && live_version != s.version) {
+        states[live_version - 1] = "superseded";
+      }
+      live_version = s.version;
+      window_from_ns = s.window_from_ns;
+      window_end_ns = WindowEnd(s.window_to_ns);
+      paused = ended = false;
+      if (with_states) state = "published";
+      return;
+    case PromotionStep::kPaused:
+      paused = s.version == live_version || paused;
+      break;
+    case PromotionStep::kResumed:
+      if (s.version == live_version) paused = false;
+      if (with_states) state = "published";
+      return;
+    case PromotionStep::kWithdrawn:
+    case PromotionStep::kExpired:
+      ended = s.version == live_version || ended;
+      break;
+    default:
+      break;
   }
+  if (with_states) state = PromotionStepName(s.step);
+}
 
-  bool LiveAt(std::int64_t valid_at_ns) const {
-    return live_version != 0 && !paused && !ended && window_from_ns <= valid_at_ns &&
-           valid_at_ns < window_end_ns;
-  }
-};
+bool Promotions::Fold::LiveAt(std::int64_t valid_at_ns) const {
+  return live_version != 0 && !paused && !ended && window_from_ns <= valid_at_ns &&
+         valid_at_ns < window_end_ns;
+}
 
 Status Promotions::CheckStep(const events::Event& event, PromotionStep step, std::string_view id,
                              std::uint32_t version, Sequence snapshot_seq) const {
@@ -248,6 +237,7 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     }
     entry.versions.push_back(std::move(version));
   }
+  entry.all_steps.Step(s);
   entry.steps.push_back(std::move(s));
   return Status::Ok();
 }
@@ -289,11 +279,15 @@ void Promotions::IndexReach(Indexed promotion, const events::PromotionRule& rule
 void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, const Entry& entry,
                            std::vector<LivePromotion>& live) {
   const std::int64_t effective_ns = std::min(where.valid_at_ns, where.known_at_ns);
-  Fold fold = Fold::LiveOnly();
-  for (const PromotionStepRecord& s : entry.steps) {
-    if (s.recorded_at_ns > effective_ns) break;
-    fold.Step(s);
+  Fold folded = Fold::LiveOnly();
+  const bool every_step = !entry.steps.empty() && entry.steps.back().recorded_at_ns <= effective_ns;
+  if (!every_step) {
+    for (const PromotionStepRecord& s : entry.steps) {
+      if (s.recorded_at_ns > effective_ns) break;
+      folded.Step(s);
+    }
   }
+  const Fold& fold = every_step ? entry.all_steps : folded;
   if (!fold.LiveAt(where.valid_at_ns)) return;
   const Version& v = entry.versions[fold.live_version - 1];
   const events::PromotionTargeting* targeting = v.targeting;
@@ -327,6 +321,7 @@ std::vector<LivePromotion> Promotions::LiveFor(const PlaceAndTime& where,
   for (std::string_view sku : contents.skus) look_up(by_sku_, sku);
   for (std::string_view category : contents.categories) look_up(by_category_, category);
   std::vector<LivePromotion> live;
+  live.reserve(static_cast<std::size_t>(std::count(reached.begin(), reached.end(), 1)));
   for (std::size_t r = 0; r < reached.size(); ++r) {
     if (reached[r]) AddIfLive(where, by_id_[r]->first, by_id_[r]->second, live);
   }

@@ -133,13 +133,30 @@ class Promotions final : public Projection {
     std::shared_ptr<const checkout::RuleSkuSets> sku_sets;  // of its rule
     const events::PromotionTargeting* targeting = nullptr;  // in *event; nullptr: everywhere
   };
+  // What a promotion's steps, taken in order, come to.
+  struct Fold {
+    // Without the states (what Live needs): no strings built per step.
+    static Fold LiveOnly();
+    void Step(const PromotionStepRecord& s);
+    bool LiveAt(std::int64_t valid_at_ns) const;
+
+    std::vector<std::string> states;  // per version, index version - 1
+    std::uint32_t live_version = 0;
+    std::int64_t window_from_ns = 0;
+    std::int64_t window_end_ns = 0;
+    bool paused = false;
+    bool ended = false;
+    bool with_states = true;
+  };
   struct Entry {
     std::vector<Version> versions;           // version v at index v - 1
     std::vector<PromotionStepRecord> steps;  // in sequence order
-    std::size_t rank = 0;                    // position in by_id_
+    // Every step folded (LiveOnly): what a moment after the last step sees, which is what
+    // pricing a cart now asks, without folding the steps again.
+    Fold all_steps = Fold::LiveOnly();
+    std::size_t rank = 0;  // position in by_id_
   };
   using Indexed = std::pair<const std::string, Entry>*;
-  struct Fold;
 
   // Appends `id` to `live` when it is live at the place and time.
   static void AddIfLive(const PlaceAndTime& where, const std::string& id, const Entry& entry,

@@ -175,5 +175,23 @@ TEST_CASE("PriceBook: a retraction of a price that does not exist stops the proj
   CHECK(ledger.runner().CatchUp().code() == StatusCode::kCorruption);
 }
 
+TEST_CASE("PriceBook: a price in a scope level the schema does not know stops the projection",
+          "[price_book]") {
+  for (const ScopeLevel level : {static_cast<ScopeLevel>(-1), static_cast<ScopeLevel>(4)}) {
+    INFO("level " << static_cast<int>(level));
+    LedgerFixture ledger;
+    ledger.Append(PriceSetEvent({.amount_minor = 1000}), Day(1));
+    const Sequence bad = ledger.Append(
+        PriceSetEvent({.level = level, .scope_name = "S1", .amount_minor = 900}), Day(2));
+    const Status s = ledger.runner().CatchUp();
+    CHECK(s.code() == StatusCode::kCorruption);
+    CHECK_THAT(s.message(),
+               Catch::Contains("price_book cannot apply event " + std::to_string(bad)));
+    CHECK_THAT(s.message(), Catch::Contains("scope.level: unknown level"));
+    PriceQuery q{.sku = "4711", .store = "S1", .valid_at_ns = Day(3), .known_at_ns = Day(9)};
+    CHECK(ledger.runner().price_book()->SellingPrice(q)->amount_minor == 1000);
+  }
+}
+
 }  // namespace
 }  // namespace tillroll::testing
