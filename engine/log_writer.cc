@@ -208,6 +208,11 @@ LogWriter::WrittenGroup LogWriter::CommitGroup(std::vector<std::shared_ptr<Reque
   state.recorded_at_ns =
       std::max({clock_->NowNs(), head_.head.recorded_at_ns, kUnsealedPlaceholder + 1});
   const UndoMark group_mark = Mark();
+  std::size_t group_events = 0;
+  for (const std::shared_ptr<Request>& request : written.requests) {
+    group_events += request->events.size();
+  }
+  state.index.reserve(group_events);
   rocksdb::WriteBatch batch;
   for (const std::shared_ptr<Request>& request : written.requests) {
     written.results.push_back(Decide(*request, state, batch));
@@ -265,8 +270,8 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
   // The request's stream versions and keys go straight into the writer's view, with what it
   // takes to undo them should a later event of the request be refused.
   const UndoMark mark = Mark();
-  std::vector<LogIndexer::Entry> index;
-  const Sequence first_seq = group.head.head.seq + 1;
+  // The request's entries go straight to the group's, and are taken back if it is refused.
+  const std::size_t index_mark = group.index.size();
   log_format::HeadRecord head = group.head;
   std::vector<AppendOutcome> outcomes;
   outcomes.reserve(request.events.size());
@@ -274,6 +279,7 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
   auto reject = [&](Status status) {
     TR_ASSERT(batch.RollbackToSavePoint().ok());
     RollBack(mark);
+    group.index.resize(index_mark);
     return status;
   };
 
@@ -294,7 +300,7 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
         if (auto it = recent_keys_.find(key); it != recent_keys_.end()) seen = it->second;
       }
       if (seen.has_value()) {
-        Result<Digest> original = DigestOfUse(*seen, group, index, first_seq);
+        Result<Digest> original = DigestOfUse(*seen, group);
         if (!original.ok()) return reject(original.status());
         if (*original != IdempotencyDigest(bytes)) {
           return reject(Status::Conflict(where() + "idempotency key '" + std::string(key) +
@@ -349,14 +355,13 @@ Result<std::vector<AppendOutcome>> LogWriter::Decide(Request& request, GroupStat
     // points into them: copied first.
     std::string owned_key(key);
     std::string keyed_event = key.empty() ? std::string() : std::move(bytes);
-    index.push_back({cached->first, seal.stream_version, seal.seq, std::move(owned_key),
-                     std::move(keyed_event)});
+    group.index.push_back({cached->first, seal.stream_version, seal.seq, std::move(owned_key),
+                           std::move(keyed_event)});
     outcomes.push_back({seal.seq, seal.stream_version, false});
   }
 
   TR_ASSERT(batch.PopSavePoint().ok());
   group.head = head;
-  std::move(index.begin(), index.end(), std::back_inserter(group.index));
   return outcomes;
 }
 
@@ -396,10 +401,7 @@ Result<std::vector<std::optional<LogWriter::KeyUse>>> LogWriter::KnownKeys(
   return out;
 }
 
-Result<Digest> LogWriter::DigestOfUse(const KeyUse& use, const GroupState& group,
-                                      const std::vector<LogIndexer::Entry>& pending,
-                                      Sequence pending_first) {
-  if (use.seq >= pending_first) return IdempotencyDigest(pending[use.seq - pending_first].event);
+Result<Digest> LogWriter::DigestOfUse(const KeyUse& use, const GroupState& group) {
   const Sequence group_first = head_.head.seq + 1;
   if (use.seq >= group_first) return IdempotencyDigest(group.index[use.seq - group_first].event);
   // Written by an earlier group, indexed or not: RocksDB has it (the writer's own reads may

@@ -91,10 +91,9 @@ class LogWriter {
   };
   // What is known of each event's idempotency key before the request (nullopt: new or none).
   Result<std::vector<std::optional<KeyUse>>> KnownKeys(const Request& request);
-  // The digest of the event that first used a key: from an event of this request (`pending`,
-  // whose first seq is `pending_first`) or group, or from storage.
-  Result<Digest> DigestOfUse(const KeyUse& use, const GroupState& group,
-                             const std::vector<LogIndexer::Entry>& pending, Sequence pending_first);
+  // The digest of the event that first used a key: from an event of the group (this request's
+  // included), or from storage.
+  Result<Digest> DigestOfUse(const KeyUse& use, const GroupState& group);
   void ForgetIndexedKeys();
 
   LogStore* const store_;
