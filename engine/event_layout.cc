@@ -122,11 +122,12 @@ class LayoutWalker {
     const std::size_t begin = At(p);
     const std::size_t end = begin + size;
     // Without branches: nearly every object is apart from every sealed field.
-    bool overlap = false;
+    int overlap = 0;
     for (std::size_t k = 0; k < sealed_count_; ++k) {
-      overlap |= (sealed_[k].begin < end) & (begin < sealed_[k].end);
+      overlap |=
+          static_cast<int>(sealed_[k].begin < end) & static_cast<int>(begin < sealed_[k].end);
     }
-    overlap_ |= overlap;
+    overlap_ = overlap_ || overlap != 0;
   }
 
   // The root's sealed scalars, and the characters of its sealed strings.
