@@ -187,6 +187,11 @@ class Pricer {
   // The lines the candidate's reward can discount, into `out`.
   void Targets(const Candidate& c, std::vector<std::size_t>& out) const;
   std::int64_t QualifyingAmount(const Candidate& c) const;
+  // The discount of the highest tier `spend` reaches (TieredSpend); 0 for none.
+  static std::int64_t TierDiscount(const Candidate& c, std::int64_t spend);
+  // `amount` within the caps: the rule's maximum per order, the candidate's own cap and the
+  // budget it has left.
+  static std::int64_t Capped(const Candidate& c, std::int64_t amount);
   void Materialise(const Candidate& c, std::int64_t amount, const std::vector<std::size_t>& lines,
                    const std::vector<std::int64_t>& weights);
 
@@ -619,28 +624,37 @@ void Pricer::Targets(const Candidate& c, std::vector<std::size_t>& out) const {
 }
 
 std::int64_t Pricer::Bound(const Candidate& c) const {
-  const PromotionRule& rule = *c.rule;
-  const events::PromotionReward& r = *rule.reward();
+  const events::PromotionReward& r = *c.rule->reward();
   std::int64_t bound = 0;
   if (r.kind() == RewardKind::AmountOff) {
     bound = r.amount_minor();
-  } else if (r.kind() == RewardKind::TieredSpend && r.tiers() != nullptr) {
-    const std::int64_t spend = QualifyingAmount(c);
-    for (const auto* tier : *r.tiers()) {  // as Evaluate picks it
-      if (spend >= tier->threshold_minor()) bound = tier->discount_minor();
-    }
+  } else if (r.kind() == RewardKind::TieredSpend) {
+    bound = TierDiscount(c, QualifyingAmount(c));
   }
   if (bound <= 0) return INT64_MAX;  // none cheap to know, or evaluated for its reason
-  // The caps, as Evaluate applies them.
-  const events::PromotionLimits* limits = rule.limits();
+  return Capped(c, bound);
+}
+
+std::int64_t Pricer::TierDiscount(const Candidate& c, std::int64_t spend) {
+  const events::PromotionReward& r = *c.rule->reward();
+  if (r.tiers() == nullptr) return 0;
+  std::int64_t discount = 0;
+  for (const auto* tier : *r.tiers()) {
+    if (spend >= tier->threshold_minor()) discount = tier->discount_minor();
+  }
+  return discount;
+}
+
+std::int64_t Pricer::Capped(const Candidate& c, std::int64_t amount) {
+  const events::PromotionLimits* limits = c.rule->limits();
   if (limits != nullptr && limits->max_discount_per_order_minor() > 0) {
-    bound = std::min(bound, limits->max_discount_per_order_minor());
+    amount = std::min(amount, limits->max_discount_per_order_minor());
   }
-  if (c.cap_minor >= 0) bound = std::min(bound, c.cap_minor);
+  if (c.cap_minor >= 0) amount = std::min(amount, c.cap_minor);
   if (limits != nullptr && limits->budget_minor() > 0) {
-    bound = std::min(bound, limits->budget_minor() - c.budget_used_minor);
+    amount = std::min(amount, limits->budget_minor() - c.budget_used_minor);
   }
-  return bound;
+  return amount;
 }
 
 // A line's discountable amount per unit, rounded.
@@ -730,12 +744,7 @@ void Pricer::Evaluate(const Candidate& c, Effect& e) const {
     }
     case RewardKind::TieredSpend: {
       const std::int64_t spend = QualifyingAmount(c);
-      std::int64_t best = 0;
-      if (r.tiers() != nullptr) {
-        for (const auto* tier : *r.tiers()) {
-          if (spend >= tier->threshold_minor()) best = tier->discount_minor();
-        }
-      }
+      const std::int64_t best = TierDiscount(c, spend);
       std::vector<std::size_t> all;
       for (std::size_t k = 0; k < canonical_.size(); ++k) {
         const std::size_t i = c.odoo ? k : canonical_[k];
@@ -852,15 +861,8 @@ void Pricer::Evaluate(const Candidate& c, Effect& e) const {
     e.amount = 0;
     return;
   }
-  // Caps: per order, the candidate's own cap, the budget left, the floor prices.
-  const events::PromotionLimits* limits = rule.limits();
-  if (limits != nullptr && limits->max_discount_per_order_minor() > 0) {
-    e.amount = std::min(e.amount, limits->max_discount_per_order_minor());
-  }
-  if (c.cap_minor >= 0) e.amount = std::min(e.amount, c.cap_minor);
-  if (limits != nullptr && limits->budget_minor() > 0) {
-    e.amount = std::min(e.amount, limits->budget_minor() - c.budget_used_minor);
-  }
+  // Caps: per order, the candidate's own cap, the budget left; then the floor prices.
+  e.amount = Capped(c, e.amount);
   // The floor prices can only bind when some line's share (at most its proportional part
   // plus one) exceeds its room; most carts skip the exact split.
   bool floor_may_bind = false;

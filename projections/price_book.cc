@@ -16,6 +16,10 @@ constexpr std::uint8_t kKindRetraction = 1;
 // Scopes from the most specific to the least: the rank of a scope in a query.
 constexpr std::size_t kRanks = 4;
 
+bool KnownLevel(events::ScopeLevel level) {
+  return level >= events::ScopeLevel::MIN && level <= events::ScopeLevel::MAX;
+}
+
 std::string_view ScopeName(const events::Scope* scope) {
   if (scope == nullptr) return {};
   switch (scope->level()) {
@@ -32,9 +36,7 @@ std::string_view ScopeName(const events::Scope* scope) {
 
 Status CheckScope(const events::Scope* scope) {
   if (scope == nullptr || scope->level() == events::ScopeLevel::Global) return Status::Ok();
-  if (scope->level() < events::ScopeLevel::MIN || scope->level() > events::ScopeLevel::MAX) {
-    return CannotApply("scope.level: unknown level");
-  }
+  if (!KnownLevel(scope->level())) return CannotApply("scope.level: unknown level");
   if (ScopeName(scope).empty()) {
     return CannotApply("scope: a " + std::string(events::EnumNameScopeLevel(scope->level())) +
                        " scope needs its " +
@@ -185,8 +187,7 @@ Status PriceBook::Absorb(std::string_view key, std::string_view value) {
   const std::string_view currency = v.Str();
   d.recorded_at_ns = v.I64();
   d.retracted_seq = v.U64();
-  if (!k.done() || !v.done() || (!d.retraction && currency.size() != 3) ||
-      level < events::ScopeLevel::MIN || level > events::ScopeLevel::MAX) {
+  if (!k.done() || !v.done() || (!d.retraction && currency.size() != 3) || !KnownLevel(level)) {
     return Status::Corruption("price_book: unreadable record");
   }
   std::copy(currency.begin(), currency.end(), d.currency);

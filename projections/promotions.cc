@@ -90,9 +90,8 @@ Promotions::Fold Promotions::Fold::LiveOnly() {
 }
 
 void Promotions::Fold::Step(const PromotionStepRecord& s) {
-  std::string ignored;
   if (with_states && states.size() < s.version) states.resize(s.version);
-  std::string& state = with_states ? states[s.version - 1] : ignored;
+  std::string* state = with_states ? &states[s.version - 1] : nullptr;
   switch (s.step) {
     case PromotionStep::kPublished:
       if (with_states && live_version != 0 && live_version != s.version) {
@@ -102,14 +101,14 @@ void Promotions::Fold::Step(const PromotionStepRecord& s) {
       window_from_ns = s.window_from_ns;
       window_end_ns = WindowEnd(s.window_to_ns);
       paused = ended = false;
-      if (with_states) state = "published";
+      if (state != nullptr) *state = "published";
       return;
     case PromotionStep::kPaused:
       paused = s.version == live_version || paused;
       break;
     case PromotionStep::kResumed:
       if (s.version == live_version) paused = false;
-      if (with_states) state = "published";
+      if (state != nullptr) *state = "published";
       return;
     case PromotionStep::kWithdrawn:
     case PromotionStep::kExpired:
@@ -118,7 +117,7 @@ void Promotions::Fold::Step(const PromotionStepRecord& s) {
     default:
       break;
   }
-  if (with_states) state = PromotionStepName(s.step);
+  if (state != nullptr) *state = PromotionStepName(s.step);
 }
 
 bool Promotions::Fold::LiveAt(std::int64_t valid_at_ns) const {
