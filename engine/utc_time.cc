@@ -1,7 +1,6 @@
 #include "engine/utc_time.h"
 
 #include <charconv>
-#include <cstdio>
 
 namespace tillroll {
 namespace {
@@ -127,15 +126,31 @@ std::string FormatUtcTime(std::int64_t time_ns) {
     days -= 1;
   }
   const Civil c = CivilFromDays(days);
-  char buffer[64];
-  int n = std::snprintf(buffer, sizeof(buffer), "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(c.year), c.month, c.day,
-                        static_cast<long long>(rest / 3600), static_cast<long long>(rest / 60 % 60),
-                        static_cast<long long>(rest % 60));
-  std::string out(buffer, static_cast<std::size_t>(n));
+  // "YYYY-MM-DDTHH:MM:SS", digits written directly (this runs for every answer's as_of). Every
+  // field is positive: nanoseconds in an int64 span the years 1677 to 2262.
+  std::string out;
+  out.reserve(30);
+  auto digits = [&out](std::uint64_t value, int width) {
+    char buffer[24];
+    char* end = std::to_chars(buffer, buffer + sizeof(buffer), value).ptr;
+    for (auto n = static_cast<int>(end - buffer); n < width; ++n) out += '0';
+    out.append(buffer, end);
+  };
+  digits(static_cast<std::uint64_t>(c.year), 4);
+  out += '-';
+  digits(c.month, 2);
+  out += '-';
+  digits(c.day, 2);
+  out += 'T';
+  const auto time_of_day = static_cast<std::uint64_t>(rest);
+  digits(time_of_day / 3600, 2);
+  out += ':';
+  digits(time_of_day / 60 % 60, 2);
+  out += ':';
+  digits(time_of_day % 60, 2);
   if (fraction != 0) {
-    std::snprintf(buffer, sizeof(buffer), ".%09lld", static_cast<long long>(fraction));
-    out += buffer;
+    out += '.';
+    digits(static_cast<std::uint64_t>(fraction), 9);
   }
   out += 'Z';
   return out;
