@@ -6,6 +6,7 @@
 
 #include "engine/json_writer.h"
 #include "engine/utc_time.h"
+#include "projections/cart_request.h"
 #include "projections/folding.h"
 #include "schemas/envelope_generated.h"
 
@@ -184,93 +185,8 @@ Result<CartQuoter::Priced> CartQuoter::PriceJson(std::string_view cart_json, std
                                                  const Admit& admit) const {
   Priced out;
   out.known_at_ns = known_at_ns;
-  // Read only, so a plain (unordered) document: cheaper to build than an ordered one.
-  nlohmann::json request;
-  try {
-    request = nlohmann::json::parse(cart_json);
-  } catch (const nlohmann::json::parse_error& e) {
-    return Bad("cart", std::string("not JSON: ") + e.what());
-  }
-  const nlohmann::json& r = request;
-  if (!r.is_object()) return Bad("cart", "expected an object");
-  checkout::Cart& cart = out.cart;
-  auto text = [&](const char* key, std::string& into) -> Status {
-    if (!r.contains(key)) return Status::Ok();
-    if (!r[key].is_string()) return Bad(key, "expected a string");
-    into = r[key].get<std::string>();
-    return Status::Ok();
-  };
-  for (auto [key, into] :
-       {std::pair{"currency", &cart.currency}, std::pair{"channel", &cart.channel},
-        std::pair{"region", &cart.region}, std::pair{"store", &cart.store}}) {
-    if (Status s = text(key, *into); !s.ok()) return s;
-  }
-  if (cart.currency.empty()) cart.currency = "EUR";
-  if (r.contains("customer")) {
-    const nlohmann::json& c = r["customer"];
-    if (!c.is_object()) return Bad("customer", "expected an object");
-    if (c.contains("customer_id")) {
-      if (!c["customer_id"].is_string()) return Bad("customer.customer_id", "expected a string");
-      cart.customer_id = c["customer_id"].get<std::string>();
-    }
-    if (c.contains("segments")) {
-      if (!c["segments"].is_array()) return Bad("customer.segments", "expected a list");
-      for (std::size_t i = 0; i < c["segments"].size(); ++i) {
-        if (!c["segments"][i].is_string()) {
-          return Bad("customer.segments[" + std::to_string(i) + "]", "expected a string");
-        }
-        cart.segments.push_back(c["segments"][i].get<std::string>());
-      }
-    }
-  }
-  cart.at_ns = now_ns;
-  if (r.contains("at")) {
-    if (r["at"].is_number_integer()) {
-      cart.at_ns = r["at"].get<std::int64_t>();
-    } else if (r["at"].is_string()) {
-      Result<std::int64_t> at = ParseUtcTimeNs(r["at"].get<std::string>());
-      if (!at.ok()) return Bad("at", at.status().message());
-      cart.at_ns = *at;
-    } else {
-      return Bad("at", "expected ISO 8601 or UTC ns");
-    }
-  }
-  if (!r.contains("lines") || !r["lines"].is_array() || r["lines"].empty()) {
-    return Bad("lines", "required: at least one line");
-  }
-  for (std::size_t i = 0; i < r["lines"].size(); ++i) {
-    const nlohmann::json& l = r["lines"][i];
-    const std::string path = "lines[" + std::to_string(i) + "]";
-    if (!l.is_object()) return Bad(path, "expected an object");
-    if (!l.contains("sku") || !l["sku"].is_string()) return Bad(path + ".sku", "required");
-    if (!l.contains("qty") || !l["qty"].is_number_integer() || l["qty"].get<std::int64_t>() < 1 ||
-        l["qty"].get<std::int64_t>() > 1'000'000) {
-      return Bad(path + ".qty", "expected an integer in 1..1000000");
-    }
-    checkout::CartLine line{.sku = l["sku"].get<std::string>(),
-                            .qty = l["qty"].get<std::int32_t>()};
-    if (l.contains("unit_price_minor")) {
-      if (!l["unit_price_minor"].is_number_integer() ||
-          l["unit_price_minor"].get<std::int64_t>() < 0) {
-        return Bad(path + ".unit_price_minor", "expected a non-negative integer");
-      }
-      if (!l.contains("override_reason") || !l["override_reason"].is_string() ||
-          l["override_reason"].get<std::string>().empty()) {
-        return Bad(path + ".override_reason", "required with a unit price override");
-      }
-      line.unit_price_minor = l["unit_price_minor"].get<std::int64_t>();
-      line.override_reason = l["override_reason"].get<std::string>();
-    }
-    cart.lines.push_back(std::move(line));
-  }
-  if (r.contains("coupon_codes")) {
-    if (!r["coupon_codes"].is_array()) return Bad("coupon_codes", "expected a list");
-    for (std::size_t i = 0; i < r["coupon_codes"].size(); ++i) {
-      if (!r["coupon_codes"][i].is_string()) {
-        return Bad("coupon_codes[" + std::to_string(i) + "]", "expected a string");
-      }
-      out.coupon_codes.push_back(r["coupon_codes"][i].get<std::string>());
-    }
+  if (Status s = ReadCartRequest(cart_json, now_ns, out.cart, out.coupon_codes); !s.ok()) {
+    return s;
   }
   if (admit) {
     if (Status s = admit(out.cart); !s.ok()) return s;
