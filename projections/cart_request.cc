@@ -112,57 +112,32 @@ class CartReader {
     }
     Begin();
     const Place here = stack_.back().place;
-    if (here == Place::kSkipped) {
-      stack_.push_back({Place::kSkipped});
-      return true;
-    }
-    if (here == Place::kRoot) {
-      if (key_ == "customer") {
-        if (array) return Fail(Bad("customer", "expected an object"));
-        cart_.customer_id.clear();
-        cart_.segments.clear();
-        stack_.push_back({Place::kCustomer});
-        return true;
-      }
-      if (key_ == "lines") {
-        if (!array) return Fail(Bad("lines", "required: at least one line"));
-        cart_.lines.clear();
-        lines_seen_ = true;
-        stack_.push_back({Place::kLines});
-        return true;
-      }
-      if (key_ == "coupon_codes") {
-        if (!array) return Fail(Bad("coupon_codes", "expected a list"));
-        coupon_codes_.clear();
-        stack_.push_back({Place::kCouponCodes});
-        return true;
-      }
-      if (RootScalarField()) return Assign({});  // a container where a scalar belongs
-    } else if (here == Place::kCustomer) {
-      if (key_ == "segments") {
-        if (!array) return Fail(Bad("customer.segments", "expected a list"));
-        cart_.segments.clear();
-        stack_.push_back({Place::kSegments});
-        return true;
-      }
-      if (key_ == "customer_id") return Assign({});
-    } else if (here == Place::kLines) {
+    if (here == Place::kRoot && key_ == "customer" && !array) {
+      cart_.customer_id.clear();
+      cart_.segments.clear();
+      stack_.push_back({Place::kCustomer});
+    } else if (here == Place::kRoot && key_ == "lines" && array) {
+      cart_.lines.clear();
+      lines_seen_ = true;
+      stack_.push_back({Place::kLines});
+    } else if (here == Place::kRoot && key_ == "coupon_codes" && array) {
+      coupon_codes_.clear();
+      stack_.push_back({Place::kCouponCodes});
+    } else if (here == Place::kCustomer && key_ == "segments" && array) {
+      cart_.segments.clear();
+      stack_.push_back({Place::kSegments});
+    } else if (here == Place::kLines && !array) {
       line_index_ = stack_.back().elements - 1;
-      if (array) return Fail(Bad(LinePath(), "expected an object"));
       line_ = checkout::CartLine{};
       line_has_sku_ = line_has_qty_ = line_has_price_ = false;
       line_reason_is_text_ = false;
       stack_.push_back({Place::kLine});
-      return true;
-    } else if (here == Place::kLine) {
-      if (key_ == "sku" || key_ == "qty" || key_ == "unit_price_minor" ||
-          key_ == "override_reason") {
-        return Assign({});
-      }
-    } else {  // an element of a list of strings
-      return Assign({});
+    } else {
+      // Where no such container belongs: refused as a value of the wrong kind would be, or else
+      // skipped whole (a field the cart does not know, or a reason that is not text).
+      if (here != Place::kSkipped && !Assign({})) return false;
+      stack_.push_back({Place::kSkipped});
     }
-    stack_.push_back({Place::kSkipped});  // a field the cart does not know
     return true;
   }
 
@@ -182,11 +157,6 @@ class CartReader {
     }
     cart_.lines.push_back(std::move(line_));
     return true;
-  }
-
-  bool RootScalarField() const {
-    return key_ == "currency" || key_ == "channel" || key_ == "region" || key_ == "store" ||
-           key_ == "at";
   }
 
   bool Value(const Scalar& v) {

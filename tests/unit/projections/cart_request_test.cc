@@ -81,6 +81,20 @@ TEST_CASE("a reason without an override price does not make the line overridden"
   REQUIRE(r.status.ok());
   CHECK(r.cart.lines[0].override_reason.empty());
   CHECK(r.cart.lines[0].unit_price_minor == 0);
+  // Nor does one that is not text, whatever its shape: the line and the lines after it are
+  // read as they stand.
+  for (const char* reason : {"{}", "[\"x\", {\"y\": [1]}]", "{\"why\": \"x\"}"}) {
+    INFO(reason);
+    const Read shaped =
+        ReadCart(std::string(R"({"lines": [{"sku": "A", "override_reason": )") + reason +
+                 R"(, "qty": 2}, {"sku": "B", "qty": 1}], "store": "s1"})");
+    REQUIRE(shaped.status.ok());
+    REQUIRE(shaped.cart.lines.size() == 2);
+    CHECK(shaped.cart.lines[0].qty == 2);
+    CHECK(shaped.cart.lines[0].override_reason.empty());
+    CHECK(shaped.cart.lines[1].sku == "B");
+    CHECK(shaped.cart.store == "s1");
+  }
 }
 
 TEST_CASE("each malformed field is refused by its path", "[cart_request]") {
@@ -127,6 +141,12 @@ TEST_CASE("each malformed field is refused by its path", "[cart_request]") {
   CHECK(Refusal(R"({"lines": [{"sku": "A", "qty": 1, "unit_price_minor": 5,
                                "override_reason": 3}]})") ==
         "lines[0].override_reason: required with a unit price override");
+  CHECK(Refusal(R"({"lines": [{"sku": "A", "qty": 1, "unit_price_minor": 5,
+                               "override_reason": ["x"]}]})") ==
+        "lines[0].override_reason: required with a unit price override");
+  CHECK(Refusal(R"({"lines": [{"sku": ["A"], "qty": 1}]})") == "lines[0].sku: required");
+  CHECK(Refusal(R"({"lines": [{"sku": "A", "qty": {"n": 1}}]})") ==
+        "lines[0].qty: expected an integer in 1..1000000");
   CHECK(Refusal(R"({"coupon_codes": "SPRING"})") == "coupon_codes: expected a list");
   CHECK(Refusal(R"({"coupon_codes": ["SPRING", {}]})") == "coupon_codes[1]: expected a string");
 }
