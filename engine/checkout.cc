@@ -124,7 +124,8 @@ class Pricer {
   Pricer(const Cart& cart, const ProductLookup& products) : cart_(cart), products_(products) {}
 
   Status Load();
-  // Room to keep the masks of up to `candidates` candidates (after Load).
+  // Room to keep the masks of up to `candidates` candidates (after Load): those with product
+  // conditions or target SKUs (the others qualify every line).
   void ExpectCandidates(std::size_t candidates);
   // Eligibility: the reason the candidate does not apply (a code), or empty.
   std::string_view Ineligible(const Candidate& c, std::string& detail) const;
@@ -159,8 +160,9 @@ class Pricer {
   std::span<const char> TargetSkuLines(const Candidate& c) const;
   void ComputeQualifying(const Candidate& c, std::span<char> out) const;
   void ComputeTargetSkuLines(const Candidate& c, std::span<char> out) const;
-  // Sets marks[i] = mark for each line whose SKU is in `list` (by `set` when there is one).
-  void MarkSkus(const StringVector* list, const RuleSkuSets::Set* set, std::span<char> marks,
+  // Sets marks[i] = mark for each line whose SKU is in `list` (by `matched`, the list as
+  // RuleFacts holds it).
+  void MarkSkus(const StringVector* list, const RuleFacts::SkuList& matched, std::span<char> marks,
                 char mark) const;
   // Sets marks[i] = mark for each line with a category in `list`.
   void MarkCategories(const StringVector* list, std::span<char> marks, char mark) const;
@@ -173,6 +175,12 @@ class Pricer {
   enum class MaskKind : std::uint8_t { kQualifying, kTargetSkus };
   std::span<const char> Mask(const Candidate& c, MaskKind kind) const;
   void ForgetMasks();
+  // Whether the rule has no product conditions (include or exclude lists): every line but a
+  // free one qualifies, as every_line_ says, and the qualifying amounts are the totals below.
+  static bool OnEveryLine(const Candidate& c);
+  void FindEveryLine();  // after the lines change
+  std::vector<char> every_line_;
+  std::int64_t every_line_discountable0_ = 0, every_line_net0_ = 0;
   struct MaskSlot {
     const Candidate* candidate = nullptr;
     MaskKind kind = MaskKind::kQualifying;
@@ -360,24 +368,28 @@ Status Pricer::Load() {
       if (it->lines.empty() || it->lines.back() != i) it->lines.push_back(i);
     }
   }
+  FindEveryLine();
   return Status::Ok();
 }
 
-void Pricer::MarkSkus(const StringVector* list, const RuleSkuSets::Set* set, std::span<char> marks,
-                      char mark) const {
+void Pricer::MarkSkus(const StringVector* list, const RuleFacts::SkuList& matched,
+                      std::span<char> marks, char mark) const {
   if (Empty(list)) return;
-  if (set != nullptr) {
-    for (std::size_t i = 0; i < sku_hashes_.size(); ++i) {
-      if (set->contains(lines_[i].sku)) marks[i] = mark;
+  if (!matched.set.empty()) {
+    for (std::size_t i = 0; i < lines_.size(); ++i) {
+      if (matched.set.contains(lines_[i].sku)) marks[i] = mark;
     }
     return;
   }
-  // A short list: each entry against the lines, by hash first.
-  for (const auto* entry : *list) {
-    const std::string_view sku = entry->string_view();
-    const std::size_t hash = std::hash<std::string_view>{}(sku);
+  // A short list: each entry against the lines by its hash, and by its string (in the rule's
+  // bytes) only when a hash matches.
+  const std::size_t entries = std::min<std::size_t>(matched.hashes.size(), list->size());
+  for (flatbuffers::uoffset_t k = 0; k < entries; ++k) {
+    const std::size_t hash = matched.hashes[k];
     for (std::size_t i = 0; i < sku_hashes_.size(); ++i) {
-      if (sku_hashes_[i] == hash && lines_[i].sku == sku) marks[i] = mark;
+      if (sku_hashes_[i] == hash && lines_[i].sku == list->Get(k)->string_view()) {
+        marks[i] = mark;
+      }
     }
   }
 }
@@ -395,15 +407,12 @@ void Pricer::MarkCategories(const StringVector* list, std::span<char> marks, cha
 
 void Pricer::ComputeQualifying(const Candidate& candidate, std::span<char> out) const {
   const events::PromotionConditions* c = candidate.rule->conditions();
-  const RuleSkuSets* sets = candidate.sku_sets.get();
-  const StringVector* include_skus = c ? c->include_skus() : nullptr;
-  const StringVector* include_categories = c ? c->include_categories() : nullptr;
-  const bool everything = Empty(include_skus) && Empty(include_categories);
-  std::fill(out.begin(), out.end(), everything ? 1 : 0);
-  MarkSkus(include_skus, sets ? sets->include() : nullptr, out, 1);
-  MarkCategories(include_categories, out, 1);
+  const RuleFacts& facts = *candidate.facts;
+  std::fill(out.begin(), out.end(), facts.product_conditions ? 0 : 1);
   if (c != nullptr) {
-    MarkSkus(c->exclude_skus(), sets ? sets->exclude() : nullptr, out, 0);
+    MarkSkus(c->include_skus(), facts.include_skus, out, 1);
+    MarkCategories(c->include_categories(), out, 1);
+    MarkSkus(c->exclude_skus(), facts.exclude_skus, out, 0);
     MarkCategories(c->exclude_categories(), out, 0);
   }
   for (std::size_t i = 0; i < lines_.size(); ++i) {
@@ -413,13 +422,14 @@ void Pricer::ComputeQualifying(const Candidate& candidate, std::span<char> out) 
 
 void Pricer::ComputeTargetSkuLines(const Candidate& c, std::span<char> out) const {
   std::fill(out.begin(), out.end(), 0);
-  MarkSkus(c.rule->reward()->target_skus(), c.sku_sets ? c.sku_sets->target() : nullptr, out, 1);
+  MarkSkus(c.rule->reward()->target_skus(), c.facts->target_skus, out, 1);
   for (std::size_t i = 0; i < lines_.size(); ++i) {
     if (lines_[i].free) out[i] = 0;
   }
 }
 
 std::span<const char> Pricer::Qualifying(const Candidate& c) const {
+  if (OnEveryLine(c)) return every_line_;
   return Mask(c, MaskKind::kQualifying);
 }
 
@@ -438,7 +448,21 @@ void Pricer::ExpectCandidates(std::size_t candidates) {
 void Pricer::ForgetMasks() {
   std::fill(mask_slots_.begin(), mask_slots_.end(), MaskSlot{});
   mask_pool_.clear();
+  FindEveryLine();
 }
+
+void Pricer::FindEveryLine() {
+  every_line_.assign(lines_.size(), 0);
+  every_line_discountable0_ = every_line_net0_ = 0;
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    if (lines_[i].free) continue;
+    every_line_[i] = 1;
+    every_line_discountable0_ += lines_[i].discountable0();
+    every_line_net0_ += lines_[i].net0;
+  }
+}
+
+bool Pricer::OnEveryLine(const Candidate& c) { return c.facts->on_every_line; }
 
 std::span<const char> Pricer::Mask(const Candidate& c, MaskKind kind) const {
   auto compute = [&](std::span<char> out) {
@@ -467,8 +491,8 @@ std::span<const char> Pricer::Mask(const Candidate& c, MaskKind kind) const {
 }
 
 std::int64_t Pricer::QualifyingAmount(const Candidate& c) const {
-  const bool with_tax =
-      c.rule->conditions() == nullptr || c.rule->conditions()->min_amount_tax_included();
+  const bool with_tax = c.facts->min_amount_tax_included;
+  if (OnEveryLine(c)) return with_tax ? every_line_discountable0_ : every_line_net0_;
   const std::span<const char> qualifying = Qualifying(c);
   std::int64_t amount = 0;
   for (std::size_t i = 0; i < lines_.size(); ++i) {
@@ -479,78 +503,67 @@ std::int64_t Pricer::QualifyingAmount(const Candidate& c) const {
 
 std::string_view Pricer::Ineligible(const Candidate& c, std::string& detail) const {
   const PromotionRule& rule = *c.rule;
-  if (View(rule.currency()) != cart_.currency) {
-    detail =
-        "the rule is in " + std::string(View(rule.currency())) + ", the cart in " + cart_.currency;
+  const RuleFacts& f = *c.facts;
+  if (f.currency != cart_.currency) {
+    detail = "the rule is in " + f.currency + ", the cart in " + cart_.currency;
     return "currency";
   }
-  if (const events::ValidWindow* w = rule.valid()) {
-    if (cart_.at_ns < w->from_ns() || (w->to_ns() != 0 && cart_.at_ns >= w->to_ns())) {
-      return "window";
-    }
+  if (f.windowed &&
+      (cart_.at_ns < f.valid_from_ns || (f.valid_to_ns != 0 && cart_.at_ns >= f.valid_to_ns))) {
+    return "window";
   }
-  if (const events::PromotionTargeting* t = rule.targeting()) {
+  if (f.targeted) {
+    const events::PromotionTargeting* t = rule.targeting();
     if (!Empty(t->channels()) && !Contains(t->channels(), cart_.channel)) return "channel";
     if (!Empty(t->regions()) && !Contains(t->regions(), cart_.region)) return "region";
     if (!Empty(t->stores()) && !Contains(t->stores(), cart_.store)) return "store";
   }
-  const events::PromotionConditions* cond = rule.conditions();
-  if (cond != nullptr && !Empty(cond->customer_segments()) &&
-      std::none_of(cart_.segments.begin(), cart_.segments.end(),
-                   [&](const std::string& s) { return Contains(cond->customer_segments(), s); })) {
-    return "segment";
+  if (f.segmented) {
+    const StringVector* segments = rule.conditions()->customer_segments();
+    if (std::none_of(cart_.segments.begin(), cart_.segments.end(),
+                     [&](const std::string& s) { return Contains(segments, s); })) {
+      return "segment";
+    }
   }
-  if (cond != nullptr && cond->coupon_required()) {
-    const std::string_view program = View(cond->coupon_program()).empty()
-                                         ? std::string_view(c.promotion_id)
-                                         : View(cond->coupon_program());
+  if (f.coupon_required) {
+    const std::string_view named = View(rule.conditions()->coupon_program());
+    const std::string_view program = named.empty() ? std::string_view(c.promotion_id) : named;
     if (std::find(cart_.coupon_programs.begin(), cart_.coupon_programs.end(), program) ==
         cart_.coupon_programs.end()) {
       detail = "needs a code of coupon program " + std::string(program);
       return "coupon_missing";
     }
   }
-  if (const events::PromotionLimits* limits = rule.limits()) {
-    if (limits->budget_minor() > 0 && c.budget_used_minor >= limits->budget_minor()) {
-      return "budget_exhausted";
-    }
-    if (limits->total_redemptions() > 0 && c.redemptions >= limits->total_redemptions()) {
-      return "redemptions_exhausted";
-    }
-    if (limits->redemptions_per_customer() > 0 && !cart_.customer_id.empty() &&
-        c.customer_redemptions >= limits->redemptions_per_customer()) {
-      return "customer_redemptions_exhausted";
-    }
+  if (f.budget_minor > 0 && c.budget_used_minor >= f.budget_minor) return "budget_exhausted";
+  if (f.total_redemptions > 0 && c.redemptions >= f.total_redemptions) {
+    return "redemptions_exhausted";
   }
-  // Odoo checks the minimum amount before the minimum quantity.
-  if (c.odoo && cond != nullptr && cond->min_amount_minor() > 0) {
+  if (f.redemptions_per_customer > 0 && !cart_.customer_id.empty() &&
+      c.customer_redemptions >= f.redemptions_per_customer) {
+    return "customer_redemptions_exhausted";
+  }
+  auto below_min_amount = [&] {
     const std::int64_t amount = QualifyingAmount(c);
-    if (amount < cond->min_amount_minor()) {
-      detail = "qualifying amount " + std::to_string(amount) + ", needs " +
-               std::to_string(cond->min_amount_minor());
-      return "min_amount";
-    }
-  }
-  if (cond != nullptr && cond->min_quantity() > 0) {
+    if (amount >= f.min_amount_minor) return false;
+    detail = "qualifying amount " + std::to_string(amount) + ", needs " +
+             std::to_string(f.min_amount_minor);
+    return true;
+  };
+  // Odoo checks the minimum amount before the minimum quantity.
+  if (c.odoo && f.min_amount_minor > 0 && below_min_amount()) return "min_amount";
+  if (f.min_quantity > 0) {
     const std::span<const char> qualifying = Qualifying(c);
     std::int64_t units = 0;
     for (std::size_t i = 0; i < lines_.size(); ++i) {
       if (qualifying[i]) units += lines_[i].qty;
     }
-    if (units < cond->min_quantity()) {
-      detail = std::to_string(units) + " qualifying unit(s), needs " +
-               std::to_string(cond->min_quantity());
+    if (units < f.min_quantity) {
+      detail =
+          std::to_string(units) + " qualifying unit(s), needs " + std::to_string(f.min_quantity);
       return "min_quantity";
     }
   }
-  if (!c.odoo && cond != nullptr && cond->min_amount_minor() > 0) {
-    const std::int64_t amount = QualifyingAmount(c);
-    if (amount < cond->min_amount_minor()) {
-      detail = "qualifying amount " + std::to_string(amount) + ", needs " +
-               std::to_string(cond->min_amount_minor());
-      return "min_amount";
-    }
-  }
+  if (!c.odoo && f.min_amount_minor > 0 && below_min_amount()) return "min_amount";
   if (!Reaches(c)) {
     detail = "nothing in the cart is a product it is on";
     return "no_target_in_cart";
@@ -559,9 +572,8 @@ std::string_view Pricer::Ineligible(const Candidate& c, std::string& detail) con
 }
 
 bool Pricer::Reaches(const Candidate& c) const {
-  const events::PromotionConditions* cond = c.rule->conditions();
   const events::PromotionReward& r = *c.rule->reward();
-  if (cond != nullptr && (!Empty(cond->include_skus()) || !Empty(cond->include_categories()))) {
+  if (c.facts->product_conditions) {
     const std::span<const char> qualifying = Qualifying(c);
     if (std::none_of(qualifying.begin(), qualifying.end(), [](char q) { return q != 0; })) {
       return false;
@@ -646,14 +658,10 @@ std::int64_t Pricer::TierDiscount(const Candidate& c, std::int64_t spend) {
 }
 
 std::int64_t Pricer::Capped(const Candidate& c, std::int64_t amount) {
-  const events::PromotionLimits* limits = c.rule->limits();
-  if (limits != nullptr && limits->max_discount_per_order_minor() > 0) {
-    amount = std::min(amount, limits->max_discount_per_order_minor());
-  }
+  const RuleFacts& f = *c.facts;
+  if (f.max_discount_per_order_minor > 0) amount = std::min(amount, f.max_discount_per_order_minor);
   if (c.cap_minor >= 0) amount = std::min(amount, c.cap_minor);
-  if (limits != nullptr && limits->budget_minor() > 0) {
-    amount = std::min(amount, limits->budget_minor() - c.budget_used_minor);
-  }
+  if (f.budget_minor > 0) amount = std::min(amount, f.budget_minor - c.budget_used_minor);
   return amount;
 }
 
@@ -1104,13 +1112,9 @@ struct Ranked {
   std::int32_t priority;
 };
 
-std::int32_t Priority(const Candidate& c) {
-  return c.rule->stacking() != nullptr ? c.rule->stacking()->priority() : 0;
-}
+std::int32_t Priority(const Candidate& c) { return c.facts != nullptr ? c.facts->priority : 0; }
 
-bool Exclusive(const Candidate& c) {
-  return c.rule->stacking() != nullptr && c.rule->stacking()->exclusive();
-}
+bool Exclusive(const Candidate& c) { return c.facts->exclusive; }
 
 // The stacking group of a candidate; Odoo's global discounts form one.
 std::string_view GroupOf(const Candidate& c) {
@@ -1144,23 +1148,44 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate> candid
   return PriceCart(cart, std::span<const Candidate* const>(pointers), products);
 }
 
-Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const> candidates,
+Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const> given,
                              const ProductLookup& products) {
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    if (candidates[i]->rule == nullptr || candidates[i]->rule->reward() == nullptr) {
+  for (std::size_t i = 0; i < given.size(); ++i) {
+    if (given[i]->rule == nullptr || given[i]->rule->reward() == nullptr) {
       return Status::InvalidArgument("candidates[" + std::to_string(i) + "] (" +
-                                     candidates[i]->promotion_id + "): no rule with a reward");
+                                     given[i]->promotion_id + "): no rule with a reward");
     }
+  }
+  // Candidates given without their rule's facts get them here, on copies, in the same places.
+  std::vector<Candidate> copies;
+  std::vector<RuleFacts> gathered;
+  std::vector<const Candidate*> completed;
+  std::span<const Candidate* const> candidates = given;
+  if (std::any_of(given.begin(), given.end(), [](const Candidate* c) { return !c->facts; })) {
+    copies.reserve(given.size());
+    gathered.reserve(given.size());  // never moved: the copies point into it
+    for (const Candidate* c : given) {
+      copies.push_back(*c);
+      if (!c->facts) copies.back().facts = &gathered.emplace_back(*c->rule);
+      completed.push_back(&copies.back());
+    }
+    candidates = completed;
   }
   Pricer pricer(cart, products);
   if (Status s = pricer.Load(); !s.ok()) return s;
-  pricer.ExpectCandidates(candidates.size());
 
   // Candidates by their index in `candidates`, in application order.
   std::vector<std::size_t> order(candidates.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::vector<std::int32_t> priorities(candidates.size());
-  for (std::size_t i = 0; i < candidates.size(); ++i) priorities[i] = Priority(*candidates[i]);
+  std::size_t masked = 0;  // candidates whose lines are found by a mask (see Pricer::Mask)
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const RuleFacts& f = *candidates[i]->facts;
+    priorities[i] = f.priority;
+    const bool target_skus = !f.target_skus.hashes.empty() || !f.target_skus.set.empty();
+    if (!f.on_every_line || target_skus) ++masked;
+  }
+  pricer.ExpectCandidates(masked);
   auto before = [&](std::size_t a, std::size_t b) {  // Before, with the priorities read once
     if (priorities[a] != priorities[b]) return priorities[a] < priorities[b];
     return IdBefore(*candidates[a], *candidates[b]);
@@ -1179,17 +1204,24 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   }
 
   std::vector<AppliedPromotion> applied;
-  std::vector<NotApplied> not_applied;
-  not_applied.reserve(candidates.size());
+  // Why each candidate (by its index) was refused, whatever the step that refused it: listed
+  // in the candidates' order at the end.
+  struct Refusal {
+    bool refused = false;
+    std::string_view reason;
+    std::string detail;
+  };
+  std::vector<Refusal> refusals(candidates.size());
+  std::size_t refused = 0;
   std::vector<std::size_t> eligible;
   for (std::size_t i : order) {
-    const Candidate& c = *candidates[i];
-    std::string detail;
-    const std::string_view reason = pricer.Ineligible(c, detail);
-    if (reason.empty()) {
+    Refusal& r = refusals[i];
+    r.reason = pricer.Ineligible(*candidates[i], r.detail);
+    if (r.reason.empty()) {
       eligible.push_back(i);
     } else {
-      not_applied.push_back({c.promotion_id, c.version, reason, std::move(detail), i});
+      r.refused = true;
+      ++refused;
     }
   }
   auto apply = [&](std::size_t i, Effect effect) {
@@ -1199,8 +1231,8 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
     applied.push_back({c.promotion_id, c.version, c.rule_snapshot_seq, amount, {}, i});
   };
   auto refuse = [&](std::size_t i, std::string_view reason, std::string detail) {
-    const Candidate& c = *candidates[i];
-    not_applied.push_back({c.promotion_id, c.version, reason, std::move(detail), i});
+    refusals[i] = {true, reason, std::move(detail)};
+    ++refused;
   };
 
   // 1. The best exclusive promotion, alone.
@@ -1312,17 +1344,15 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       }
     }
   }
-  // Not-applied in the candidates' order, whatever the step that refused them: each candidate
-  // is refused at most once, so each goes straight to its place in `order`.
-  constexpr std::size_t kNone = SIZE_MAX;
-  std::vector<std::size_t> refusal_of(candidates.size(), kNone);  // by candidate
-  for (std::size_t k = 0; k < not_applied.size(); ++k) refusal_of[not_applied[k].candidate] = k;
-  std::vector<NotApplied> sorted;
-  sorted.reserve(not_applied.size());
+  std::vector<NotApplied> not_applied;
+  not_applied.reserve(refused);
   for (std::size_t i : order) {
-    if (refusal_of[i] != kNone) sorted.push_back(std::move(not_applied[refusal_of[i]]));
+    Refusal& r = refusals[i];
+    if (!r.refused) continue;
+    const Candidate& c = *candidates[i];
+    not_applied.push_back({c.promotion_id, c.version, r.reason, std::move(r.detail), i});
   }
-  PricedCart priced = pricer.Finish(std::move(applied), std::move(sorted));
+  PricedCart priced = pricer.Finish(std::move(applied), std::move(not_applied));
   // Funding splits on the amounts as materialised (tax rounding may move them by a cent).
   for (AppliedPromotion& a : priced.applied) {
     const Candidate& c = *candidates[a.candidate];
@@ -1336,22 +1366,51 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   return priced;
 }
 
-std::shared_ptr<const RuleSkuSets> RuleSkuSets::Of(const PromotionRule& rule) {
-  auto sets = std::make_shared<RuleSkuSets>();
-  bool any = false;
-  auto fill = [&any](const StringVector* list, Set& into) {
-    if (list == nullptr || list->size() <= kScanned) return;
-    into.reserve(list->size());
-    for (const auto* sku : *list) into.insert(sku->string_view());
-    any = true;
+RuleFacts::RuleFacts(const PromotionRule& rule) {
+  RuleFacts& f = *this;
+  auto fill = [](const StringVector* list, SkuList& into) {
+    if (Empty(list)) return;
+    if (list->size() > kScanned) {
+      into.set.reserve(list->size());
+      for (const auto* sku : *list) into.set.insert(sku->string_view());
+    } else {
+      for (const auto* sku : *list) {
+        into.hashes.push_back(std::hash<std::string_view>{}(sku->string_view()));
+      }
+    }
   };
-  if (const events::PromotionConditions* c = rule.conditions()) {
-    fill(c->include_skus(), sets->include_);
-    fill(c->exclude_skus(), sets->exclude_);
+  f.currency = std::string(View(rule.currency()));
+  if (const events::ValidWindow* w = rule.valid()) {
+    f.windowed = true;
+    f.valid_from_ns = w->from_ns();
+    f.valid_to_ns = w->to_ns();
   }
-  if (const events::PromotionReward* r = rule.reward()) fill(r->target_skus(), sets->target_);
-  if (!any) return nullptr;
-  return sets;
+  if (const events::PromotionTargeting* t = rule.targeting()) {
+    f.targeted = !Empty(t->channels()) || !Empty(t->regions()) || !Empty(t->stores());
+  }
+  if (const events::PromotionConditions* c = rule.conditions()) {
+    fill(c->include_skus(), f.include_skus);
+    fill(c->exclude_skus(), f.exclude_skus);
+    f.segmented = !Empty(c->customer_segments());
+    f.coupon_required = c->coupon_required();
+    f.min_quantity = c->min_quantity();
+    f.min_amount_minor = c->min_amount_minor();
+    f.min_amount_tax_included = c->min_amount_tax_included();
+    f.product_conditions = !Empty(c->include_skus()) || !Empty(c->include_categories());
+    f.on_every_line =
+        !f.product_conditions && Empty(c->exclude_skus()) && Empty(c->exclude_categories());
+  }
+  if (const events::PromotionReward* r = rule.reward()) fill(r->target_skus(), f.target_skus);
+  if (const events::PromotionLimits* l = rule.limits()) {
+    f.budget_minor = l->budget_minor();
+    f.max_discount_per_order_minor = l->max_discount_per_order_minor();
+    f.total_redemptions = l->total_redemptions();
+    f.redemptions_per_customer = l->redemptions_per_customer();
+  }
+  if (const events::PromotionStacking* st = rule.stacking()) {
+    f.priority = st->priority();
+    f.exclusive = st->exclusive();
+  }
 }
 
 RuleReach ReachOf(const PromotionRule& rule) {
@@ -1376,12 +1435,14 @@ RuleReach ReachOf(const PromotionRule& rule) {
 
 CandidateIndex::CandidateIndex(std::vector<Candidate> candidates)
     : candidates_(std::move(candidates)) {
+  for (Candidate& c : candidates_) {
+    if (c.rule != nullptr && !c.facts) {
+      c.facts = facts_.emplace_back(std::make_unique<const RuleFacts>(*c.rule)).get();
+    }
+  }
   std::stable_sort(candidates_.begin(), candidates_.end(), Before);
   for (std::size_t i = 0; i < candidates_.size(); ++i) {
     const PromotionRule* rule = candidates_[i].rule;
-    if (rule != nullptr && !candidates_[i].sku_sets) {
-      candidates_[i].sku_sets = RuleSkuSets::Of(*rule);
-    }
     if (rule == nullptr || rule->reward() == nullptr) {
       everywhere_.push_back(i);  // PriceCart refuses it with its reason
       continue;

@@ -137,24 +137,43 @@ struct Cart {
   std::vector<CartLine> lines;
 };
 
-// A rule's long SKU lists (conditions.include_skus and exclude_skus, reward.target_skus) as
-// hash sets, so that a line is matched against a rule that lists a whole category SKU by SKU
-// (as Odoo programs do) in constant time rather than by a scan of the list. Built once per rule
-// snapshot; views into the rule, which must outlive it. A list of up to kScanned entries is
-// scanned, and has no set.
-class RuleSkuSets {
- public:
+// What the engine reads of a rule snapshot for every cart it is considered for, gathered once
+// per snapshot into one small object: a cart is priced against hundreds of live promotions,
+// and reading each one's eligibility, limits and stacking from here rather than field by field
+// from the FlatBuffers tables of its rule (spread over the rule's bytes) is most of what
+// keeps that cheap. The rule's SKU lists (conditions.include_skus and exclude_skus,
+// reward.target_skus) are made quick to match against the cart's lines: a long list as a hash
+// set, so that a rule that lists a whole category SKU by SKU (as Odoo programs do) is matched
+// in constant time per line; a short one (up to kScanned entries) as the hash of each entry,
+// in list order, so that its strings are not hashed again for every cart. Views into the
+// rule, which must outlive it.
+struct RuleFacts {
   static constexpr std::size_t kScanned = 16;
-  // Null when every list of the rule is short.
-  static std::shared_ptr<const RuleSkuSets> Of(const events::PromotionRule& rule);
+  explicit RuleFacts(const events::PromotionRule& rule);
 
-  using Set = std::unordered_set<std::string_view>;
-  const Set* include() const { return include_.empty() ? nullptr : &include_; }
-  const Set* exclude() const { return exclude_.empty() ? nullptr : &exclude_; }
-  const Set* target() const { return target_.empty() ? nullptr : &target_; }
+  // Read for every cart, first, so that they share the object's first cache lines.
+  bool windowed = false;   // rule.valid is set: from_ns <= at < to_ns (to_ns 0: open)
+  bool targeted = false;   // lists channels, regions or stores
+  bool segmented = false;  // lists customer segments
+  bool coupon_required = false;
+  bool min_amount_tax_included = true;  // as measured: true when the rule has no conditions
+  bool on_every_line = true;            // no include or exclude lists: every line qualifies
+  bool product_conditions = false;      // include_skus or include_categories
+  bool exclusive = false;
+  std::int32_t priority = 0;
+  std::int64_t valid_from_ns = 0, valid_to_ns = 0;
+  std::int64_t budget_minor = 0;
+  std::int64_t max_discount_per_order_minor = 0;
+  std::int32_t total_redemptions = 0, redemptions_per_customer = 0;
+  std::int32_t min_quantity = 0;
+  std::int64_t min_amount_minor = 0;
+  std::string currency;
 
- private:
-  Set include_, exclude_, target_;
+  struct SkuList {
+    std::unordered_set<std::string_view> set;  // a long list's entries
+    std::vector<std::size_t> hashes;           // a short list's: std::hash of each entry
+  };
+  SkuList include_skus, exclude_skus, target_skus;
 };
 
 // A promotion version live for the cart, with what the ledger knows of its use so far.
@@ -170,9 +189,9 @@ struct Candidate {
   // At most this much discount; -1: no cap of its own (a return's re-pricing caps each
   // promotion at what it gave on the sale).
   std::int64_t cap_minor = -1;
-  // RuleSkuSets::Of(*rule), when the caller keeps one per rule snapshot; optional: without it,
-  // long lists are scanned.
-  std::shared_ptr<const RuleSkuSets> sku_sets;
+  // RuleFacts(*rule), kept by the caller per rule snapshot (must outlive the call); optional:
+  // without it, PriceCart gathers them for the call.
+  const RuleFacts* facts = nullptr;
 };
 
 struct FundingAmount {
@@ -265,6 +284,7 @@ class CandidateIndex {
 
  private:
   std::vector<Candidate> candidates_;
+  std::vector<std::unique_ptr<const RuleFacts>> facts_;  // those the candidates came without
   std::vector<std::size_t> everywhere_;
   std::unordered_map<std::string, std::vector<std::size_t>> by_sku_, by_category_;
 };

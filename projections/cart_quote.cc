@@ -287,7 +287,7 @@ Status CartQuoter::Complete(Priced& out) const {
                               .budget_used_minor = used,
                               .redemptions = redeemed.orders,
                               .customer_redemptions = redeemed.customer_orders,
-                              .sku_sets = std::move(live.sku_sets)});
+                              .facts = live.rule_facts});
   }
   // Free-product rewards need their product's price and taxes.
   for (const checkout::Candidate& c : out.candidates) {

@@ -226,11 +226,19 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
       return Status::Corruption("promotions: versions out of order for " + std::string(id));
     }
     // Read from an owned copy: the record's bytes carry no FlatBuffers alignment.
-    Version version{s.version, s.seq, "", std::make_shared<const std::string>(drafted_event)};
+    // The bytes and their rule's facts in one allocation, so that a cart holds both with one
+    // reference.
+    struct Drafted {
+      std::string event;
+      std::optional<checkout::RuleFacts> facts;
+    };
+    auto owner = std::make_shared<Drafted>();
+    owner->event = std::string(drafted_event);
+    Version version{s.version, s.seq, "", std::shared_ptr<const std::string>(owner, &owner->event)};
     const events::Event* drafted = events::GetEvent(version.event->data());
     version.name = View(drafted->payload_as_PromotionDrafted()->name());
     if (const events::PromotionRule* rule = drafted->payload_as_PromotionDrafted()->rule()) {
-      version.sku_sets = checkout::RuleSkuSets::Of(*rule);
+      version.rule_facts = &owner->facts.emplace(*rule);
       version.targeting = rule->targeting();
       IndexReach(&*it, *rule);
     }
@@ -296,7 +304,7 @@ void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, con
     return;
   }
   live.push_back({id, v.version, v.name, v.drafted_seq, fold.window_from_ns,
-                  StoredWindowEnd(fold.window_end_ns), v.event, v.sku_sets});
+                  StoredWindowEnd(fold.window_end_ns), v.event, v.rule_facts});
 }
 
 std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {

@@ -83,7 +83,8 @@ struct LivePromotion {
   std::int64_t window_to_ns = 0;
   // Sealed PromotionDrafted bytes, aligned; shared with the projection, never changed.
   std::shared_ptr<const std::string> rule_event;
-  std::shared_ptr<const checkout::RuleSkuSets> sku_sets;  // of its rule, for the engine
+  // Its rule's facts, for the engine: owned with *rule_event, alive as long as it is.
+  const checkout::RuleFacts* rule_facts = nullptr;
 };
 
 // What a cart holds, for finding the promotions that can concern it.
@@ -130,7 +131,7 @@ class Promotions final : public Projection {
     Sequence drafted_seq = 0;
     std::string name;
     std::shared_ptr<const std::string> event;  // sealed PromotionDrafted bytes, aligned
-    std::shared_ptr<const checkout::RuleSkuSets> sku_sets;  // of its rule
+    const checkout::RuleFacts* rule_facts = nullptr;        // of its rule, owned with *event
     const events::PromotionTargeting* targeting = nullptr;  // in *event; nullptr: everywhere
   };
   // What a promotion's steps, taken in order, come to.

@@ -186,15 +186,16 @@ TEST_CASE("Checkout properties: allocations - refunds - line order", "[checkout]
       CHECK(reached->applied[i].amount_minor == priced->applied[i].amount_minor);
     }
 
-    // Long SKU lists price as short ones, whether scanned or matched by their RuleSkuSets: every
+    // Long SKU lists (matched by a hash set) price as short ones (matched entry by entry), with
+    // the rules' facts kept by the caller or gathered by PriceCart: every
     // rule gets include_skus of the whole catalogue (or, with product conditions of its own, its
     // include_skus padded with SKUs no cart holds) and exclude_skus of SKUs no cart holds, and
-    // its target_skus padded with those, each past RuleSkuSets::kScanned entries.
+    // its target_skus padded with those, each past RuleFacts::kScanned entries.
     json padded = doc;
     for (json& promotion : padded["promotions"]) {
       json& rule = promotion["rule"];
       json not_sold = json::array();
-      for (std::size_t k = 0; k <= checkout::RuleSkuSets::kScanned; ++k) {
+      for (std::size_t k = 0; k <= checkout::RuleFacts::kScanned; ++k) {
         not_sold.push_back("NOT-SOLD-" + std::to_string(k));
       }
       if (!rule.contains("conditions")) {
@@ -217,17 +218,18 @@ TEST_CASE("Checkout properties: allocations - refunds - line order", "[checkout]
     }
     Result<std::unique_ptr<Scenario>> long_lists = LoadScenario(padded);
     REQUIRE(long_lists.ok());
-    std::vector<checkout::Candidate> with_sets = (*long_lists)->candidates;
-    for (checkout::Candidate& c : with_sets) {
-      c.sku_sets = checkout::RuleSkuSets::Of(*c.rule);
-      REQUIRE(c.sku_sets != nullptr);
+    std::vector<checkout::Candidate> with_facts = (*long_lists)->candidates;
+    std::vector<std::unique_ptr<const checkout::RuleFacts>> facts;
+    for (checkout::Candidate& c : with_facts) {
+      c.facts = facts.emplace_back(std::make_unique<const checkout::RuleFacts>(*c.rule)).get();
     }
     for (const std::vector<checkout::Candidate>* candidates :
-         {&(*long_lists)->candidates, &with_sets}) {
+         {&(*long_lists)->candidates, &with_facts}) {
       Result<checkout::PricedCart> listed =
           checkout::PriceCart((*long_lists)->cart, *candidates, (*long_lists)->lookup());
       REQUIRE(listed.ok());
-      INFO((candidates == &with_sets ? "by sets" : "scanned"));
+      INFO(
+          (candidates == &with_facts ? "facts kept by the caller" : "facts gathered by PriceCart"));
       CHECK(listed->total_minor == priced->total_minor);
       CHECK(listed->discount_minor == priced->discount_minor);
       REQUIRE(listed->lines.size() == priced->lines.size());

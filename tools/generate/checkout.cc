@@ -187,7 +187,7 @@ void Checkout::Price(const SaleContext& context, std::int64_t at_ns) {
                                   .rule_snapshot_seq = campaign.live().snapshot_seq,
                                   .rule = campaign.live().engine_rule(),
                                   .budget_used_minor = campaign.used_minor,
-                                  .sku_sets = campaign.live().rule_sku_sets});
+                                  .facts = campaign.live().rule_facts.get()});
   }
   Result<checkout::PricedCart> priced =
       checkout::PriceCart(cart_, engine_candidates_, product_lookup_);
@@ -328,7 +328,7 @@ void Checkout::PlanReturn(const SaleContext& context, std::int64_t at_ns) {
          .version = applied.version,
          .rule_snapshot_seq = applied.rule_snapshot_seq,
          .rule = campaign.versions[applied.version - 1].engine_rule(),
-         .sku_sets = campaign.versions[applied.version - 1].rule_sku_sets});
+         .facts = campaign.versions[applied.version - 1].rule_facts.get()});
   }
   const std::int64_t sale_day = (at_ns - first_day_ns_) / kNsPerDay;
   const std::int64_t return_day = sale_day + 1 + random_.Between(0, 13);

@@ -106,7 +106,7 @@ struct CampaignVersion {
   // The rule as drafted (a PromotionRule FlatBuffer, aligned), once emitted: what the
   // checkout engine prices with.
   std::shared_ptr<const std::string> rule_bytes;
-  std::shared_ptr<const checkout::RuleSkuSets> rule_sku_sets;  // of rule_bytes
+  std::shared_ptr<const checkout::RuleFacts> rule_facts;  // of rule_bytes
   const events::PromotionRule* engine_rule() const {
     return flatbuffers::GetRoot<events::PromotionRule>(rule_bytes->data());
   }

@@ -193,7 +193,7 @@ void PromotionDesk::EmitDraft(Campaign& campaign, std::uint32_t version, std::in
   rule_fbb.Finish(BuildRule(rule_fbb, draft.rule, campaign, catalogue_));
   draft.rule_bytes = std::make_shared<const std::string>(
       reinterpret_cast<const char*>(rule_fbb.GetBufferPointer()), rule_fbb.GetSize());
-  draft.rule_sku_sets = checkout::RuleSkuSets::Of(*draft.engine_rule());
+  draft.rule_facts = std::make_shared<const checkout::RuleFacts>(*draft.engine_rule());
   auto& fbb = sink_.Begin();
   const auto rule = BuildRule(fbb, draft.rule, campaign, catalogue_);
   text_ = campaign.description;
