@@ -225,9 +225,17 @@ void ConcurrentDurable(const BenchOptions& options) {
   result.value_bytes = value_bytes;
   result.p50_us = PercentileUs(all, 50);
   result.p99_us = PercentileUs(all, 99);
-  result.note =
-      "64 producers, one event per append, each waits for its ack; goal >= 100k/s, "
-      "p99 <= 5000 us";
+  // What RocksDB's own group commit gives the same 64 waiting threads on this disk: a ceiling
+  // for any log that acknowledges only synced writes, whatever it does besides.
+  const double raw_same_threads =
+      RawConcurrentEventsPerS(options, kProducers, seconds, value_bytes);
+  char note[320];
+  std::snprintf(note, sizeof note,
+                "64 producers, one event per append, each waits for its ack; raw RocksDB sync "
+                "Puts from 64 threads: %.0f/s (this case at %.2f of it); goal >= 100k/s, "
+                "p99 <= 5000 us",
+                raw_same_threads, result.events_per_s / raw_same_threads);
+  result.note = note;
   Report(result);
 }
 
