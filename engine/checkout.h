@@ -139,14 +139,13 @@ struct Cart {
 
 // What the engine reads of a rule snapshot for every cart it is considered for, gathered once
 // per snapshot into one small object: a cart is priced against hundreds of live promotions,
-// and reading each one's eligibility, limits and stacking from here rather than field by field
-// from the FlatBuffers tables of its rule (spread over the rule's bytes) is most of what
-// keeps that cheap. The rule's SKU lists (conditions.include_skus and exclude_skus,
-// reward.target_skus) are made quick to match against the cart's lines: a long list as a hash
-// set, so that a rule that lists a whole category SKU by SKU (as Odoo programs do) is matched
-// in constant time per line; a short one (up to kScanned entries) as the hash of each entry,
-// in list order, so that its strings are not hashed again for every cart. Views into the
-// rule, which must outlive it.
+// and the checks made for each of them (eligibility, limits, stacking) read this object rather
+// than the FlatBuffers tables spread over the rule's bytes. The rule's SKU lists
+// (conditions.include_skus and exclude_skus, reward.target_skus) are made quick to match against
+// the cart's lines: a long list as a hash set, so that a rule that lists a whole category SKU by
+// SKU (as Odoo programs do) is matched in constant time per line; a short one (up to kScanned
+// entries) as the hash of each entry, in list order, so that its strings are not hashed again for
+// every cart. Views into the rule, which must outlive it.
 struct RuleFacts {
   static constexpr std::size_t kScanned = 16;
   explicit RuleFacts(const events::PromotionRule& rule);
