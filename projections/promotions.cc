@@ -284,7 +284,7 @@ void Promotions::IndexReach(Indexed promotion, const events::PromotionRule& rule
 }
 
 void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, const Entry& entry,
-                           std::vector<LivePromotion>& live) {
+                           bool named, std::vector<LivePromotion>& live) {
   const std::int64_t effective_ns = std::min(where.valid_at_ns, where.known_at_ns);
   Fold folded = Fold::LiveOnly();
   const bool every_step = !entry.steps.empty() && entry.steps.back().recorded_at_ns <= effective_ns;
@@ -303,14 +303,14 @@ void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, con
        !Admits(targeting->regions(), where.region) || !Admits(targeting->stores(), where.store))) {
     return;
   }
-  live.push_back({id, v.version, v.name, v.drafted_seq, fold.window_from_ns,
+  live.push_back({id, v.version, named ? v.name : std::string(), v.drafted_seq, fold.window_from_ns,
                   StoredWindowEnd(fold.window_end_ns), v.event, v.rule_facts});
 }
 
 std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
   std::vector<LivePromotion> live;
   std::shared_lock lock(mu_);
-  for (const auto& [id, entry] : promotions_) AddIfLive(where, id, entry, live);
+  for (const auto& [id, entry] : promotions_) AddIfLive(where, id, entry, /*named=*/true, live);
   return live;
 }
 
@@ -330,7 +330,7 @@ std::vector<LivePromotion> Promotions::LiveFor(const PlaceAndTime& where,
   std::vector<LivePromotion> live;
   live.reserve(static_cast<std::size_t>(std::count(reached.begin(), reached.end(), 1)));
   for (std::size_t r = 0; r < reached.size(); ++r) {
-    if (reached[r]) AddIfLive(where, by_id_[r]->first, by_id_[r]->second, live);
+    if (reached[r]) AddIfLive(where, by_id_[r]->first, by_id_[r]->second, /*named=*/false, live);
   }
   return live;
 }

@@ -77,7 +77,7 @@ struct PromotionView {
 struct LivePromotion {
   std::string promotion_id;
   std::uint32_t version = 0;
-  std::string name;
+  std::string name;  // empty from LiveFor
   Sequence rule_snapshot_seq = 0;
   std::int64_t window_from_ns = 0;
   std::int64_t window_to_ns = 0;
@@ -120,7 +120,8 @@ class Promotions final : public Projection {
   // Those of them that can concern a cart holding `contents`: the ones on every product, and
   // the ones whose conditions (or, without product conditions, reward targets) name one of its
   // SKUs or categories in some version. The others could only be refused for having nothing in
-  // the cart to discount. Found through an index, without looking at the rest.
+  // the cart to discount. Found through an index, without looking at the rest. For pricing:
+  // without their names (a name would be a string copied per promotion per cart).
   std::vector<LivePromotion> LiveFor(const PlaceAndTime& where, const CartContents& contents) const;
   // Ids of every promotion drafted by known_at, in order.
   std::vector<std::string> Ids(std::int64_t known_at_ns) const;
@@ -159,9 +160,10 @@ class Promotions final : public Projection {
   };
   using Indexed = std::pair<const std::string, Entry>*;
 
-  // Appends `id` to `live` when it is live at the place and time.
+  // Appends `id` to `live` when it is live at the place and time, with its version's name
+  // when `named`.
   static void AddIfLive(const PlaceAndTime& where, const std::string& id, const Entry& entry,
-                        std::vector<LivePromotion>& live);
+                        bool named, std::vector<LivePromotion>& live);
   // Files a new version's rule under what it reaches (see LiveFor).
   void IndexReach(Indexed promotion, const events::PromotionRule& rule);
 
