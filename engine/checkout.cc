@@ -175,9 +175,8 @@ class Pricer {
   enum class MaskKind : std::uint8_t { kQualifying, kTargetSkus };
   std::span<const char> Mask(const Candidate& c, MaskKind kind) const;
   void ForgetMasks();
-  // Whether the rule has no product conditions (include or exclude lists): every line but a
-  // free one qualifies, as every_line_ says, and the qualifying amounts are the totals below.
-  static bool OnEveryLine(const Candidate& c);
+  // For the rules on every line (RuleFacts::on_every_line): every line but a free one
+  // qualifies, as every_line_ says, and the qualifying amounts are the totals below.
   void FindEveryLine();  // after the lines change
   std::vector<char> every_line_;
   std::int64_t every_line_discountable0_ = 0, every_line_net0_ = 0;
@@ -429,7 +428,7 @@ void Pricer::ComputeTargetSkuLines(const Candidate& c, std::span<char> out) cons
 }
 
 std::span<const char> Pricer::Qualifying(const Candidate& c) const {
-  if (OnEveryLine(c)) return every_line_;
+  if (c.facts->on_every_line) return every_line_;
   return Mask(c, MaskKind::kQualifying);
 }
 
@@ -462,8 +461,6 @@ void Pricer::FindEveryLine() {
   }
 }
 
-bool Pricer::OnEveryLine(const Candidate& c) { return c.facts->on_every_line; }
-
 std::span<const char> Pricer::Mask(const Candidate& c, MaskKind kind) const {
   auto compute = [&](std::span<char> out) {
     kind == MaskKind::kQualifying ? ComputeQualifying(c, out) : ComputeTargetSkuLines(c, out);
@@ -492,7 +489,7 @@ std::span<const char> Pricer::Mask(const Candidate& c, MaskKind kind) const {
 
 std::int64_t Pricer::QualifyingAmount(const Candidate& c) const {
   const bool with_tax = c.facts->min_amount_tax_included;
-  if (OnEveryLine(c)) return with_tax ? every_line_discountable0_ : every_line_net0_;
+  if (c.facts->on_every_line) return with_tax ? every_line_discountable0_ : every_line_net0_;
   const std::span<const char> qualifying = Qualifying(c);
   std::int64_t amount = 0;
   for (std::size_t i = 0; i < lines_.size(); ++i) {
@@ -1182,8 +1179,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const RuleFacts& f = *candidates[i]->facts;
     priorities[i] = f.priority;
-    const bool target_skus = !f.target_skus.hashes.empty() || !f.target_skus.set.empty();
-    if (!f.on_every_line || target_skus) ++masked;
+    if (!f.on_every_line || !f.target_skus.empty()) ++masked;
   }
   pricer.ExpectCandidates(masked);
   auto before = [&](std::size_t a, std::size_t b) {  // Before, with the priorities read once
@@ -1212,7 +1208,6 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
     std::string detail;
   };
   std::vector<Refusal> refusals(candidates.size());
-  std::size_t refused = 0;
   std::vector<std::size_t> eligible;
   for (std::size_t i : order) {
     Refusal& r = refusals[i];
@@ -1221,7 +1216,6 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
       eligible.push_back(i);
     } else {
       r.refused = true;
-      ++refused;
     }
   }
   auto apply = [&](std::size_t i, Effect effect) {
@@ -1232,7 +1226,6 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   };
   auto refuse = [&](std::size_t i, std::string_view reason, std::string detail) {
     refusals[i] = {true, reason, std::move(detail)};
-    ++refused;
   };
 
   // 1. The best exclusive promotion, alone.
@@ -1345,7 +1338,7 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
     }
   }
   std::vector<NotApplied> not_applied;
-  not_applied.reserve(refused);
+  not_applied.reserve(candidates.size());
   for (std::size_t i : order) {
     Refusal& r = refusals[i];
     if (!r.refused) continue;

@@ -171,6 +171,7 @@ struct RuleFacts {
   struct SkuList {
     std::unordered_set<std::string_view> set;  // a long list's entries
     std::vector<std::size_t> hashes;           // a short list's: std::hash of each entry
+    bool empty() const { return set.empty() && hashes.empty(); }
   };
   SkuList include_skus, exclude_skus, target_skus;
 };
