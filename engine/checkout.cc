@@ -510,10 +510,10 @@ std::string_view Pricer::Ineligible(const Candidate& c, std::string& detail) con
     return "window";
   }
   if (f.targeted) {
-    const events::PromotionTargeting* t = rule.targeting();
-    if (!Empty(t->channels()) && !Contains(t->channels(), cart_.channel)) return "channel";
-    if (!Empty(t->regions()) && !Contains(t->regions(), cart_.region)) return "region";
-    if (!Empty(t->stores()) && !Contains(t->stores(), cart_.store)) return "store";
+    if (const std::string_view refusal = f.PlaceRefusal(cart_.channel, cart_.region, cart_.store);
+        !refusal.empty()) {
+      return refusal;
+    }
   }
   if (f.segmented) {
     const StringVector* segments = rule.conditions()->customer_segments();
@@ -1359,6 +1359,21 @@ Result<PricedCart> PriceCart(const Cart& cart, std::span<const Candidate* const>
   return priced;
 }
 
+bool FromOdoo(const events::PromotionDrafted& drafted) {
+  return View(drafted.origin()).starts_with("odoo:");
+}
+
+std::string_view RuleFacts::PlaceRefusal(std::string_view channel, std::string_view region,
+                                         std::string_view store) const {
+  auto admits = [](const std::vector<std::string_view>& allowed, std::string_view value) {
+    return allowed.empty() || std::find(allowed.begin(), allowed.end(), value) != allowed.end();
+  };
+  if (!admits(channels, channel)) return "channel";
+  if (!admits(regions, region)) return "region";
+  if (!admits(stores, store)) return "store";
+  return "";
+}
+
 RuleFacts::RuleFacts(const PromotionRule& rule) {
   RuleFacts& f = *this;
   auto fill = [](const StringVector* list, SkuList& into) {
@@ -1379,7 +1394,17 @@ RuleFacts::RuleFacts(const PromotionRule& rule) {
     f.valid_to_ns = w->to_ns();
   }
   if (const events::PromotionTargeting* t = rule.targeting()) {
-    f.targeted = !Empty(t->channels()) || !Empty(t->regions()) || !Empty(t->stores());
+    auto views = [](const StringVector* list) {
+      std::vector<std::string_view> out;
+      if (list == nullptr) return out;
+      out.reserve(list->size());
+      for (const auto* s : *list) out.push_back(s->string_view());
+      return out;
+    };
+    f.channels = views(t->channels());
+    f.regions = views(t->regions());
+    f.stores = views(t->stores());
+    f.targeted = !f.channels.empty() || !f.regions.empty() || !f.stores.empty();
   }
   if (const events::PromotionConditions* c = rule.conditions()) {
     fill(c->include_skus(), f.include_skus);

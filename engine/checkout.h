@@ -174,6 +174,13 @@ struct RuleFacts {
     bool empty() const { return set.empty() && hashes.empty(); }
   };
   SkuList include_skus, exclude_skus, target_skus;
+
+  // Where the rule applies (views into it): an empty list does not restrict.
+  std::vector<std::string_view> channels, regions, stores;
+  // "channel", "region" or "store": the first part of a place the rule leaves out; "" when it
+  // applies there.
+  std::string_view PlaceRefusal(std::string_view channel, std::string_view region,
+                                std::string_view store) const;
 };
 
 // A promotion version live for the cart, with what the ledger knows of its use so far.
@@ -270,6 +277,10 @@ struct RuleReach {
   std::vector<std::string_view> skus, categories;
 };
 RuleReach ReachOf(const events::PromotionRule& rule);
+
+// Whether a promotion came from Odoo (its origin "odoo:..."): priced with Odoo 17's semantics
+// (Candidate::odoo).
+bool FromOdoo(const events::PromotionDrafted& drafted);
 
 // The live promotions of a ledger position, sorted in application order once and indexed by
 // the SKUs and categories they are restricted to, so that a cart is priced against the ones

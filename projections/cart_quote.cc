@@ -152,12 +152,6 @@ checkout::Product ProductOfSaleLine(const events::SaleLine& line) {
   return p;
 }
 
-// Whether a promotion came from Odoo (its origin "odoo:..."): the engine prices it with Odoo 17's
-// semantics.
-bool OdooOrigin(const events::PromotionDrafted& drafted) {
-  return View(drafted.origin()).starts_with("odoo:");
-}
-
 }  // namespace
 
 // A rule snapshot read from the log, owned and aligned.
@@ -257,12 +251,11 @@ Status CartQuoter::Complete(Priced& out) const {
       {cart.channel, cart.region, cart.store, cart.at_ns, known_at_ns}, contents);
   out.candidates.reserve(out.live.size());
   for (LivePromotion& live : out.live) {
-    const auto* drafted = events::GetEvent(live.rule_event->data())->payload_as_PromotionDrafted();
-    if (drafted == nullptr || drafted->rule() == nullptr) continue;
-    const events::PromotionLimits* caps = drafted->rule()->limits();
+    if (live.rule == nullptr) continue;
+    const checkout::RuleFacts& caps = *live.rule_facts;
     // The budget it has used matters only to a rule with a budget.
     std::int64_t used = 0;
-    if (caps != nullptr && caps->budget_minor() > 0) {
+    if (caps.budget_minor > 0) {
       if (Result<std::int64_t> budget =
               liabilities->BudgetUsed(live.promotion_id, cart.at_ns, known_at_ns);
           budget.ok()) {
@@ -271,8 +264,7 @@ Status CartQuoter::Complete(Priced& out) const {
     }
     // The orders it discounted so far matter only to a rule with a redemption cap.
     RedemptionCount redeemed;
-    if (caps != nullptr &&
-        (caps->total_redemptions() > 0 || caps->redemptions_per_customer() > 0)) {
+    if (caps.total_redemptions > 0 || caps.redemptions_per_customer > 0) {
       if (Result<RedemptionCount> count =
               runner_.redemptions()->Count(live.promotion_id, cart.customer_id);
           count.ok()) {
@@ -282,8 +274,8 @@ Status CartQuoter::Complete(Priced& out) const {
     out.candidates.push_back({.promotion_id = std::move(live.promotion_id),
                               .version = live.version,
                               .rule_snapshot_seq = live.rule_snapshot_seq,
-                              .rule = drafted->rule(),
-                              .odoo = OdooOrigin(*drafted),
+                              .rule = live.rule,
+                              .odoo = live.odoo,
                               .budget_used_minor = used,
                               .redemptions = redeemed.orders,
                               .customer_redemptions = redeemed.customer_orders,
@@ -456,7 +448,7 @@ Result<CartQuoter::Quoted> CartQuoter::Quote(std::string_view order_id,
                             .version = d->promotion_version(),
                             .rule_snapshot_seq = d->rule_snapshot_seq(),
                             .rule = snapshot->rule(),
-                            .odoo = OdooOrigin(*drafted)});
+                            .odoo = checkout::FromOdoo(*drafted)});
       snapshots.emplace(id, std::move(snapshot));
     }
   }

@@ -66,13 +66,6 @@ std::optional<StepFields> StepOf(const events::Event& event) {
   }
 }
 
-bool Admits(const flatbuffers::Vector<flatbuffers::Offset<flatbuffers::String>>* allowed,
-            std::string_view value) {
-  if (allowed == nullptr || allowed->size() == 0) return true;
-  return std::any_of(allowed->begin(), allowed->end(),
-                     [&](const flatbuffers::String* s) { return s->string_view() == value; });
-}
-
 }  // namespace
 
 std::string_view PromotionStepName(PromotionStep step) {
@@ -121,8 +114,7 @@ void Promotions::Fold::Step(const PromotionStepRecord& s) {
 }
 
 bool Promotions::Fold::LiveAt(std::int64_t valid_at_ns) const {
-  return live_version != 0 && !paused && !ended && window_from_ns <= valid_at_ns &&
-         valid_at_ns < window_end_ns;
+  return Running() && window_from_ns <= valid_at_ns && valid_at_ns < window_end_ns;
 }
 
 Status Promotions::CheckStep(const events::Event& event, PromotionStep step, std::string_view id,
@@ -216,9 +208,9 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     // Ids arrive in order when loading; a new one in the middle moves the later ones up.
     const auto next = std::next(it);
     entry.rank = next == promotions_.end() ? by_id_.size() : next->second.rank;
-    by_id_.insert(by_id_.begin() + static_cast<std::ptrdiff_t>(entry.rank), &*it);
+    by_id_.insert(by_id_.begin() + static_cast<std::ptrdiff_t>(entry.rank), Ranked{&*it});
     for (std::size_t r = entry.rank + 1; r < by_id_.size(); ++r) {
-      by_id_[r]->second.rank = r;
+      by_id_[r].promotion->second.rank = r;
     }
   }
   if (s.step == PromotionStep::kDrafted) {
@@ -237,16 +229,27 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     Version version{s.version, s.seq, "", std::shared_ptr<const std::string>(owner, &owner->event)};
     const events::Event* drafted = events::GetEvent(version.event->data());
     version.name = View(drafted->payload_as_PromotionDrafted()->name());
+    version.odoo = checkout::FromOdoo(*drafted->payload_as_PromotionDrafted());
     if (const events::PromotionRule* rule = drafted->payload_as_PromotionDrafted()->rule()) {
+      version.rule = rule;
       version.rule_facts = &owner->facts.emplace(*rule);
-      version.targeting = rule->targeting();
       IndexReach(&*it, *rule);
     }
     entry.versions.push_back(std::move(version));
   }
   entry.all_steps.Step(s);
   entry.steps.push_back(std::move(s));
+  Rank(entry);
   return Status::Ok();
+}
+
+void Promotions::Rank(const Entry& entry) {
+  Ranked& r = by_id_[entry.rank];
+  const Fold& fold = entry.all_steps;
+  r.last_step_ns = entry.steps.back().recorded_at_ns;
+  r.live = fold.Running() ? &entry.versions[fold.live_version - 1] : nullptr;
+  r.window_from_ns = fold.window_from_ns;
+  r.window_end_ns = fold.window_end_ns;
 }
 
 Result<PromotionView> Promotions::Describe(std::string_view promotion_id,
@@ -296,15 +299,19 @@ void Promotions::AddIfLive(const PlaceAndTime& where, const std::string& id, con
   }
   const Fold& fold = every_step ? entry.all_steps : folded;
   if (!fold.LiveAt(where.valid_at_ns)) return;
-  const Version& v = entry.versions[fold.live_version - 1];
-  const events::PromotionTargeting* targeting = v.targeting;
-  if (targeting != nullptr &&
-      (!Admits(targeting->channels(), where.channel) ||
-       !Admits(targeting->regions(), where.region) || !Admits(targeting->stores(), where.store))) {
+  AddIfPlaced(where, id, entry.versions[fold.live_version - 1], fold.window_from_ns,
+              fold.window_end_ns, named, live);
+}
+
+void Promotions::AddIfPlaced(const PlaceAndTime& where, const std::string& id, const Version& v,
+                             std::int64_t window_from_ns, std::int64_t window_end_ns, bool named,
+                             std::vector<LivePromotion>& live) {
+  if (v.rule_facts != nullptr && v.rule_facts->targeted &&
+      !v.rule_facts->PlaceRefusal(where.channel, where.region, where.store).empty()) {
     return;
   }
-  live.push_back({id, v.version, named ? v.name : std::string(), v.drafted_seq, fold.window_from_ns,
-                  StoredWindowEnd(fold.window_end_ns), v.event, v.rule_facts});
+  live.push_back({id, v.version, named ? v.name : std::string(), v.drafted_seq, window_from_ns,
+                  StoredWindowEnd(window_end_ns), v.event, v.rule, v.rule_facts, v.odoo});
 }
 
 std::vector<LivePromotion> Promotions::Live(const PlaceAndTime& where) const {
@@ -329,8 +336,17 @@ std::vector<LivePromotion> Promotions::LiveFor(const PlaceAndTime& where,
   for (std::string_view category : contents.categories) look_up(by_category_, category);
   std::vector<LivePromotion> live;
   live.reserve(static_cast<std::size_t>(std::count(reached.begin(), reached.end(), 1)));
+  const std::int64_t effective_ns = std::min(where.valid_at_ns, where.known_at_ns);
   for (std::size_t r = 0; r < reached.size(); ++r) {
-    if (reached[r]) AddIfLive(where, by_id_[r]->first, by_id_[r]->second, /*named=*/false, live);
+    if (!reached[r]) continue;
+    const Ranked& p = by_id_[r];
+    if (p.last_step_ns > effective_ns) {  // an earlier moment: its steps folded up to then
+      AddIfLive(where, p.promotion->first, p.promotion->second, /*named=*/false, live);
+    } else if (p.live != nullptr && p.window_from_ns <= where.valid_at_ns &&
+               where.valid_at_ns < p.window_end_ns) {
+      AddIfPlaced(where, p.promotion->first, *p.live, p.window_from_ns, p.window_end_ns,
+                  /*named=*/false, live);
+    }
   }
   return live;
 }

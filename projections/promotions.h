@@ -83,8 +83,11 @@ struct LivePromotion {
   std::int64_t window_to_ns = 0;
   // Sealed PromotionDrafted bytes, aligned; shared with the projection, never changed.
   std::shared_ptr<const std::string> rule_event;
-  // Its rule's facts, for the engine: owned with *rule_event, alive as long as it is.
+  // Its rule and the rule's facts, for the engine: in or owned with *rule_event, alive as long
+  // as it is; nullptr for a version drafted without a rule.
+  const events::PromotionRule* rule = nullptr;
   const checkout::RuleFacts* rule_facts = nullptr;
+  bool odoo = false;  // imported from Odoo (origin "odoo:..."): priced with Odoo 17's semantics
 };
 
 // What a cart holds, for finding the promotions that can concern it.
@@ -132,8 +135,9 @@ class Promotions final : public Projection {
     Sequence drafted_seq = 0;
     std::string name;
     std::shared_ptr<const std::string> event;  // sealed PromotionDrafted bytes, aligned
-    const checkout::RuleFacts* rule_facts = nullptr;        // of its rule, owned with *event
-    const events::PromotionTargeting* targeting = nullptr;  // in *event; nullptr: everywhere
+    const events::PromotionRule* rule = nullptr;      // in *event; nullptr: drafted without
+    const checkout::RuleFacts* rule_facts = nullptr;  // of *rule, owned with *event
+    bool odoo = false;                                // origin "odoo:..."
   };
   // What a promotion's steps, taken in order, come to.
   struct Fold {
@@ -141,6 +145,8 @@ class Promotions final : public Projection {
     static Fold LiveOnly();
     void Step(const PromotionStepRecord& s);
     bool LiveAt(std::int64_t valid_at_ns) const;
+    // A version is published and neither paused nor ended: live within its window.
+    bool Running() const { return live_version != 0 && !paused && !ended; }
 
     std::vector<std::string> states;  // per version, index version - 1
     std::uint32_t live_version = 0;
@@ -159,11 +165,28 @@ class Promotions final : public Projection {
     std::size_t rank = 0;  // position in by_id_
   };
   using Indexed = std::pair<const std::string, Entry>*;
+  // A promotion in id order, with what pricing a cart now reads of it: what every step folded
+  // comes to (Entry::all_steps), kept beside the others so that a cart looks at one array
+  // rather than at each promotion's steps.
+  struct Ranked {
+    Indexed promotion = nullptr;
+    std::int64_t last_step_ns = 0;  // recorded_at of its last step: a query known at or after it
+                                    // sees every step
+    const Version* live = nullptr;  // live once every step is known; nullptr: not live
+    std::int64_t window_from_ns = 0;
+    std::int64_t window_end_ns = 0;
+  };
 
   // Appends `id` to `live` when it is live at the place and time, with its version's name
   // when `named`.
   static void AddIfLive(const PlaceAndTime& where, const std::string& id, const Entry& entry,
                         bool named, std::vector<LivePromotion>& live);
+  // Appends version `v` of `id`, live in the window, when its rule's targeting admits the place.
+  static void AddIfPlaced(const PlaceAndTime& where, const std::string& id, const Version& v,
+                          std::int64_t window_from_ns, std::int64_t window_end_ns, bool named,
+                          std::vector<LivePromotion>& live);
+  // Brings by_id_[entry.rank] up to the entry's steps.
+  void Rank(const Entry& entry);
   // Files a new version's rule under what it reaches (see LiveFor).
   void IndexReach(Indexed promotion, const events::PromotionRule& rule);
 
@@ -175,7 +198,7 @@ class Promotions final : public Projection {
   std::map<std::string, Entry, std::less<>> promotions_;
   // The promotions in id order (Entry::rank indexes it), and which of them each SKU and
   // category reaches, or every product does; over all versions.
-  std::vector<Indexed> by_id_;
+  std::vector<Ranked> by_id_;
   StringMap<std::vector<Indexed>> by_sku_, by_category_;
   std::vector<Indexed> everywhere_;
 };
