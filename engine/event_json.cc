@@ -2,6 +2,7 @@
 
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "engine/event_builder.h"
 #include "engine/event_chain.h"
@@ -270,10 +271,206 @@ class SchemaChecker {
   std::size_t depth_ = 0;
 };
 
+// Builds a FlatBuffers table from a document SchemaChecker accepted, as FlatBuffers' own JSON
+// parser would (the same fields and values; the layout may differ, which nothing relies on:
+// IdempotencyDigest reads values, not bytes), without printing the document and parsing the
+// text again. It covers what tillroll's schemas use: tables, unions, vectors of scalars,
+// strings and tables, strings, bools and integers, enums by name or number. Anything else
+// (structs, floats, vectors of unions) makes it give up, and the caller uses FlatBuffers'
+// parser instead.
+class TableEncoder {
+ public:
+  explicit TableEncoder(flatbuffers::FlatBufferBuilder& fbb) : fbb_(fbb) {}
+
+  // nullopt: the document holds something the encoder does not cover.
+  std::optional<flatbuffers::uoffset_t> Table(const Json& j, const flatbuffers::StructDef& def) {
+    if (def.fixed) return std::nullopt;
+    // Strings, vectors and tables are built before the table that refers to them.
+    std::vector<std::pair<flatbuffers::voffset_t, flatbuffers::uoffset_t>> children;
+    for (const flatbuffers::FieldDef* field : def.fields.vec) {
+      if (field->deprecated) continue;
+      const auto it = j.find(field->name);
+      if (it == j.end()) continue;
+      std::optional<flatbuffers::uoffset_t> child;
+      switch (field->value.type.base_type) {
+        case flatbuffers::BASE_TYPE_STRING:
+          child = fbb_.CreateString(it->get_ref<const std::string&>()).o;
+          break;
+        case flatbuffers::BASE_TYPE_STRUCT:
+          child = Table(*it, *field->value.type.struct_def);
+          break;
+        case flatbuffers::BASE_TYPE_VECTOR:
+          child = Vector(*it, field->value.type.VectorType());
+          break;
+        case flatbuffers::BASE_TYPE_UNION: {
+          const flatbuffers::EnumVal* member = UnionMember(j, *field);
+          if (member == nullptr) return std::nullopt;
+          child = Table(*it, *member->union_type.struct_def);
+          break;
+        }
+        default:
+          if (!flatbuffers::IsInteger(field->value.type.base_type) &&
+              field->value.type.base_type != flatbuffers::BASE_TYPE_BOOL) {
+            return std::nullopt;
+          }
+          continue;  // a scalar: added below
+      }
+      if (!child) return std::nullopt;
+      children.emplace_back(field->value.offset, *child);
+    }
+    const flatbuffers::uoffset_t start = fbb_.StartTable();
+    for (const flatbuffers::FieldDef* field : def.fields.vec) {
+      const flatbuffers::BaseType type = field->value.type.base_type;
+      if (field->deprecated ||
+          !(flatbuffers::IsInteger(type) || type == flatbuffers::BASE_TYPE_BOOL)) {
+        continue;
+      }
+      const auto it = j.find(field->name);
+      if (it == j.end()) continue;
+      std::int64_t value = 0;
+      if (type == flatbuffers::BASE_TYPE_UTYPE) {
+        // NAME_type holds the member's name; the union NAME itself was checked to be present.
+        const flatbuffers::EnumVal* member =
+            field->value.type.enum_def->Lookup(it->get_ref<const std::string&>());
+        if (member == nullptr) return std::nullopt;
+        value = member->GetAsInt64();
+      } else if (!Integer(*it, field->value.type, &value)) {
+        return std::nullopt;
+      }
+      std::int64_t fallback = 0;
+      if (!flatbuffers::StringToNumber(field->value.constant.c_str(), &fallback)) {
+        return std::nullopt;
+      }
+      AddScalar(field->value.offset, type, value, fallback);
+    }
+    for (const auto& [voffset, child] : children) {
+      fbb_.AddOffset(voffset, flatbuffers::Offset<void>(child));
+    }
+    return fbb_.EndTable(start);
+  }
+
+ private:
+  // The member a union's NAME_type names.
+  static const flatbuffers::EnumVal* UnionMember(const Json& table,
+                                                 const flatbuffers::FieldDef& field) {
+    const auto type = table.find(field.name + flatbuffers::UnionTypeFieldSuffix());
+    if (type == table.end() || !type->is_string()) return nullptr;
+    const flatbuffers::EnumVal* member =
+        field.value.type.enum_def->Lookup(type->get_ref<const std::string&>());
+    if (member == nullptr || member->union_type.struct_def == nullptr) return nullptr;
+    return member;
+  }
+
+  // A bool, an integer, or an enum by name or number (in range: SchemaChecker saw to it).
+  static bool Integer(const Json& j, const flatbuffers::Type& type, std::int64_t* out) {
+    if (j.is_boolean()) {
+      *out = j.get<bool>() ? 1 : 0;
+    } else if (j.is_string()) {
+      if (type.enum_def == nullptr) return false;
+      const flatbuffers::EnumVal* v = type.enum_def->Lookup(j.get_ref<const std::string&>());
+      if (v == nullptr) return false;
+      *out = v->GetAsInt64();
+    } else if (j.is_number_unsigned()) {
+      *out = static_cast<std::int64_t>(j.get<std::uint64_t>());
+    } else if (j.is_number_integer()) {
+      *out = j.get<std::int64_t>();
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  void AddScalar(flatbuffers::voffset_t field, flatbuffers::BaseType type, std::int64_t value,
+                 std::int64_t fallback) {
+    switch (type) {
+      case flatbuffers::BASE_TYPE_BOOL:
+      case flatbuffers::BASE_TYPE_UTYPE:
+      case flatbuffers::BASE_TYPE_UCHAR:
+        return Add<std::uint8_t>(field, value, fallback);
+      case flatbuffers::BASE_TYPE_CHAR:
+        return Add<std::int8_t>(field, value, fallback);
+      case flatbuffers::BASE_TYPE_SHORT:
+        return Add<std::int16_t>(field, value, fallback);
+      case flatbuffers::BASE_TYPE_USHORT:
+        return Add<std::uint16_t>(field, value, fallback);
+      case flatbuffers::BASE_TYPE_INT:
+        return Add<std::int32_t>(field, value, fallback);
+      case flatbuffers::BASE_TYPE_UINT:
+        return Add<std::uint32_t>(field, value, fallback);
+      case flatbuffers::BASE_TYPE_LONG:
+        return Add<std::int64_t>(field, value, fallback);
+      default:
+        return Add<std::uint64_t>(field, value, fallback);
+    }
+  }
+  template <typename T>
+  void Add(flatbuffers::voffset_t field, std::int64_t value, std::int64_t fallback) {
+    fbb_.AddElement<T>(field, static_cast<T>(value), static_cast<T>(fallback));
+  }
+  template <typename T>
+  void Push(std::int64_t value) {
+    fbb_.PushElement<T>(static_cast<T>(value));
+  }
+
+  std::optional<flatbuffers::uoffset_t> Vector(const Json& j, const flatbuffers::Type& element) {
+    const std::size_t n = j.size();
+    switch (element.base_type) {
+      case flatbuffers::BASE_TYPE_STRING:
+      case flatbuffers::BASE_TYPE_STRUCT: {
+        std::vector<flatbuffers::Offset<void>> items;
+        items.reserve(n);
+        for (const Json& item : j) {
+          if (element.base_type == flatbuffers::BASE_TYPE_STRING) {
+            items.emplace_back(fbb_.CreateString(item.get_ref<const std::string&>()).o);
+            continue;
+          }
+          std::optional<flatbuffers::uoffset_t> table = Table(item, *element.struct_def);
+          if (!table) return std::nullopt;
+          items.emplace_back(*table);
+        }
+        return fbb_.CreateVector(items).o;
+      }
+      default:
+        break;
+    }
+    if (!(flatbuffers::IsInteger(element.base_type) ||
+          element.base_type == flatbuffers::BASE_TYPE_BOOL) ||
+        element.base_type == flatbuffers::BASE_TYPE_UTYPE) {
+      return std::nullopt;
+    }
+    std::vector<std::int64_t> values(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!Integer(j[i], element, &values[i])) return std::nullopt;
+    }
+    const std::size_t size = flatbuffers::SizeOf(element.base_type);
+    fbb_.StartVector(n, size);
+    for (std::size_t i = n; i-- > 0;) {
+      switch (size) {
+        case 1:
+          Push<std::uint8_t>(values[i]);
+          break;
+        case 2:
+          Push<std::uint16_t>(values[i]);
+          break;
+        case 4:
+          Push<std::uint32_t>(values[i]);
+          break;
+        default:
+          Push<std::uint64_t>(values[i]);
+          break;
+      }
+    }
+    return fbb_.EndVector(n);
+  }
+
+  flatbuffers::FlatBufferBuilder& fbb_;
+};
+
 }  // namespace
 
 struct EventJson::Impl {
   std::unique_ptr<flatbuffers::Parser> parser = NewSchemaParser();
+  flatbuffers::FlatBufferBuilder fbb{1024};  // ParseUnsealed's, reused
 };
 
 EventJson::EventJson() : impl_(std::make_unique<Impl>()) {}
@@ -313,15 +510,22 @@ EventJson::Parsed EventJson::ParseUnsealed(std::string_view text) {
   doc["recorded_at_ns"] = kUnsealedPlaceholder;
   doc["prev_hash"] = std::string(Digest::kHexChars, '0');
   doc["hash"] = std::string(Digest::kHexChars, '0');
-  const std::string normalized = doc.dump();
-  impl_->parser->builder_.Clear();
-  if (!impl_->parser->Parse(normalized.c_str())) {
-    out.problems.push_back({"", impl_->parser->error_});
-    impl_->parser = NewSchemaParser();  // a failed parse may leave state behind
-    return out;
+  flatbuffers::FlatBufferBuilder& fbb = impl_->fbb;
+  fbb.Clear();
+  if (const std::optional<flatbuffers::uoffset_t> event = TableEncoder(fbb).Table(doc, root)) {
+    fbb.Finish(flatbuffers::Offset<void>(*event), events::EventIdentifier());
+    out.bytes.assign(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+  } else {
+    const std::string normalized = doc.dump();
+    impl_->parser->builder_.Clear();
+    if (!impl_->parser->Parse(normalized.c_str())) {
+      out.problems.push_back({"", impl_->parser->error_});
+      impl_->parser = NewSchemaParser();  // a failed parse may leave state behind
+      return out;
+    }
+    out.bytes.assign(reinterpret_cast<const char*>(impl_->parser->builder_.GetBufferPointer()),
+                     impl_->parser->builder_.GetSize());
   }
-  out.bytes.assign(reinterpret_cast<const char*>(impl_->parser->builder_.GetBufferPointer()),
-                   impl_->parser->builder_.GetSize());
   if (Status s = CheckUnsealedEvent(out.bytes); !s.ok()) {
     out.problems.push_back({"", s.message()});
   }
