@@ -1,12 +1,11 @@
 #include "adapters/http/service_config.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <toml++/toml.h>
 
 #include <fstream>
 #include <sstream>
 
+#include "engine/event_chain.h"
 #include "engine/limits.h"
 
 namespace tillroll::http {
@@ -124,22 +123,8 @@ Status ReadHttp(const toml::table& root, HttpSettings& http) {
 }  // namespace
 
 std::string TokenSha256(std::string_view token) {
-  // Fetched once: OpenSSL 3 looks an algorithm up by name on every implicit fetch (SHA256(),
-  // EVP_sha256()), which costs more than hashing a token. Never freed, like OpenSSL's own.
-  static EVP_MD* const sha256 = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  if (sha256 == nullptr ||
-      EVP_Digest(token.data(), token.size(), digest, nullptr, sha256, nullptr) != 1) {
-    SHA256(reinterpret_cast<const unsigned char*>(token.data()), token.size(), digest);
-  }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * SHA256_DIGEST_LENGTH);
-  for (unsigned char b : digest) {
-    hex.push_back(kHex[b >> 4]);
-    hex.push_back(kHex[b & 0xF]);
-  }
-  return hex;
+  // The log's SHA-256, with its context kept per thread: a request hashes its token each time.
+  return Sha256(token).ToHex();
 }
 
 Result<ServiceConfig> ParseServiceConfig(std::string_view toml_text) {
