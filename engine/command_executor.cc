@@ -1,11 +1,11 @@
 #include "engine/command_executor.h"
 
 #include <map>
-#include <nlohmann/json.hpp>
 
 #include "engine/event_builder.h"
 #include "engine/event_chain.h"
 #include "engine/event_json.h"
+#include "engine/json_writer.h"
 
 namespace tillroll {
 namespace {
@@ -344,20 +344,28 @@ std::string_view OutcomeName(events::AuditOutcome outcome) {
   }
 }
 
-std::string OutcomeJson(const Command& command, const SubmitOutcome& o) {
-  nlohmann::ordered_json events = nlohmann::ordered_json::array();
-  for (const AppendOutcome& e : o.events) events.push_back(e.seq);
-  nlohmann::ordered_json j = {{"command", command.spec().name},
-            {"idempotency_key", command.idempotency_key},
-            {"outcome", OutcomeName(o.decision.outcome)},
-            {"subject", o.decision.subject},
-            {"audit_seq", o.audit_seq},
-            {"event_seqs", std::move(events)}};
-  if (!o.decision.reason.empty()) j["reason"] = o.decision.reason;
-  if (!o.decision.field.empty()) j["field"] = o.decision.field;
-  if (!o.decision.rule.empty()) j["rule"] = o.decision.rule;
-  if (o.duplicate) j["duplicate"] = true;
-  return j.dump();
+void WriteOutcome(JsonWriter& out, const Command& command, const SubmitOutcome& o) {
+  out.Str("command", command.spec().name)
+      .Str("idempotency_key", command.idempotency_key)
+      .Str("outcome", OutcomeName(o.decision.outcome))
+      .Str("subject", o.decision.subject)
+      .Seq("audit_seq", o.audit_seq)
+      .Key("event_seqs")
+      .BeginArray();
+  for (const AppendOutcome& e : o.events) out.Unsigned(e.seq);
+  out.EndArray();
+  if (!o.decision.reason.empty()) out.Str("reason", o.decision.reason);
+  if (!o.decision.field.empty()) out.Str("field", o.decision.field);
+  if (!o.decision.rule.empty()) out.Str("rule", o.decision.rule);
+  if (o.duplicate) out.Flag("duplicate", true);
+}
+
+std::string OutcomeJson(const Command& command, const SubmitOutcome& outcome) {
+  JsonWriter out;
+  out.BeginObject();
+  WriteOutcome(out, command, outcome);
+  out.EndObject();
+  return out.Release();
 }
 
 }  // namespace tillroll

@@ -41,6 +41,10 @@ std::string_view OutcomeName(events::AuditOutcome outcome);
 // audit_seq, event_seqs, and reason, field, rule and duplicate when they apply. What `submit`
 // prints and the HTTP API answers.
 std::string OutcomeJson(const Command& command, const SubmitOutcome& outcome);
+class JsonWriter;
+// The members of OutcomeJson, written into the object `out` has open (the HTTP API puts its
+// error and message before them).
+void WriteOutcome(JsonWriter& out, const Command& command, const SubmitOutcome& outcome);
 
 class CommandExecutor {
  public:

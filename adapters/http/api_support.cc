@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "engine/clock.h"
+#include "engine/json_writer.h"
 #include "engine/utc_time.h"
 #include "schemas/envelope_generated.h"
 
@@ -39,12 +40,13 @@ HttpResponse StatusResponse(const Status& status, std::string_view field_prefix)
 }
 
 HttpResponse OutcomeResponse(const Command& command, const SubmitOutcome& outcome) {
-  json body = json::parse(OutcomeJson(command, outcome));
   const Decision& d = outcome.decision;
   int status = 201;
   if (d.outcome == events::AuditOutcome::HeldForApproval) status = 202;
+  JsonWriter body;
+  body.BeginObject();
   if (d.outcome == events::AuditOutcome::Rejected) {
-    std::string code = "refused";
+    std::string_view code = "refused";
     status = 422;
     if (d.rejection == RejectionKind::kInvalid) {
       status = 400;
@@ -55,13 +57,13 @@ HttpResponse OutcomeResponse(const Command& command, const SubmitOutcome& outcom
     } else if (d.rejection == RejectionKind::kForbidden) {
       code = "forbidden_by_governance";
     }
-    json error = {{"error", code}, {"message", d.reason}};
-    error.update(body);
-    body = std::move(error);
+    body.Str("error", code).Str("message", d.reason);
   } else if (outcome.duplicate) {
     status = 200;
   }
-  return HttpResponse{.status = status, .body = body.dump()};
+  WriteOutcome(body, command, outcome);
+  body.EndObject();
+  return HttpResponse{.status = status, .body = body.Release()};
 }
 
 HttpResponse ProblemsResponse(const json& problems, const json& more) {
