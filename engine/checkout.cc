@@ -34,6 +34,12 @@ bool Contains(const StringVector* list, std::string_view value) {
 
 bool Empty(const StringVector* list) { return list == nullptr || list->size() == 0; }
 
+// Appends a list's entries to `out`, as views into the rule.
+void AppendViews(const StringVector* list, std::vector<std::string_view>& out) {
+  if (list == nullptr) return;
+  for (const auto* s : *list) out.push_back(s->string_view());
+}
+
 // A line as it is being priced: its amounts before discounts and the discounts so far.
 struct Line {
   std::int32_t line_no = 0;
@@ -1394,16 +1400,9 @@ RuleFacts::RuleFacts(const PromotionRule& rule) {
     f.valid_to_ns = w->to_ns();
   }
   if (const events::PromotionTargeting* t = rule.targeting()) {
-    auto views = [](const StringVector* list) {
-      std::vector<std::string_view> out;
-      if (list == nullptr) return out;
-      out.reserve(list->size());
-      for (const auto* s : *list) out.push_back(s->string_view());
-      return out;
-    };
-    f.channels = views(t->channels());
-    f.regions = views(t->regions());
-    f.stores = views(t->stores());
+    AppendViews(t->channels(), f.channels);
+    AppendViews(t->regions(), f.regions);
+    AppendViews(t->stores(), f.stores);
     f.targeted = !f.channels.empty() || !f.regions.empty() || !f.stores.empty();
   }
   if (const events::PromotionConditions* c = rule.conditions()) {
@@ -1435,17 +1434,13 @@ RuleReach ReachOf(const PromotionRule& rule) {
   RuleReach reach;
   const events::PromotionConditions* c = rule.conditions();
   const events::PromotionReward* r = rule.reward();
-  auto add = [](const StringVector* list, std::vector<std::string_view>& out) {
-    if (list == nullptr) return;
-    for (const auto* s : *list) out.push_back(s->string_view());
-  };
   if (c != nullptr) {
-    add(c->include_skus(), reach.skus);
-    add(c->include_categories(), reach.categories);
+    AppendViews(c->include_skus(), reach.skus);
+    AppendViews(c->include_categories(), reach.categories);
   }
   if (reach.skus.empty() && reach.categories.empty() && r != nullptr &&
       r->target() == RewardTarget::SpecificProducts) {
-    add(r->target_skus(), reach.skus);
+    AppendViews(r->target_skus(), reach.skus);
   }
   reach.everywhere = reach.skus.empty() && reach.categories.empty();
   return reach;

@@ -309,10 +309,7 @@ class TableEncoder {
           break;
         }
         default:
-          if (!flatbuffers::IsInteger(field->value.type.base_type) &&
-              field->value.type.base_type != flatbuffers::BASE_TYPE_BOOL) {
-            return std::nullopt;
-          }
+          if (!IsIntegral(field->value.type.base_type)) return std::nullopt;
           continue;  // a scalar: added below
       }
       if (!child) return std::nullopt;
@@ -321,27 +318,19 @@ class TableEncoder {
     const flatbuffers::uoffset_t start = fbb_.StartTable();
     for (const flatbuffers::FieldDef* field : def.fields.vec) {
       const flatbuffers::BaseType type = field->value.type.base_type;
-      if (field->deprecated ||
-          !(flatbuffers::IsInteger(type) || type == flatbuffers::BASE_TYPE_BOOL)) {
-        continue;
-      }
+      if (field->deprecated || !IsIntegral(type)) continue;
       const auto it = j.find(field->name);
       if (it == j.end()) continue;
+      // A union's NAME_type holds its member's name, an enum value like any other.
       std::int64_t value = 0;
-      if (type == flatbuffers::BASE_TYPE_UTYPE) {
-        // NAME_type holds the member's name; the union NAME itself was checked to be present.
-        const flatbuffers::EnumVal* member =
-            field->value.type.enum_def->Lookup(it->get_ref<const std::string&>());
-        if (member == nullptr) return std::nullopt;
-        value = member->GetAsInt64();
-      } else if (!Integer(*it, field->value.type, &value)) {
-        return std::nullopt;
-      }
       std::int64_t fallback = 0;
-      if (!flatbuffers::StringToNumber(field->value.constant.c_str(), &fallback)) {
+      if (!Integer(*it, field->value.type, &value) ||
+          !flatbuffers::StringToNumber(field->value.constant.c_str(), &fallback)) {
         return std::nullopt;
       }
-      AddScalar(field->value.offset, type, value, fallback);
+      ByWidth(flatbuffers::SizeOf(type), [&]<typename T>() {
+        fbb_.AddElement<T>(field->value.offset, static_cast<T>(value), static_cast<T>(fallback));
+      });
     }
     for (const auto& [voffset, child] : children) {
       fbb_.AddOffset(voffset, flatbuffers::Offset<void>(child));
@@ -380,36 +369,25 @@ class TableEncoder {
     return true;
   }
 
-  void AddScalar(flatbuffers::voffset_t field, flatbuffers::BaseType type, std::int64_t value,
-                 std::int64_t fallback) {
-    switch (type) {
-      case flatbuffers::BASE_TYPE_BOOL:
-      case flatbuffers::BASE_TYPE_UTYPE:
-      case flatbuffers::BASE_TYPE_UCHAR:
-        return Add<std::uint8_t>(field, value, fallback);
-      case flatbuffers::BASE_TYPE_CHAR:
-        return Add<std::int8_t>(field, value, fallback);
-      case flatbuffers::BASE_TYPE_SHORT:
-        return Add<std::int16_t>(field, value, fallback);
-      case flatbuffers::BASE_TYPE_USHORT:
-        return Add<std::uint16_t>(field, value, fallback);
-      case flatbuffers::BASE_TYPE_INT:
-        return Add<std::int32_t>(field, value, fallback);
-      case flatbuffers::BASE_TYPE_UINT:
-        return Add<std::uint32_t>(field, value, fallback);
-      case flatbuffers::BASE_TYPE_LONG:
-        return Add<std::int64_t>(field, value, fallback);
+  // Bools, integers, enums and union types: what Integer reads.
+  static bool IsIntegral(flatbuffers::BaseType type) {
+    return flatbuffers::IsInteger(type) || type == flatbuffers::BASE_TYPE_BOOL;
+  }
+
+  // Calls f.template operator()<T>() with the unsigned type of `bytes` bytes: a scalar's bytes
+  // are the same whichever signedness writes them.
+  template <typename F>
+  static void ByWidth(std::size_t bytes, F&& f) {
+    switch (bytes) {
+      case 1:
+        return f.template operator()<std::uint8_t>();
+      case 2:
+        return f.template operator()<std::uint16_t>();
+      case 4:
+        return f.template operator()<std::uint32_t>();
       default:
-        return Add<std::uint64_t>(field, value, fallback);
+        return f.template operator()<std::uint64_t>();
     }
-  }
-  template <typename T>
-  void Add(flatbuffers::voffset_t field, std::int64_t value, std::int64_t fallback) {
-    fbb_.AddElement<T>(field, static_cast<T>(value), static_cast<T>(fallback));
-  }
-  template <typename T>
-  void Push(std::int64_t value) {
-    fbb_.PushElement<T>(static_cast<T>(value));
   }
 
   std::optional<flatbuffers::uoffset_t> Vector(const Json& j, const flatbuffers::Type& element) {
@@ -433,9 +411,7 @@ class TableEncoder {
       default:
         break;
     }
-    if (!(flatbuffers::IsInteger(element.base_type) ||
-          element.base_type == flatbuffers::BASE_TYPE_BOOL) ||
-        element.base_type == flatbuffers::BASE_TYPE_UTYPE) {
+    if (!IsIntegral(element.base_type) || element.base_type == flatbuffers::BASE_TYPE_UTYPE) {
       return std::nullopt;
     }
     std::vector<std::int64_t> values(n);
@@ -444,22 +420,9 @@ class TableEncoder {
     }
     const std::size_t size = flatbuffers::SizeOf(element.base_type);
     fbb_.StartVector(n, size);
-    for (std::size_t i = n; i-- > 0;) {
-      switch (size) {
-        case 1:
-          Push<std::uint8_t>(values[i]);
-          break;
-        case 2:
-          Push<std::uint16_t>(values[i]);
-          break;
-        case 4:
-          Push<std::uint32_t>(values[i]);
-          break;
-        default:
-          Push<std::uint64_t>(values[i]);
-          break;
-      }
-    }
+    ByWidth(size, [&]<typename T>() {
+      for (std::size_t i = n; i-- > 0;) fbb_.PushElement<T>(static_cast<T>(values[i]));
+    });
     return fbb_.EndVector(n);
   }
 

@@ -114,7 +114,7 @@ void Promotions::Fold::Step(const PromotionStepRecord& s) {
 }
 
 bool Promotions::Fold::LiveAt(std::int64_t valid_at_ns) const {
-  return Running() && window_from_ns <= valid_at_ns && valid_at_ns < window_end_ns;
+  return Running() && InWindow(window_from_ns, window_end_ns, valid_at_ns);
 }
 
 Status Promotions::CheckStep(const events::Event& event, PromotionStep step, std::string_view id,
@@ -342,8 +342,8 @@ std::vector<LivePromotion> Promotions::LiveFor(const PlaceAndTime& where,
     const Ranked& p = by_id_[r];
     if (p.last_step_ns > effective_ns) {  // an earlier moment: its steps folded up to then
       AddIfLive(where, p.promotion->first, p.promotion->second, /*named=*/false, live);
-    } else if (p.live != nullptr && p.window_from_ns <= where.valid_at_ns &&
-               where.valid_at_ns < p.window_end_ns) {
+    } else if (p.live != nullptr &&
+               Fold::InWindow(p.window_from_ns, p.window_end_ns, where.valid_at_ns)) {
       AddIfPlaced(where, p.promotion->first, *p.live, p.window_from_ns, p.window_end_ns,
                   /*named=*/false, live);
     }

@@ -147,6 +147,10 @@ class Promotions final : public Projection {
     bool LiveAt(std::int64_t valid_at_ns) const;
     // A version is published and neither paused nor ended: live within its window.
     bool Running() const { return live_version != 0 && !paused && !ended; }
+    // The window of a live version: from, inclusive, to end, exclusive.
+    static bool InWindow(std::int64_t from_ns, std::int64_t end_ns, std::int64_t valid_at_ns) {
+      return from_ns <= valid_at_ns && valid_at_ns < end_ns;
+    }
 
     std::vector<std::string> states;  // per version, index version - 1
     std::uint32_t live_version = 0;
