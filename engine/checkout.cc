@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -237,7 +238,14 @@ class Pricer {
   std::vector<Applied> history_;
   mutable std::vector<std::size_t> targets_;         // Evaluate's
   mutable std::vector<std::int64_t> units_scratch_;  // Evaluate's, per line
-  std::vector<std::size_t> sku_hashes_;     // per cart line, of its SKU
+  // The cart's lines by the hash of their SKU, open-addressed (a power of two, at most half
+  // full): a short SKU list is matched with one probe per entry instead of a pass over the lines.
+  static constexpr std::size_t kNoLine = std::numeric_limits<std::size_t>::max();
+  struct SkuSlot {
+    std::size_t hash = 0;
+    std::size_t line = kNoLine;
+  };
+  std::vector<SkuSlot> sku_slots_;
   // The categories of the cart's lines, each with its lines, in first-line order.
   struct CartCategory {
     std::string_view name;
@@ -364,7 +372,15 @@ Status Pricer::Load() {
   rank_.resize(lines_.size());
   for (std::size_t r = 0; r < order.size(); ++r) rank_[order[r]] = r;
   canonical_ = std::move(order);
-  for (const Line& line : lines_) sku_hashes_.push_back(std::hash<std::string_view>{}(line.sku));
+  std::size_t slots = 8;
+  while (slots < 2 * lines_.size()) slots *= 2;
+  sku_slots_.assign(slots, SkuSlot{});
+  for (std::size_t i = 0; i < lines_.size(); ++i) {
+    const std::size_t hash = std::hash<std::string_view>{}(lines_[i].sku);
+    std::size_t slot = hash & (slots - 1);
+    while (sku_slots_[slot].line != kNoLine) slot = (slot + 1) & (slots - 1);
+    sku_slots_[slot] = {hash, i};
+  }
   for (std::size_t i = 0; i < lines_.size(); ++i) {
     for (const std::string& name : lines_[i].product->categories) {
       auto it = std::find_if(categories_.begin(), categories_.end(),
@@ -386,13 +402,16 @@ void Pricer::MarkSkus(const StringVector* list, const RuleFacts::SkuList& matche
     }
     return;
   }
-  // A short list: each entry against the lines by its hash, and by its string (in the rule's
-  // bytes) only when a hash matches.
+  // A short list: each entry's hash probes the cart's lines, and its string (in the rule's
+  // bytes) is read only when a hash matches.
   const std::size_t entries = std::min<std::size_t>(matched.hashes.size(), list->size());
+  const std::size_t last_slot = sku_slots_.size() - 1;
   for (flatbuffers::uoffset_t k = 0; k < entries; ++k) {
     const std::size_t hash = matched.hashes[k];
-    for (std::size_t i = 0; i < sku_hashes_.size(); ++i) {
-      if (sku_hashes_[i] == hash && lines_[i].sku == list->Get(k)->string_view()) {
+    for (std::size_t slot = hash & last_slot; sku_slots_[slot].line != kNoLine;
+         slot = (slot + 1) & last_slot) {
+      const std::size_t i = sku_slots_[slot].line;
+      if (sku_slots_[slot].hash == hash && lines_[i].sku == list->Get(k)->string_view()) {
         marks[i] = mark;
       }
     }

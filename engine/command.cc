@@ -72,11 +72,17 @@ const CommandSpec& SpecOf(CommandType type) {
 }
 
 ParsedCommand ParseCommand(std::string_view line, EventJson& converter) {
+  if (std::optional<FieldProblem> problem = JsonTextProblem(line)) {
+    return ParsedCommand{.problems = {std::move(*problem)}};
+  }
+  return ParseCommandDocument(json::parse(line, nullptr, false), converter);
+}
+
+ParsedCommand ParseCommandDocument(json doc, EventJson& converter) {
   ParsedCommand parsed;
   auto problem = [&](std::string path, std::string reason) {
     parsed.problems.push_back({std::move(path), std::move(reason)});
   };
-  const json doc = json::parse(line, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {
     problem("", "not a JSON object");
     return parsed;
@@ -132,13 +138,13 @@ ParsedCommand ParseCommand(std::string_view line, EventJson& converter) {
       problem(std::string("args.") + f.field, "assigned by tillroll; leave it out");
     }
   }
-  const json event = {{"stream", "command"},
-                      {"payload_type", events::EnumNamePayload(spec->args)},
-                      {"payload", doc["args"]}};
-  EventJson::Parsed args = converter.ParseUnsealed(event.dump());
+  command.args_json = doc["args"].dump();
+  json event = {{"stream", "command"},
+                {"payload_type", events::EnumNamePayload(spec->args)},
+                {"payload", std::move(doc["args"])}};
+  EventJson::Parsed args = converter.ParseUnsealedDocument(std::move(event));
   for (FieldProblem& p : args.problems) problem(ArgsPath(p.path), std::move(p.reason));
   if (!parsed.problems.empty()) return parsed;
-  command.args_json = doc["args"].dump();
   command.args = std::move(args.bytes);
   parsed.command = std::move(command);
   return parsed;

@@ -82,6 +82,9 @@ struct ParsedCommand {
 
 // Parses one command. `json` is reused across calls (not thread-safe, like EventJson).
 ParsedCommand ParseCommand(std::string_view line, EventJson& json);
+// The same for a document already parsed from a text that JsonTextProblem passed (the
+// service's request bodies): its args become the event without being printed and parsed again.
+ParsedCommand ParseCommandDocument(nlohmann::json doc, EventJson& json);
 
 // The command of `type` whose args are the payload of an unsealed event (EventBuilder), with
 // the fields the ledger assigns left out; for callers that build payloads in FlatBuffers (the

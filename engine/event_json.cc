@@ -439,23 +439,28 @@ struct EventJson::Impl {
 EventJson::EventJson() : impl_(std::make_unique<Impl>()) {}
 EventJson::~EventJson() = default;
 
-EventJson::Parsed EventJson::ParseUnsealed(std::string_view text) {
-  Parsed out;
+std::optional<FieldProblem> JsonTextProblem(std::string_view text) {
   if (text.size() > limits::kJsonLineBytesMax) {
-    out.problems.push_back(
-        {"", "longer than " + std::to_string(limits::kJsonLineBytesMax) + " bytes"});
-    return out;
+    return FieldProblem{"", "longer than " + std::to_string(limits::kJsonLineBytesMax) + " bytes"};
   }
   if (NestingDepth(text) > limits::kJsonDepthMax) {
-    out.problems.push_back(
-        {"", "nested deeper than " + std::to_string(limits::kJsonDepthMax) + " levels"});
-    return out;
+    return FieldProblem{"",
+                        "nested deeper than " + std::to_string(limits::kJsonDepthMax) + " levels"};
+  }
+  return std::nullopt;
+}
+
+EventJson::Parsed EventJson::ParseUnsealed(std::string_view text) {
+  if (std::optional<FieldProblem> problem = JsonTextProblem(text)) {
+    return Parsed{.problems = {std::move(*problem)}};
   }
   Json doc = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) {
-    out.problems.push_back({"", "not valid JSON"});
-    return out;
-  }
+  if (doc.is_discarded()) return Parsed{.problems = {{"", "not valid JSON"}}};
+  return ParseUnsealedDocument(std::move(doc));
+}
+
+EventJson::Parsed EventJson::ParseUnsealedDocument(Json doc) {
+  Parsed out;
   const flatbuffers::StructDef& root = *impl_->parser->root_struct_def_;
   if (doc.is_object()) {
     for (const char* assigned : kAssignedFields) {

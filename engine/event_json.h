@@ -2,6 +2,8 @@
 #define TILLROLL_ENGINE_EVENT_JSON_H_
 
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +26,11 @@ struct FieldProblem {
 // FlatBuffers' own parser then builds the bytes.
 //
 // Not thread-safe (it owns a flatbuffers::Parser): use one per thread.
+// What makes a JSON text too big to parse as one event or command: longer than
+// limits::kJsonLineBytesMax, or nested deeper than limits::kJsonDepthMax (counted before
+// parsing, so that a deep document cannot exhaust the stack).
+std::optional<FieldProblem> JsonTextProblem(std::string_view text);
+
 class EventJson {
  public:
   EventJson();
@@ -41,6 +48,10 @@ class EventJson {
   // stream_version, recorded_at_ns, prev_hash, hash). Unknown fields, wrong types, unknown
   // enum or union names, missing required fields and values over the limits are problems.
   Parsed ParseUnsealed(std::string_view json);
+  // The same for a document already parsed from a text that JsonTextProblem passed (or that
+  // was checked as strictly): the same checks and the same event, without printing the
+  // document and parsing it again.
+  Parsed ParseUnsealedDocument(nlohmann::json doc);
 
   // An unsealed event from an envelope and a payload that tillroll decided itself: the payload
   // is FlatBuffers JSON of the table `payload_type` names, top-level empty strings left out.

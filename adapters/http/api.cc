@@ -552,7 +552,7 @@ HttpResponse Api::Submit(const Call& call, std::vector<Command> commands, bool b
 HttpResponse Api::PostCommands(const Call& call) const {
   const HttpRequest& req = call.request;
   const bool partial = req.Param("partial").value_or("false") == "true";
-  std::vector<json> docs;
+  std::vector<CommandDoc> docs;
   bool batch = false;
   if (StartsWith(req.content_type, "application/x-ndjson")) {
     batch = true;
@@ -569,7 +569,7 @@ HttpResponse Api::PostCommands(const Call& call) const {
               limits::kJsonArrayElementsMax)) {
         return ErrorResponse(400, "limit", "line " + std::to_string(line_no) + ": " + *problem);
       }
-      json doc = json::parse(line, nullptr, false);
+      CommandDoc doc = CommandDoc::parse(line, nullptr, false);
       if (doc.is_discarded()) {
         return ErrorResponse(400, "invalid_json",
                              "line " + std::to_string(line_no) + " is not valid JSON");
@@ -577,11 +577,11 @@ HttpResponse Api::PostCommands(const Call& call) const {
       docs.push_back(std::move(doc));
     }
   } else {
-    json doc = json::parse(req.body, nullptr, false);
+    CommandDoc doc = CommandDoc::parse(req.body, nullptr, false);
     if (doc.is_discarded()) return ErrorResponse(400, "invalid_json", "the body is not valid JSON");
     if (doc.is_array()) {
       batch = true;
-      for (json& d : doc) docs.push_back(std::move(d));
+      for (CommandDoc& d : doc) docs.push_back(std::move(d));
     } else {
       docs.push_back(std::move(doc));
     }
@@ -609,7 +609,7 @@ HttpResponse Api::PostCommands(const Call& call) const {
   std::vector<FieldProblem> problems;
   for (std::size_t i = 0; i < docs.size(); ++i) {
     const std::string prefix = batch ? "[" + std::to_string(i) + "]" : "";
-    ParsedCommand parsed = ParseCommand(docs[i].dump(), ThreadEventJson());
+    ParsedCommand parsed = ParseCommandDocument(std::move(docs[i]), ThreadEventJson());
     for (const FieldProblem& p : parsed.problems) {
       problems.push_back({prefix + (p.path.empty() || prefix.empty() ? "" : ".") + p.path, p.reason});
     }
@@ -625,7 +625,8 @@ HttpResponse Api::PostCommands(const Call& call) const {
 
 HttpResponse Api::PostAction(const Call& call) const {
   const HttpRequest& req = call.request;
-  json args = req.body.empty() ? json::object() : json::parse(req.body, nullptr, false);
+  CommandDoc args =
+      req.body.empty() ? CommandDoc::object() : CommandDoc::parse(req.body, nullptr, false);
   if (args.is_discarded()) return ErrorResponse(400, "invalid_json", "the body is not valid JSON");
   if (!args.is_object()) {
     return ErrorResponse(400, "invalid", "expected the command's args as a JSON object", "body");
@@ -646,9 +647,9 @@ HttpResponse Api::PostAction(const Call& call) const {
                          "retry is never applied twice",
                          "Idempotency-Key");
   }
-  json doc = {{"command", SpecOf(*call.route.command).name}, {"args", std::move(args)}};
+  CommandDoc doc = {{"command", SpecOf(*call.route.command).name}, {"args", std::move(args)}};
   if (std::optional<HttpResponse> bad = ApplyHeaders(req, doc)) return *bad;
-  ParsedCommand parsed = ParseCommand(doc.dump(), ThreadEventJson());
+  ParsedCommand parsed = ParseCommandDocument(std::move(doc), ThreadEventJson());
   if (!parsed.problems.empty()) {
     std::vector<FieldProblem> problems;
     for (const FieldProblem& p : parsed.problems) {
@@ -740,10 +741,10 @@ HttpResponse Api::RecordReturn(const Call& call) const {
 }
 
 HttpResponse Api::SubmitLine(const Call& call, const std::string& command_line) const {
-  json doc = json::parse(command_line);
+  CommandDoc doc = CommandDoc::parse(command_line);
   if (!call.request.idempotency_key.empty()) doc.erase("idempotency_key");
   if (std::optional<HttpResponse> bad = ApplyHeaders(call.request, doc)) return *bad;
-  ParsedCommand parsed = ParseCommand(doc.dump(), ThreadEventJson());
+  ParsedCommand parsed = ParseCommandDocument(std::move(doc), ThreadEventJson());
   if (!parsed.command) {
     std::vector<ParsedCommand> invalid;
     invalid.push_back(parsed);

@@ -78,7 +78,7 @@ HttpResponse ProblemsResponse(const json& problems, const json& more) {
   return r;
 }
 
-std::optional<HttpResponse> ApplyHeaders(const HttpRequest& request, json& command) {
+std::optional<HttpResponse> ApplyHeaders(const HttpRequest& request, CommandDoc& command) {
   if (!request.idempotency_key.empty()) {
     if (command.contains("idempotency_key") &&
         command["idempotency_key"] != request.idempotency_key) {

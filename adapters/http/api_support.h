@@ -21,6 +21,9 @@
 
 namespace tillroll::http {
 
+// A command as the service reads it from a body, in the form ParseCommandDocument takes.
+using CommandDoc = nlohmann::json;
+
 // One EventJson per thread (it is not thread-safe and costly to build).
 EventJson& ThreadEventJson();
 
@@ -41,8 +44,7 @@ HttpResponse ProblemsResponse(
 
 // Puts the Idempotency-Key and If-Match headers into a command document: 400 when the
 // document already says otherwise or If-Match is not a version number.
-std::optional<HttpResponse> ApplyHeaders(const HttpRequest& request,
-                                         nlohmann::ordered_json& command);
+std::optional<HttpResponse> ApplyHeaders(const HttpRequest& request, CommandDoc& command);
 
 // Why a JSON text is over the limits (nested deeper than depth_max, an array longer than
 // array_max, or the top-level array longer than top_array_max), or nullopt. Counts without
