@@ -110,18 +110,18 @@ TEST_CASE("HTTP If-Match and Idempotency-Key headers go into the command", "[htt
   HttpRequest request;
   request.idempotency_key = "k-1";
   request.if_match = "W/\"3\"";
-  nlohmann::ordered_json command = {{"command", "set_price"}};
+  CommandDoc command = {{"command", "set_price"}};
   REQUIRE_FALSE(ApplyHeaders(request, command).has_value());
   CHECK(command["idempotency_key"] == "k-1");
   CHECK(command["expected_version"] == 3);
   request.if_match = "three";
-  nlohmann::ordered_json other = {{"command", "set_price"}};
+  CommandDoc other = {{"command", "set_price"}};
   std::optional<HttpResponse> bad = ApplyHeaders(request, other);
   REQUIRE(bad.has_value());
   CHECK(bad->status == 400);
   CHECK(json::parse(bad->body)["field"] == "If-Match");
   request.if_match.clear();
-  nlohmann::ordered_json differs = {{"command", "set_price"}, {"idempotency_key", "k-2"}};
+  CommandDoc differs = {{"command", "set_price"}, {"idempotency_key", "k-2"}};
   REQUIRE(ApplyHeaders(request, differs).has_value());
 }
 
