@@ -250,6 +250,20 @@ void Promotions::Rank(const Entry& entry) {
   r.live = fold.Running() ? &entry.versions[fold.live_version - 1] : nullptr;
   r.window_from_ns = fold.window_from_ns;
   r.window_end_ns = fold.window_end_ns;
+  const checkout::RuleFacts* facts = r.live != nullptr ? r.live->rule_facts : nullptr;
+  r.targeting = facts != nullptr && facts->targeted ? TargetingId(*facts) : 0;
+}
+
+std::uint32_t Promotions::TargetingId(const checkout::RuleFacts& facts) {
+  std::string key;
+  for (const std::vector<std::string_view>* list : {&facts.channels, &facts.regions, &facts.stores}) {
+    key += std::to_string(list->size()) + ";";
+    for (std::string_view name : *list) key.append(std::to_string(name.size())).append(":").append(name);
+  }
+  const auto [it, added] =
+      targeting_ids_.try_emplace(std::move(key), static_cast<std::uint32_t>(targetings_.size()));
+  if (added) targetings_.push_back(&facts);
+  return it->second;
 }
 
 Result<PromotionView> Promotions::Describe(std::string_view promotion_id,
@@ -310,6 +324,12 @@ void Promotions::AddIfPlaced(const PlaceAndTime& where, const std::string& id, c
       !v.rule_facts->PlaceRefusal(where.channel, where.region, where.store).empty()) {
     return;
   }
+  AddPlaced(id, v, window_from_ns, window_end_ns, named, live);
+}
+
+void Promotions::AddPlaced(const std::string& id, const Version& v, std::int64_t window_from_ns,
+                           std::int64_t window_end_ns, bool named,
+                           std::vector<LivePromotion>& live) {
   live.push_back({id, v.version, named ? v.name : std::string(), v.drafted_seq, window_from_ns,
                   StoredWindowEnd(window_end_ns), v.event, v.rule, v.rule_facts, v.odoo});
 }
@@ -337,15 +357,28 @@ std::vector<LivePromotion> Promotions::LiveFor(const PlaceAndTime& where,
   std::vector<LivePromotion> live;
   live.reserve(static_cast<std::size_t>(std::count(reached.begin(), reached.end(), 1)));
   const std::int64_t effective_ns = std::min(where.valid_at_ns, where.known_at_ns);
+  // Per targeting, whether it admits the place: 0 not asked yet, 1 yes, 2 no.
+  std::vector<std::uint8_t> admits(targetings_.size(), 0);
+  auto admitted = [&](std::uint32_t targeting) {
+    if (targeting == 0) return true;
+    std::uint8_t& answer = admits[targeting];
+    if (answer == 0) {
+      answer = targetings_[targeting]->PlaceRefusal(where.channel, where.region, where.store).empty()
+                   ? 1
+                   : 2;
+    }
+    return answer == 1;
+  };
   for (std::size_t r = 0; r < reached.size(); ++r) {
     if (!reached[r]) continue;
     const Ranked& p = by_id_[r];
     if (p.last_step_ns > effective_ns) {  // an earlier moment: its steps folded up to then
       AddIfLive(where, p.promotion->first, p.promotion->second, /*named=*/false, live);
     } else if (p.live != nullptr &&
-               Fold::InWindow(p.window_from_ns, p.window_end_ns, where.valid_at_ns)) {
-      AddIfPlaced(where, p.promotion->first, *p.live, p.window_from_ns, p.window_end_ns,
-                  /*named=*/false, live);
+               Fold::InWindow(p.window_from_ns, p.window_end_ns, where.valid_at_ns) &&
+               admitted(p.targeting)) {
+      AddPlaced(p.promotion->first, *p.live, p.window_from_ns, p.window_end_ns, /*named=*/false,
+                live);
     }
   }
   return live;

@@ -179,6 +179,7 @@ class Promotions final : public Projection {
     const Version* live = nullptr;  // live once every step is known; nullptr: not live
     std::int64_t window_from_ns = 0;
     std::int64_t window_end_ns = 0;
+    std::uint32_t targeting = 0;  // the live version's, in targetings_; 0: not targeted
   };
 
   // Appends `id` to `live` when it is live at the place and time, with its version's name
@@ -189,6 +190,11 @@ class Promotions final : public Projection {
   static void AddIfPlaced(const PlaceAndTime& where, const std::string& id, const Version& v,
                           std::int64_t window_from_ns, std::int64_t window_end_ns, bool named,
                           std::vector<LivePromotion>& live);
+  // The same, for a version whose targeting is known to admit the place.
+  static void AddPlaced(const std::string& id, const Version& v, std::int64_t window_from_ns,
+                        std::int64_t window_end_ns, bool named, std::vector<LivePromotion>& live);
+  // The id in targetings_ of the targeting of `facts` (a targeted rule), added when new.
+  std::uint32_t TargetingId(const checkout::RuleFacts& facts);
   // Brings by_id_[entry.rank] up to the entry's steps.
   void Rank(const Entry& entry);
   // Files a new version's rule under what it reaches (see LiveFor).
@@ -205,6 +211,11 @@ class Promotions final : public Projection {
   std::vector<Ranked> by_id_;
   StringMap<std::vector<Indexed>> by_sku_, by_category_;
   std::vector<Indexed> everywhere_;
+  // The distinct targetings of live rules, each as the facts of the first rule seen with it
+  // (index 0: none), and their ids by channels, regions and stores: a cart checks its place
+  // once per distinct targeting rather than once per promotion, without reading the rules.
+  std::vector<const checkout::RuleFacts*> targetings_{nullptr};
+  StringMap<std::uint32_t> targeting_ids_;
 };
 
 }  // namespace tillroll::projections
