@@ -139,7 +139,8 @@ class Pricer {
   // What the candidate would do to the cart as it stands, into `e` (whose buffers are reused).
   void Evaluate(const Candidate& c, Effect& e) const;
   // At least what Evaluate would give the candidate, when that is cheap to know (AmountOff,
-  // and TieredSpend with a tier reached); INT64_MAX otherwise.
+  // TieredSpend with a tier reached, PercentOff but on the cheapest item or by Odoo's rules);
+  // INT64_MAX otherwise.
   std::int64_t Bound(const Candidate& c) const;
   Effect Evaluate(const Candidate& c) const {
     Effect e;
@@ -664,6 +665,19 @@ std::int64_t Pricer::Bound(const Candidate& c) const {
     bound = r.amount_minor();
   } else if (r.kind() == RewardKind::TieredSpend) {
     bound = TierDiscount(c, QualifyingAmount(c));
+  } else if (r.kind() == RewardKind::PercentOff && !c.odoo &&
+             r.target() != RewardTarget::CheapestItem) {
+    // The percentage of what the lines it can discount (those Targets lists, and perhaps
+    // fewer) come to, however much of it earlier rewards took.
+    std::span<const char> lines = every_line_;
+    if (r.target() == RewardTarget::SpecificProducts) {
+      lines = Empty(r.target_skus()) ? Qualifying(c) : TargetSkuLines(c);
+    }
+    std::int64_t discountable = 0;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      if (lines[i]) discountable += std::max(lines_[i].discountable0(), lines_[i].discountable());
+    }
+    bound = ApplyBps(discountable, r.percent_bps());
   }
   if (bound <= 0) return INT64_MAX;  // none cheap to know, or evaluated for its reason
   return Capped(c, bound);
