@@ -256,9 +256,11 @@ void Promotions::Rank(const Entry& entry) {
 
 std::uint32_t Promotions::TargetingId(const checkout::RuleFacts& facts) {
   std::string key;
-  for (const std::vector<std::string_view>* list : {&facts.channels, &facts.regions, &facts.stores}) {
+  for (const std::vector<std::string_view>* list :
+       {&facts.channels, &facts.regions, &facts.stores}) {
     key += std::to_string(list->size()) + ";";
-    for (std::string_view name : *list) key.append(std::to_string(name.size())).append(":").append(name);
+    for (std::string_view name : *list)
+      key.append(std::to_string(name.size())).append(":").append(name);
   }
   const auto [it, added] =
       targeting_ids_.try_emplace(std::move(key), static_cast<std::uint32_t>(targetings_.size()));
@@ -363,9 +365,10 @@ std::vector<LivePromotion> Promotions::LiveFor(const PlaceAndTime& where,
     if (targeting == 0) return true;
     std::uint8_t& answer = admits[targeting];
     if (answer == 0) {
-      answer = targetings_[targeting]->PlaceRefusal(where.channel, where.region, where.store).empty()
-                   ? 1
-                   : 2;
+      answer =
+          targetings_[targeting]->PlaceRefusal(where.channel, where.region, where.store).empty()
+              ? 1
+              : 2;
     }
     return answer == 1;
   };
