@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/event_chain.h"
+#include "engine/limits.h"
 #include "projections/decision_state.h"
 #include "tests/unit/projections/ledger_fixture.h"
 
@@ -31,6 +32,44 @@ Command Parse(std::string_view name, const json& args, const std::string& key) {
             : parsed.problems.front().path + ": " + parsed.problems.front().reason));
   REQUIRE(parsed.command.has_value());
   return std::move(*parsed.command);
+}
+
+TEST_CASE("Commands: a parsed document gives what its line gives, and an overlong line is refused",
+          "[commands]") {
+  EventJson converter;
+  const std::vector<json> lines = {
+      {{"command", "set_price"},
+       {"idempotency_key", "k-1"},
+       {"expected_version", 2},
+       {"args",
+        {{"sku", "SKU-1"}, {"price_type", "List"}, {"amount_minor", 1299}, {"currency", "EUR"}}}},
+      {{"command", "set_price"}, {"idempotency_key", "k-2"}, {"args", {{"sku", 7}}}},
+      {{"command", "no_such_command"}, {"args", json::object()}},
+      {{"command", "set_price"}, {"idempotency_key", "k-3"}, {"bogus", true}},
+      json::array({1, 2})};
+  for (const json& line : lines) {
+    INFO(line.dump());
+    const ParsedCommand from_line = ParseCommand(line.dump(), converter);
+    const ParsedCommand from_document = ParseCommandDocument(line, converter);
+    REQUIRE(from_document.command.has_value() == from_line.command.has_value());
+    if (from_line.command) {
+      CHECK(from_document.command->args == from_line.command->args);
+      CHECK(from_document.command->args_json == from_line.command->args_json);
+      CHECK(from_document.command->idempotency_key == from_line.command->idempotency_key);
+      CHECK(from_document.command->expected_version == from_line.command->expected_version);
+    }
+    REQUIRE(from_document.problems.size() == from_line.problems.size());
+    for (std::size_t i = 0; i < from_line.problems.size(); ++i) {
+      CHECK(from_document.problems[i].path == from_line.problems[i].path);
+      CHECK(from_document.problems[i].reason == from_line.problems[i].reason);
+    }
+  }
+  // The first line is a command; padded past the line limit, its text is refused unparsed.
+  const std::string padded = lines.front().dump() + std::string(limits::kJsonLineBytesMax, ' ');
+  const ParsedCommand refused = ParseCommand(padded, converter);
+  CHECK_FALSE(refused.command.has_value());
+  REQUIRE(refused.problems.size() == 1);
+  CHECK(refused.problems.front().reason.find("longer than") != std::string::npos);
 }
 
 class CommandLedger {

@@ -27,6 +27,31 @@ constexpr const char* kPrice = R"({"stream":"price/4711","idempotency_key":"k1",
   "payload_type":"PriceSet","payload":{"sku":"4711","price_type":"Markdown",
   "amount_minor":1349,"currency":"EUR","scope":{"level":"Store","store":"store-12"}}})";
 
+TEST_CASE("EventJson: a parsed document gives what its text gives, event or problems", "[json]") {
+  EventJson json;
+  const std::vector<std::string> texts = {
+      kPrice,
+      R"({"stream":"price/1","bogus":1,"payload_type":"PriceSet",
+        "payload":{"sku":2,"amount_minor":true}})",
+      R"({"stream":"order/R-1","payload_type":"SaleRecorded",
+        "payload":{"order_id":"R-1","lines":[{"line_no":1},{"line_no":"two"}]}})",
+      R"({"stream":"price/1","global_seq":3,"payload_type":"PriceSet","payload":{"sku":"1"}})",
+      R"({"stream":"price/1","payload_type":"NoSuchEvent","payload":{}})",
+      R"([1,2])"};
+  for (const std::string& text : texts) {
+    INFO(text);
+    const EventJson::Parsed from_text = json.ParseUnsealed(text);
+    const EventJson::Parsed from_document = json.ParseUnsealedDocument(nlohmann::json::parse(text));
+    CHECK(from_document.bytes == from_text.bytes);
+    REQUIRE(from_document.problems.size() == from_text.problems.size());
+    for (std::size_t i = 0; i < from_text.problems.size(); ++i) {
+      CHECK(from_document.problems[i].path == from_text.problems[i].path);
+      CHECK(from_document.problems[i].reason == from_text.problems[i].reason);
+    }
+  }
+  CHECK_FALSE(json.ParseUnsealed(kPrice).bytes.empty());
+}
+
 TEST_CASE("EventJson: a price event parses into an unsealed event", "[json]") {
   EventJson json;
   EventJson::Parsed parsed = json.ParseUnsealed(kPrice);
