@@ -20,17 +20,18 @@ struct FieldProblem {
   std::string reason;
 };
 
-// Converts between events and their JSON form, which is the FlatBuffers JSON mapping of
-// schemas/envelope.fbs (so the .fbs files stay the single contract). Input is checked field
-// by field first, so that every problem is reported with its path and the expected type;
-// FlatBuffers' own parser then builds the bytes.
-//
-// Not thread-safe (it owns a flatbuffers::Parser): use one per thread.
 // What makes a JSON text too big to parse as one event or command: longer than
 // limits::kJsonLineBytesMax, or nested deeper than limits::kJsonDepthMax (counted before
 // parsing, so that a deep document cannot exhaust the stack).
 std::optional<FieldProblem> JsonTextProblem(std::string_view text);
 
+// Converts between events and their JSON form, which is the FlatBuffers JSON mapping of
+// schemas/envelope.fbs (so the .fbs files stay the single contract). Input is checked field
+// by field first, so that every problem is reported with its path and the expected type; the
+// checked document is then built into the bytes directly, or by FlatBuffers' own parser for
+// what that does not cover (structs, floats, vectors of unions).
+//
+// Not thread-safe (it owns a flatbuffers::Parser): use one per thread.
 class EventJson {
  public:
   EventJson();

@@ -233,6 +233,7 @@ Status Promotions::Absorb(std::string_view key, std::string_view value) {
     if (const events::PromotionRule* rule = drafted->payload_as_PromotionDrafted()->rule()) {
       version.rule = rule;
       version.rule_facts = &owner->facts.emplace(*rule);
+      version.targeting = TargetingId(*version.rule_facts);
       IndexReach(&*it, *rule);
     }
     entry.versions.push_back(std::move(version));
@@ -250,11 +251,11 @@ void Promotions::Rank(const Entry& entry) {
   r.live = fold.Running() ? &entry.versions[fold.live_version - 1] : nullptr;
   r.window_from_ns = fold.window_from_ns;
   r.window_end_ns = fold.window_end_ns;
-  const checkout::RuleFacts* facts = r.live != nullptr ? r.live->rule_facts : nullptr;
-  r.targeting = facts != nullptr && facts->targeted ? TargetingId(*facts) : 0;
+  r.targeting = r.live != nullptr ? r.live->targeting : 0;
 }
 
 std::uint32_t Promotions::TargetingId(const checkout::RuleFacts& facts) {
+  if (!facts.targeted) return 0;
   std::string key;
   for (const std::vector<std::string_view>* list :
        {&facts.channels, &facts.regions, &facts.stores}) {

@@ -137,6 +137,7 @@ class Promotions final : public Projection {
     std::shared_ptr<const std::string> event;  // sealed PromotionDrafted bytes, aligned
     const events::PromotionRule* rule = nullptr;      // in *event; nullptr: drafted without
     const checkout::RuleFacts* rule_facts = nullptr;  // of *rule, owned with *event
+    std::uint32_t targeting = 0;                      // of *rule, in targetings_; 0: none
     bool odoo = false;                                // origin "odoo:..."
   };
   // What a promotion's steps, taken in order, come to.
@@ -179,7 +180,7 @@ class Promotions final : public Projection {
     const Version* live = nullptr;  // live once every step is known; nullptr: not live
     std::int64_t window_from_ns = 0;
     std::int64_t window_end_ns = 0;
-    std::uint32_t targeting = 0;  // the live version's, in targetings_; 0: not targeted
+    std::uint32_t targeting = 0;  // the live version's (Version::targeting); 0: not targeted
   };
 
   // Appends `id` to `live` when it is live at the place and time, with its version's name
@@ -193,7 +194,7 @@ class Promotions final : public Projection {
   // The same, for a version whose targeting is known to admit the place.
   static void AddPlaced(const std::string& id, const Version& v, std::int64_t window_from_ns,
                         std::int64_t window_end_ns, bool named, std::vector<LivePromotion>& live);
-  // The id in targetings_ of the targeting of `facts` (a targeted rule), added when new.
+  // The id in targetings_ of the targeting of `facts`, added when new; 0 when not targeted.
   std::uint32_t TargetingId(const checkout::RuleFacts& facts);
   // Brings by_id_[entry.rank] up to the entry's steps.
   void Rank(const Entry& entry);
